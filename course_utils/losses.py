@@ -1,0 +1,129 @@
+"""Reference losses, in nats, one value per sample.
+
+Every function returns a tensor of shape ``[B]``: **summed** over pixels (or latent dimensions)
+and **not** averaged over the batch: the caller takes ``.mean()`` over the batch. Summing over
+pixels keeps the reconstruction term and the KL term on the same scale, as the ELBO requires; a
+mean over pixels would silently weight the KL by 784 times too much (a beta-VAE by accident).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+def _per_sample(a: torch.Tensor, b: torch.Tensor, names: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Flatten two tensors to ``[B, D]`` after checking that their shapes agree."""
+    if a.dim() == 0 or b.dim() == 0:
+        raise ValueError(f"{names}: expected batched tensors [B, ...], got shapes {list(a.shape)} and {list(b.shape)}")
+    if a.shape[0] != b.shape[0] or a[0].numel() != b[0].numel():
+        raise ValueError(f"{names}: shape mismatch {list(a.shape)} vs {list(b.shape)}")
+    return a.reshape(a.shape[0], -1), b.reshape(b.shape[0], -1)
+
+
+def _check_finite(name: str, t: torch.Tensor) -> None:
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+
+
+def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """-log p(x | logits) for independent Bernoulli pixels: binary cross-entropy with logits.
+
+    ``logits`` and targets ``x`` (values in [0, 1]) of matching shape ``[B, ...]`` -> ``[B]``.
+    """
+    logits, x = _per_sample(logits, x, "bernoulli_nll(logits, x)")
+    _check_finite("bernoulli_nll: logits", logits)
+    _check_finite("bernoulli_nll: x", x)
+    if x.min() < 0 or x.max() > 1:
+        raise ValueError(f"bernoulli_nll: targets must lie in [0, 1] (pixel probabilities), got "
+                         f"[{x.min().item():.3g}, {x.max().item():.3g}]")
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=1)
+
+
+def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, logvar=0.0) -> torch.Tensor:
+    """-log N(x | mean, exp(logvar)), constant included: 0.5 * sum((x-mean)^2/var + logvar + log 2pi).
+
+    ``mean``, ``x``: ``[B, ...]``; ``logvar`` a float or a tensor broadcastable to them -> ``[B]``.
+    With ``logvar=0`` this is 0.5 * SSE + (D/2) log(2 pi): MSE up to scale and a constant.
+    """
+    mean_f, x_f = _per_sample(mean, x, "gaussian_nll(mean, x)")
+    _check_finite("gaussian_nll: mean", mean_f)
+    _check_finite("gaussian_nll: x", x_f)
+    logvar_t = torch.as_tensor(logvar, dtype=mean.dtype, device=mean.device)
+    _check_finite("gaussian_nll: logvar", logvar_t)
+    try:
+        logvar_f = torch.broadcast_to(logvar_t, mean.shape).reshape(mean_f.shape)
+    except RuntimeError as err:
+        raise ValueError(f"gaussian_nll: logvar of shape {list(logvar_t.shape)} does not broadcast to "
+                         f"{list(mean.shape)}") from err
+    return 0.5 * ((x_f - mean_f) ** 2 * torch.exp(-logvar_f) + logvar_f + LOG_2PI).sum(dim=1)
+
+
+def kl_std_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, diag exp(logvar)) || N(0, I)) = 0.5 * sum(mu^2 + exp(logvar) - logvar - 1); ``[B, D]`` -> ``[B]``."""
+    if mu.shape != logvar.shape:
+        raise ValueError(f"kl_std_normal: mu {list(mu.shape)} and logvar {list(logvar.shape)} differ in shape")
+    if mu.dim() != 2:
+        raise ValueError(f"kl_std_normal: expected [B, D] tensors, got {list(mu.shape)}")
+    _check_finite("kl_std_normal: mu", mu)
+    _check_finite("kl_std_normal: logvar", logvar)
+    return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(dim=1)
+
+
+def log_normal(z: torch.Tensor, mu=0.0, logvar=0.0) -> torch.Tensor:
+    """log N(z | mu, diag exp(logvar)) summed over the last dimension: ``[..., D]`` -> ``[...]``."""
+    logvar = torch.as_tensor(logvar, dtype=z.dtype, device=z.device)
+    return -0.5 * ((z - mu) ** 2 * torch.exp(-logvar) + logvar + LOG_2PI).sum(dim=-1)
+
+
+def vae_loss(model, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Negative ELBO of a Bernoulli-decoder VAE with one sample, split into its two parts.
+
+    Returns ``{"loss", "recon", "kl"}``, each ``[B]``; ``loss = recon + kl``. Use it as the
+    ``loss_fn`` of :func:`course_utils.train.fit`.
+    """
+    logits, mu, logvar = model(x)
+    recon = bernoulli_nll(logits, x)
+    kl = kl_std_normal(mu, logvar)
+    return {"loss": recon + kl, "recon": recon, "kl": kl}
+
+
+def elbo(model, x: torch.Tensor, n_samples: int = 1) -> torch.Tensor:
+    """ELBO = E_q[log p(x|z)] - KL(q(z|x) || p(z)) for a Bernoulli-decoder VAE, ``[B]`` nats.
+
+    The expectation is a Monte Carlo average over ``n_samples`` reparameterized samples; the KL
+    is in closed form. ``x`` must be in [0, 1] (binarize it for a true log-likelihood bound).
+    """
+    if n_samples < 1:
+        raise ValueError(f"elbo: n_samples must be >= 1, got {n_samples}")
+    mu, logvar = model.encode(x)
+    rec = torch.stack([-bernoulli_nll(model.decode(model.reparameterize(mu, logvar)), x)
+                       for _ in range(n_samples)]).mean(0)
+    return rec - kl_std_normal(mu, logvar)
+
+
+def iwae_bound(model, x: torch.Tensor, k: int, chunk: int = 256) -> torch.Tensor:
+    """Importance-weighted bound log (1/k) sum_i p(x, z_i) / q(z_i | x), z_i ~ q(z|x); ``[B]`` nats.
+
+    Rises towards log p(x) as ``k`` grows; ``k=1`` is a one-sample ELBO estimate. Computed with
+    ``logsumexp`` over the k log-weights, ``chunk`` samples at a time to bound memory.
+    """
+    if k < 1:
+        raise ValueError(f"iwae_bound: k must be >= 1, got {k}")
+    mu, logvar = model.encode(x)
+    xf = x.reshape(x.shape[0], -1)
+    log_w = []
+    for start in range(0, k, chunk):
+        m = min(chunk, k - start)
+        eps = torch.randn(m, *mu.shape, device=mu.device, dtype=mu.dtype)
+        z = mu + torch.exp(0.5 * logvar) * eps                       # [m, B, D]
+        logits = model.decode(z.reshape(-1, mu.shape[1])).reshape(m, x.shape[0], -1)
+        log_px_z = -bernoulli_nll(logits.reshape(m * x.shape[0], -1),
+                                  xf.repeat(m, 1)).reshape(m, x.shape[0])
+        log_w.append(log_px_z + log_normal(z) - log_normal(z, mu, logvar))
+    log_w = torch.cat(log_w)                                          # [k, B]
+    return torch.logsumexp(log_w, dim=0) - math.log(k)

@@ -1,0 +1,113 @@
+"""Matplotlib figures the notebooks share. Every function returns the figure it drew on.
+
+In a notebook, end the cell with ``plt.show()`` so the figure is shown once.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torchvision.utils import make_grid
+
+from course_utils.models import decode_images
+
+
+def _axes(ax, figsize):
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+        return fig, ax
+    return ax.figure, ax
+
+
+def image_grid(images: torch.Tensor, nrow: int = 10, title: str | None = None, ax=None,
+               figsize=None):
+    """Tile images ``[N, 1, 28, 28]`` (values in [0, 1]) into one grid, ``nrow`` per row."""
+    images = images.detach().float().cpu().reshape(-1, 1, 28, 28).clamp(0, 1)
+    grid = make_grid(images, nrow=nrow, padding=2, pad_value=1.0)[0].numpy()
+    if figsize is None:
+        rows = int(np.ceil(images.shape[0] / nrow))
+        figsize = (min(nrow, images.shape[0]) * 0.6 + 0.4, rows * 0.6 + (0.5 if title else 0.2))
+    fig, ax = _axes(ax, figsize)
+    ax.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def reconstruction_grid(inputs: torch.Tensor, reconstructions: torch.Tensor, n: int = 10,
+                        title: str | None = None, ax=None):
+    """Top row: ``n`` inputs; bottom row: their reconstructions (both ``[N, 1, 28, 28]`` in [0, 1])."""
+    both = torch.cat([inputs[:n].detach().cpu().float(), reconstructions[:n].detach().cpu().float()])
+    return image_grid(both, nrow=min(n, inputs.shape[0]), title=title or "top: input, bottom: reconstruction",
+                      ax=ax)
+
+
+def latent_scatter(z: torch.Tensor, labels: torch.Tensor, title: str | None = None, ax=None,
+                   dims: Sequence[int] = (0, 1), s: float = 4.0, figsize=(5, 4.5)):
+    """Scatter of 2-D codes ``[N, >=2]`` coloured by digit label ``[N]``, with a colour bar."""
+    z = z.detach().cpu().numpy()
+    labels = labels.detach().cpu().numpy()
+    fig, ax = _axes(ax, figsize)
+    points = ax.scatter(z[:, dims[0]], z[:, dims[1]], c=labels, cmap="tab10", vmin=-0.5, vmax=9.5,
+                        s=s, alpha=0.8, linewidths=0)
+    fig.colorbar(points, ax=ax, ticks=range(10), label="digit")
+    ax.set_xlabel(f"$z_{dims[0] + 1}$")
+    ax.set_ylabel(f"$z_{dims[1] + 1}$")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def normal_quantile_grid(n: int = 20, low: float = 0.05, high: float = 0.95) -> torch.Tensor:
+    """``n`` values of the standard Normal's inverse CDF at evenly spaced probabilities in [low, high]."""
+    if not 0 < low < high < 1:
+        raise ValueError(f"need 0 < low < high < 1, got low={low}, high={high}")
+    return torch.distributions.Normal(0.0, 1.0).icdf(torch.linspace(low, high, n))
+
+
+def manifold_grid(model: torch.nn.Module, n: int = 20, low: float = 0.05, high: float = 0.95,
+                  values: torch.Tensor | None = None, title: str | None = None, ax=None, figsize=(6, 6)):
+    """Decode an ``n x n`` grid of 2-D codes and tile the digits (the lecture's 2-D manifold picture).
+
+    The grid runs over Normal quantiles (``values`` overrides), so each cell covers equal prior
+    probability; z_1 grows to the right, z_2 upwards.
+    """
+    if model.latent_dim != 2:
+        raise ValueError(f"manifold_grid needs a 2-D latent space, the model has {model.latent_dim}")
+    if values is None:
+        values = normal_quantile_grid(n, low, high)
+    values = values.float()
+    n = len(values)
+    z1, z2 = torch.meshgrid(values, values.flip(0), indexing="xy")   # rows: z2 from high to low
+    z = torch.stack([z1.reshape(-1), z2.reshape(-1)], dim=1)
+    device = next(model.parameters()).device
+    images = decode_images(model, z.to(device))
+    fig = image_grid(images, nrow=n, ax=ax, figsize=figsize)
+    ax = fig.axes[0] if ax is None else ax
+    ax.set_title(title or f"decoded {n}x{n} grid, z from {values[0]:.2f} to {values[-1]:.2f}")
+    return fig
+
+
+def loss_curves(history: dict[str, list[float]], keys: Sequence[str] | None = None, ax=None,
+                title: str | None = None, ylabel: str = "loss (nats per image)", figsize=(6, 3.5)):
+    """Plot per-epoch curves from a :func:`course_utils.train.fit` history."""
+    keys = list(keys) if keys is not None else sorted(history)
+    missing = [k for k in keys if k not in history]
+    if missing:
+        raise KeyError(f"history has no {missing}; it has {sorted(history)}")
+    fig, ax = _axes(ax, figsize)
+    for key in keys:
+        values = history[key]
+        ax.plot(range(1, len(values) + 1), values, marker="o" if len(values) < 20 else None,
+                ms=3, label=key.replace("_", " "))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    if title:
+        ax.set_title(title)
+    return fig
