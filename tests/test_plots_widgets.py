@@ -1,0 +1,101 @@
+"""course_utils.plots return real figures; course_utils.widgets redraw when a slider moves."""
+
+import io
+
+import matplotlib
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from course_utils import models, plots, widgets
+
+
+def decode_png(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+@pytest.fixture
+def vae():
+    torch.manual_seed(0)
+    return models.VAE(2, hidden=(32,), device="cpu")
+
+
+def test_png_bytes_upscales_sharply():
+    img = torch.zeros(28, 28)
+    img[0, 0] = 1.0
+    arr = decode_png(widgets.png_bytes(img, size=56))
+    assert arr.shape == (56, 56)
+    assert (arr[:2, :2] == 255).all() and arr[2:, 2:].max() == 0
+    with pytest.raises(ValueError, match="one 2-D image"):
+        widgets.png_bytes(torch.zeros(2, 28, 28))
+
+
+def test_latent_explorer_redraws_the_decoded_code(vae):
+    box = widgets.latent_explorer(vae, size=28)
+    assert set(box.sliders) == {0, 1}
+    before = box.image.value
+    box.sliders[0].value = 2.5
+    after = box.image.value
+    assert after != before
+    expected = models.decode_images(vae, torch.tensor([[2.5, 0.0]]))[0, 0]
+    shown = decode_png(after) / 255.0
+    assert np.abs(shown - expected.numpy()).max() <= 1 / 255 + 1e-6
+    assert torch.equal(box.code(), torch.tensor([2.5, 0.0]))
+
+
+def test_latent_explorer_holds_other_dims_at_z0_and_caps_sliders():
+    torch.manual_seed(0)
+    vae20 = models.VAE(20, hidden=(16,), device="cpu")
+    z0 = torch.linspace(-1, 1, 20)
+    box = widgets.latent_explorer(vae20, dims=[3, 7], z0=z0, size=28)
+    box.sliders[7].value = -2.0
+    code = box.code()
+    assert code[7] == -2.0 and code[3] == z0[3]
+    assert torch.equal(torch.cat([code[:7], code[8:]]), torch.cat([z0[:7], z0[8:]]))
+    assert len(widgets.latent_explorer(vae20, max_sliders=5).sliders) == 5
+    with pytest.raises(ValueError, match="dims must be indices"):
+        widgets.latent_explorer(vae20, dims=[25])
+
+
+def test_interpolation_slider_moves_both_paths(vae):
+    x0 = torch.zeros(1, 28, 28)
+    x1 = torch.ones(1, 28, 28)
+    box = widgets.interpolation_slider(vae, x0, x1, size=28)
+    start_pixel, start_decoded = box.pixel_image.value, box.image.value
+    assert decode_png(start_pixel).max() == 0
+    box.slider.value = 0.5
+    assert box.pixel_image.value != start_pixel and box.image.value != start_decoded
+    assert np.allclose(decode_png(box.pixel_image.value), 128, atol=1)
+    box.slider.value = 1.0
+    z1 = models.latent_codes(vae, x1[None])
+    expected = models.decode_images(vae, z1)[0, 0].numpy()
+    assert np.abs(decode_png(box.image.value) / 255.0 - expected).max() <= 1 / 255 + 1e-6
+
+
+def test_plots_return_figures_with_content(vae):
+    x = torch.rand(12, 1, 28, 28)
+    fig = plots.image_grid(x, nrow=6, title="t")
+    assert isinstance(fig, matplotlib.figure.Figure) and fig.axes[0].get_title() == "t"
+    fig = plots.reconstruction_grid(x, x, n=6)
+    assert fig.axes[0].images[0].get_array().shape[1] > 6 * 28
+    fig = plots.latent_scatter(torch.randn(50, 2), torch.randint(0, 10, (50,)))
+    assert len(fig.axes[0].collections[0].get_offsets()) == 50
+    fig = plots.manifold_grid(vae, n=5)
+    assert fig.axes[0].images[0].get_array().shape[0] == 5 * 28 + 6 * 2
+    fig = plots.loss_curves({"train_loss": [3, 2, 1], "test_loss": [3.5, 2.5, 2]})
+    assert len(fig.axes[0].lines) == 2
+    with pytest.raises(KeyError, match="history has no"):
+        plots.loss_curves({"train_loss": [1]}, keys=["test_loss"])
+    import matplotlib.pyplot as plt
+    plt.close("all")
+
+
+def test_normal_quantile_grid_is_symmetric_and_validated():
+    v = plots.normal_quantile_grid(5, 0.05, 0.95)
+    assert torch.allclose(v, -v.flip(0), atol=1e-5)
+    assert v[0].item() == pytest.approx(-1.6449, abs=1e-3)
+    with pytest.raises(ValueError):
+        plots.normal_quantile_grid(5, 0.0, 0.9)
+    with pytest.raises(ValueError, match="2-D latent"):
+        plots.manifold_grid(models.VAE(3, device="cpu"))
