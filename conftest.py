@@ -10,4 +10,3 @@ import tempfile
 os.environ.setdefault("COURSE_FAST", "1")
 os.environ.setdefault("COURSE_OFFLINE", "1")
 os.environ.setdefault("COURSE_CACHE_DIR", tempfile.mkdtemp(prefix="course-cache-"))
-os.environ.setdefault("MPLBACKEND", "Agg")

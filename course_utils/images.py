@@ -1,0 +1,197 @@
+"""Small image edits for the MSE pitfall (Doersch 2016, fig. 3): erase a box, shift by a sub-pixel.
+
+Images are tensors ``[..., H, W]`` (``[28, 28]``, ``[1, 28, 28]`` or ``[B, 1, 28, 28]``) with values in
+[0, 1]; every function returns a new tensor and leaves its input untouched. :func:`mse_pitfall_widget`
+shows (a) an image, (b) a copy with a box erased and (c) a shifted copy, with live squared distances.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import ipywidgets as W
+import torch
+
+
+def _check_image(image, name: str) -> torch.Tensor:
+    if not isinstance(image, torch.Tensor):
+        raise ValueError(f"{name}: expected a torch.Tensor image [..., H, W], got {type(image).__name__}")
+    if image.dim() < 2:
+        raise ValueError(f"{name}: expected an image [..., H, W] with at least 2 dimensions, "
+                         f"got shape {list(image.shape)}")
+    return image
+
+
+def erase_box(image: torch.Tensor, top: int, left: int, height: int, width: int) -> torch.Tensor:
+    """A copy of ``image`` with the box rows ``[top, top+height)``, columns ``[left, left+width)`` set to 0.
+
+    The box must lie inside the image (``ValueError`` otherwise); a box of height or width 0 erases nothing.
+    """
+    image = _check_image(image, "erase_box")
+    H, W_ = image.shape[-2:]
+    for name, value in (("top", top), ("left", left), ("height", height), ("width", width)):
+        if int(value) != value:
+            raise ValueError(f"erase_box: {name} must be a whole number of pixels, got {value!r}")
+    top, left, height, width = int(top), int(left), int(height), int(width)
+    if height < 0 or width < 0:
+        raise ValueError(f"erase_box: height and width must be >= 0, got height={height}, width={width}")
+    if not (0 <= top and top + height <= H and 0 <= left and left + width <= W_):
+        raise ValueError(f"erase_box: the box rows {top}..{top + height - 1}, columns {left}..{left + width - 1} "
+                         f"does not fit inside the {H}x{W_} image")
+    out = image.clone()
+    out[..., top:top + height, left:left + width] = 0
+    return out
+
+
+def _shift_whole(image: torch.Tensor, n: int, dim: int) -> torch.Tensor:
+    """Shift by ``n`` whole pixels along ``dim`` (positive: towards higher indices), filling with 0."""
+    size = image.shape[dim]
+    out = torch.zeros_like(image)
+    if abs(n) >= size:
+        return out
+    if n >= 0:
+        out.narrow(dim, n, size - n).copy_(image.narrow(dim, 0, size - n))
+    else:
+        out.narrow(dim, 0, size + n).copy_(image.narrow(dim, -n, size + n))
+    return out
+
+
+def _shift_axis(image: torch.Tensor, d: float, dim: int) -> torch.Tensor:
+    """Linear interpolation between the two whole-pixel shifts around ``d``."""
+    n = math.floor(d)
+    frac = d - n
+    out = _shift_whole(image, n, dim)
+    if frac > 0:
+        out = (1 - frac) * out + frac * _shift_whole(image, n + 1, dim)
+    return out
+
+
+def shift(image: torch.Tensor, dx: float, dy: float) -> torch.Tensor:
+    """Move the content ``dx`` pixels right and ``dy`` pixels down, by bilinear interpolation.
+
+    ``out[i, j] = image[i - dy, j - dx]`` read off the bilinear interpolant, with 0 outside the image.
+    Whole-pixel shifts just move pixels (what ``torch.roll`` does, but the border is filled with 0 rather
+    than wrapped); a half-pixel shift right makes each pixel the average of itself and its left neighbour.
+    """
+    image = _check_image(image, "shift")
+    for name, value in (("dx", dx), ("dy", dy)):
+        if not (isinstance(value, numbers.Real) and math.isfinite(value)):
+            raise ValueError(f"shift: {name} must be a finite number of pixels, got {value!r}")
+    return _shift_axis(_shift_axis(image, float(dx), image.dim() - 1), float(dy), image.dim() - 2)
+
+
+def squared_distance(a: torch.Tensor, b: torch.Tensor) -> float:
+    """``||a - b||^2``: the squared differences summed over all pixels (no mean), as a float."""
+    a, b = _check_image(a, "squared_distance"), _check_image(b, "squared_distance")
+    if a.shape != b.shape:
+        raise ValueError(f"squared_distance: shapes differ, {list(a.shape)} vs {list(b.shape)}")
+    return float(((a.double() - b.double()) ** 2).sum())
+
+
+def top_stroke_box(image: torch.Tensor, size: int = 4, threshold: float = 0.5) -> tuple[int, int, int, int]:
+    """A ``size`` x ``size`` box ``(top, left, height, width)`` over the top of a digit's stroke.
+
+    The rule: start one row above the first row with a pixel brighter than ``threshold``, and centre
+    the box horizontally on the ink in those ``size`` rows. For a "2" it cuts the top of the arc.
+    """
+    image = _check_image(image, "top_stroke_box")
+    img = image.detach().float().cpu().reshape(image.shape[-2:])
+    H, W_ = img.shape
+    if not 0 < size <= min(H, W_):
+        raise ValueError(f"top_stroke_box: size must be in 1..{min(H, W_)}, got {size}")
+    rows = (img > threshold).any(dim=1).nonzero().flatten()
+    if len(rows) == 0:
+        raise ValueError(f"top_stroke_box: no pixel is brighter than {threshold}")
+    top = min(max(int(rows[0]) - 1, 0), H - size)
+    band = img[top:top + size]
+    centre = float((band.sum(0) * torch.arange(W_, dtype=torch.float32)).sum() / band.sum())
+    left = min(max(round(centre - size / 2), 0), W_ - size)
+    return top, left, size, size
+
+
+def pitfall_figure(a, b, c, box, dx, dy, d_b, d_c):
+    """(a), (b) with its erased ``box`` outlined, (c) shifted by ``(dx, dy)``, titled with the distances."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    fig, axes = plt.subplots(1, 3, figsize=(8.4, 3.2))
+    titles = ["(a) original", f"(b) box erased\n‖a−b‖² = {d_b:.3f}",
+              f"(c) shifted dx={dx:+.2f}, dy={dy:+.2f}\n‖a−c‖² = {d_c:.3f}"]
+    for ax, img, title in zip(axes, (a, b, c), titles):
+        ax.imshow(img.detach().cpu().reshape(img.shape[-2:]).numpy(), cmap="gray", vmin=0, vmax=1,
+                  interpolation="nearest")
+        ax.set_title(title, fontsize=10)
+        ax.set_axis_off()
+    top, left, height, width = box
+    if height and width:
+        axes[1].add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False, ec="tab:red", lw=1, ls="--"))
+    fig.tight_layout()
+    return fig
+
+
+def mse_pitfall_widget(image: torch.Tensor, box: tuple[int, int, int, int] | None = None,
+                       dx: float = 0.5, dy: float = 0.5, max_shift: float = 2.0) -> W.VBox:
+    """Sliders for the erased box (top, left, height, width) and the shift (dx, dy, in pixels).
+
+    Shows (a) ``image`` (one ``[28, 28]``-like image), (b) ``erase_box(image, *box)`` with the box outlined,
+    (c) ``shift(image, dx, dy)``, and the live distances ``||a-b||^2``, ``||a-c||^2`` (sums over pixels).
+    Returns a ``VBox`` with attributes ``sliders`` (dict ``top``, ``left``, ``height``, ``width``, ``dx``,
+    ``dy``), ``image`` (the plot), ``readout`` (``HTML``) and ``distances()`` -> ``(d_b, d_c)``.
+    """
+    from course_utils.widgets import figure_png
+
+    a = _check_image(image, "mse_pitfall_widget").detach().float().cpu()
+    a = a.reshape(a.shape[-2:])
+    H, W_ = a.shape
+    top, left, height, width = box if box is not None else top_stroke_box(a)
+    erase_box(a, top, left, height, width)  # validates the starting box
+    int_slider = dict(continuous_update=False, step=1)
+    sliders = {
+        "top": W.IntSlider(value=top, min=0, max=H - 1, description="box top", **int_slider),
+        "left": W.IntSlider(value=left, min=0, max=W_ - 1, description="box left", **int_slider),
+        "height": W.IntSlider(value=height, min=0, max=H - top, description="box height", **int_slider),
+        "width": W.IntSlider(value=width, min=0, max=W_ - left, description="box width", **int_slider),
+        "dx": W.FloatSlider(value=dx, min=-max_shift, max=max_shift, step=0.05, description="shift dx",
+                            readout_format="+.2f", continuous_update=False),
+        "dy": W.FloatSlider(value=dy, min=-max_shift, max=max_shift, step=0.05, description="shift dy",
+                            readout_format="+.2f", continuous_update=False),
+    }
+    plot = W.Image(format="png")
+    readout = W.HTML()
+
+    def current():
+        s = {k: v.value for k, v in sliders.items()}
+        box_now = (s["top"], s["left"], min(s["height"], H - s["top"]), min(s["width"], W_ - s["left"]))
+        b, c = erase_box(a, *box_now), shift(a, s["dx"], s["dy"])
+        return box_now, b, c, s["dx"], s["dy"]
+
+    def distances() -> tuple[float, float]:
+        _, b, c, _, _ = current()
+        return squared_distance(a, b), squared_distance(a, c)
+
+    def redraw(_change=None):
+        box_now, b, c, sx, sy = current()
+        d_b, d_c = squared_distance(a, b), squared_distance(a, c)
+        plot.value = figure_png(pitfall_figure(a, b, c, box_now, sx, sy, d_b, d_c))
+        closer = "(b) the broken digit" if d_b < d_c else "(c) the shifted digit"
+        readout.value = (f"‖a−b‖² = {d_b:.4f} &nbsp; ‖a−c‖² = {d_c:.4f} &nbsp; "
+                         f"(sums over {H * W_} pixels; means: {d_b / (H * W_):.5f} and {d_c / (H * W_):.5f})"
+                         f"<br>pixel distance calls {closer} closer to (a)")
+
+    def limit_box(_change=None):
+        # keep the box inside the image; lowering max clamps the value, which triggers a redraw
+        sliders["height"].max = H - sliders["top"].value
+        sliders["width"].max = W_ - sliders["left"].value
+
+    sliders["top"].observe(limit_box, names="value")
+    sliders["left"].observe(limit_box, names="value")
+    for slider in sliders.values():
+        slider.observe(redraw, names="value")
+    redraw()
+    controls = W.HBox([W.VBox([sliders[k] for k in ("top", "left", "height", "width")]),
+                       W.VBox([sliders["dx"], sliders["dy"]])])
+    box_widget = W.VBox([controls, plot, readout])
+    box_widget.sliders, box_widget.image, box_widget.readout = sliders, plot, readout
+    box_widget.distances = distances
+    return box_widget
