@@ -1,0 +1,164 @@
+"""Classroom commands: student copies with the exercises blanked, and an HTML reading copy.
+
+    python -m course_utils.classroom student --out student/   # notebooks with blank exercises + solutions.md
+    python -m course_utils.classroom html --out site/         # execute every notebook, write HTML with outputs
+
+An exercise is a code cell tagged ``exercise`` whose solution lines sit between ``# BEGIN SOLUTION``
+and ``# END SOLUTION`` (see :mod:`course_utils.exercises`). The student copy replaces those lines,
+markers included, by ``raise NotImplementedError("Your turn: ...")`` at the marker's indentation
+and changes nothing else; the original cells go to ``solutions.md`` so a stuck student can go on.
+The HTML copy runs each notebook with nbclient in the environment's mode (``COURSE_FAST`` as set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
+EXERCISE_TAG = "exercise"
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def is_exercise(cell) -> bool:
+    """A code cell tagged ``exercise``."""
+    return cell.cell_type == "code" and EXERCISE_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def blank_solution(source: str, task: str) -> str:
+    """Replace each ``# BEGIN SOLUTION`` ... ``# END SOLUTION`` block (markers included) by a
+    ``raise NotImplementedError("Your turn: <task>")`` at the BEGIN marker's indentation.
+
+    Raises ``ValueError`` if the markers are missing, nested or unbalanced.
+    """
+    out, indent, found = [], None, False
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped == BEGIN:
+            if indent is not None:
+                raise ValueError(f"nested {BEGIN!r} in:\n{source}")
+            indent = line[: len(line) - len(line.lstrip())]
+            found = True
+            out.append(f"{indent}raise NotImplementedError({json.dumps('Your turn: ' + task, ensure_ascii=False)})")
+        elif stripped == END:
+            if indent is None:
+                raise ValueError(f"{END!r} without {BEGIN!r} in:\n{source}")
+            indent = None
+        elif indent is None:
+            out.append(line)
+    if indent is not None:
+        raise ValueError(f"{BEGIN!r} without {END!r} in:\n{source}")
+    if not found:
+        raise ValueError(f"exercise cell without {BEGIN!r} ... {END!r} markers:\n{source}")
+    return "\n".join(out) + ("\n" if source.endswith("\n") else "")
+
+
+def _task_title(cells, index: int) -> str:
+    """The exercise's title: the nearest markdown "### Your turn: <title>" above cell ``index``."""
+    for cell in reversed(cells[:index]):
+        if cell.cell_type == "markdown":
+            titles = re.findall(r"^#+[ \t]*Your turn[ \t]*:[ \t]*(\S.*)$", cell.source, flags=re.M | re.I)
+            if titles:
+                return titles[-1].strip()
+    match = re.search(r"^\s*def\s+(\w+)", cells[index].source, flags=re.M)
+    return f"write {match.group(1)}" if match else "complete this cell"
+
+
+def student_notebook(nb) -> tuple[object, list[tuple[str, str]]]:
+    """A copy of notebook ``nb`` with every exercise blanked, and its ``[(title, solution cell source)]``."""
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # deep copy
+    solutions = []
+    for i, cell in enumerate(nb.cells):
+        if is_exercise(cell):
+            title = _task_title(nb.cells, i)
+            solutions.append((title, cell.source))
+            cell.source = blank_solution(cell.source, title)
+    return nb, solutions
+
+
+def make_student_copies(out: Path, notebooks: Path = NOTEBOOKS) -> list[Path]:
+    """Write a student copy of every ``notebooks/*.ipynb`` into ``out``, plus ``out/solutions.md``."""
+    out.mkdir(parents=True, exist_ok=True)
+    written, lines = [], ["# Solutions to the \"Your turn\" exercises", "",
+                          "Try first; the checker's hint usually says what is wrong. Paste a solution into",
+                          "its cell if you are stuck, so you can go on with the notebook.", ""]
+    for path in sorted(Path(notebooks).glob("*.ipynb")):
+        nb, solutions = student_notebook(nbformat.read(path, as_version=4))
+        nbformat.write(nb, out / path.name)
+        written.append(out / path.name)
+        if solutions:
+            lines.append(f"## {path.name}\n")
+            for title, source in solutions:
+                lines += [f"### Your turn: {title}\n", "```python", source.rstrip(), "```", ""]
+    (out / "solutions.md").write_text("\n".join(lines), encoding="utf-8")
+    return written
+
+
+def make_html(out: Path, notebooks: Path = NOTEBOOKS, timeout: int = 1200,
+              kernel: str = "python3") -> tuple[list[Path], list[str]]:
+    """Execute every ``notebooks/*.ipynb`` (in its own folder, environment inherited) and write
+    ``out/<name>.html`` with the outputs, plus an ``index.html`` linking them.
+
+    A notebook that fails is still written (up to the failing cell, whose error is shown) and goes
+    on the returned list of failures, ``["name: error", ...]``; the others are not affected.
+    """
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    from nbconvert import HTMLExporter
+
+    out.mkdir(parents=True, exist_ok=True)
+    exporter, written, failures = HTMLExporter(), [], []
+    for path in sorted(Path(notebooks).glob("*.ipynb")):
+        print(f"executing {path.name} ...", flush=True)
+        nb = nbformat.read(path, as_version=4)
+        try:
+            NotebookClient(nb, timeout=timeout, kernel_name=kernel,
+                           resources={"metadata": {"path": str(path.parent)}}).execute()
+        except CellExecutionError as err:
+            text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # drop the traceback's terminal colours
+            lines = [line.strip() for line in text.splitlines() if line.strip()]
+            error = ([line for line in lines if re.match(r"[\w.]*(Error|Exception)\b", line)] or lines or ["?"])[-1]
+            failures.append(f"{path.name}: {error.strip()}")
+            print(f"FAILED {failures[-1]}", flush=True)
+        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
+        target = out / f"{path.stem}.html"
+        target.write_text(body, encoding="utf-8")
+        written.append(target)
+    links = "\n".join(f'<li><a href="{p.name}">{p.stem}</a></li>' for p in written)
+    (out / "index.html").write_text(f"<!doctype html><meta charset='utf-8'><title>All about Autoencoders"
+                                    f"</title><h1>All about Autoencoders (오토인코더의 모든 것)</h1>\n<ul>\n{links}\n</ul>\n",
+                                    encoding="utf-8")
+    return written, failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_utils.classroom", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    student = sub.add_parser("student", help="student copies with the exercise solutions blanked, and solutions.md")
+    student.add_argument("--out", type=Path, default=Path("student"))
+    student.add_argument("--notebooks", type=Path, default=NOTEBOOKS)
+    html = sub.add_parser("html", help="execute the notebooks and write them as HTML with outputs")
+    html.add_argument("--out", type=Path, default=Path("site"))
+    html.add_argument("--notebooks", type=Path, default=NOTEBOOKS)
+    html.add_argument("--timeout", type=int, default=1200, help="seconds per cell")
+    args = parser.parse_args(argv)
+    if args.command == "student":
+        paths = make_student_copies(args.out, args.notebooks)
+        print(f"wrote {len(paths)} student notebooks and solutions.md to {args.out}/")
+    else:
+        paths, failures = make_html(args.out, args.notebooks, timeout=args.timeout)
+        print(f"wrote {len(paths)} HTML pages and index.html to {args.out}/")
+        if failures:
+            print(f"{len(failures)} notebook(s) failed:\n  " + "\n  ".join(failures))
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

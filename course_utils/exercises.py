@@ -1,0 +1,523 @@
+"""Self-checking "Your turn" exercises: each ``check_NAME(fn)`` tests a student's function.
+
+The convention every notebook follows: a markdown cell ``### Your turn: ...`` and then ONE code
+cell tagged ``exercise`` that defines the student's function, its body between the lines
+``# BEGIN SOLUTION`` and ``# END SOLUTION``, and ends with the checker call::
+
+    def my_gaussian_nll(mean, x):
+        # BEGIN SOLUTION
+        return 0.5 * ((x - mean) ** 2 + math.log(2 * math.pi)).flatten(1).sum(1)
+        # END SOLUTION
+
+    exercises.check_gaussian_nll(my_gaussian_nll)
+
+``python -m course_utils.classroom student`` replaces the solution lines by
+``raise NotImplementedError("Your turn: ...")`` and collects them in ``solutions.md``; later cells
+never use the student's function, so a student copy runs through.
+
+A checker calls ``fn`` on several random inputs (a typical case first, then edge cases), compares
+with the reference (mostly :mod:`course_utils.losses`), PRINTS one line -- a pass, or a hint that
+names the likely mistake (wrong shape, wrong sign, off by a constant, mean instead of sum, ...) --
+and returns ``True``/``False``. It never raises and leaves the global random state untouched, so
+the cells after it give the same numbers whether or not the exercise is solved.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Callable, NamedTuple
+
+import torch
+import torch.nn.functional as F
+
+from course_utils import losses
+
+LOG_2PI = math.log(2 * math.pi)
+STUCK = "Stuck? The reference solution is in solutions.md next to the student notebooks."
+
+
+class _Hint(Exception):
+    """Raised inside a checker at the first problem; its message is the hint printed."""
+
+
+class Case(NamedTuple):
+    """One test input: a label for the student, the arguments, an extra hint if it fails."""
+    label: str
+    args: tuple
+    hint: str = ""
+
+
+def _checker(check: Callable) -> Callable:
+    """Turn ``check(fn) -> summary`` (raising :class:`_Hint`) into a printing ``check_NAME(fn) -> bool``."""
+    name = check.__name__
+
+    @functools.wraps(check)
+    def run(fn) -> bool:
+        if not callable(fn):
+            print(f"❌ {name}: pass your function itself, e.g. {name}(my_fn), not the result of calling it "
+                  f"(got a {type(fn).__name__}).")
+            return False
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)  # the checks are deterministic; the notebook's random state is restored after
+            try:
+                summary = check(fn)
+            except _Hint as hint:
+                print(f"❌ {name}: {hint}\n   {STUCK}")
+                return False
+            except Exception as err:  # noqa: BLE001 - e.g. an output of an unexpected dtype
+                print(f"❌ {name}: could not test your function ({type(err).__name__}: {err}); check what it "
+                      f"returns (a float tensor of the shape asked for).\n   {STUCK}")
+                return False
+        print(f"✅ {name}: passed - {summary}")
+        return True
+    return run
+
+
+# Advice appended when the student's function raises an exception whose message contains the key.
+_EXCEPTION_ADVICE = {
+    "between 0 and 1": "F.binary_cross_entropy wants probabilities; with logits use "
+                       "F.binary_cross_entropy_with_logits (or apply torch.sigmoid once).",
+    "must match the size": "Check the shapes of your intermediate tensors (print t.shape).",
+    "unexpected keyword argument 'generator'": "Add the parameter generator=None and pass it to torch.rand/randn.",
+}
+
+
+def _call(fn, *args, **kwargs) -> torch.Tensor:
+    """Call the student's function; turn every failure into a :class:`_Hint`."""
+    try:
+        out = fn(*args, **kwargs)
+    except NotImplementedError:
+        raise _Hint("not implemented yet: replace the `raise NotImplementedError(...)` line with your code "
+                    "and run the cell again.") from None
+    except Exception as err:  # noqa: BLE001 - any student error becomes a hint, never a traceback
+        advice = " ".join(a for key, a in _EXCEPTION_ADVICE.items() if key in str(err))
+        raise _Hint(f"your function raised {type(err).__name__}: {err}. {advice}".rstrip()) from None
+    if out is None:
+        raise _Hint("your function returned None: did you forget the `return`?")
+    if not isinstance(out, torch.Tensor):
+        try:
+            out = torch.as_tensor(out)
+        except Exception:  # noqa: BLE001
+            raise _Hint(f"expected a torch tensor, got a {type(out).__name__}.") from None
+    return out
+
+
+def _shapes(args) -> str:
+    return ", ".join(str(list(a.shape)) for a in args if isinstance(a, torch.Tensor))
+
+
+def _close(a: torch.Tensor, b: torch.Tensor, rtol: float = 1e-4, atol: float = 1e-4) -> bool:
+    return a.shape == b.shape and torch.allclose(a.double(), b.double(), rtol=rtol, atol=atol)
+
+
+def _per_sample_shape_hint(got: torch.Size, expected: torch.Size, inp: torch.Size, over: str) -> str:
+    """Why a ``[B]`` result came out with another shape."""
+    B = inp[0]
+    if got.numel() == 1 and B > 1:
+        return (f"you returned a single number, so you also reduced over the batch. Return one value per "
+                f"sample, shape [B] = {list(expected)}: sum over the {over} only; the caller averages over the batch.")
+    if got == inp:
+        return (f"you returned one value per element {list(got)}: sum over the {over} to get shape "
+                f"[B] = {list(expected)}.")
+    if got == inp[1:]:
+        return (f"you reduced over dim 0 (the batch) instead of the {over}: sum over the other dims to get "
+                f"[B] = {list(expected)}.")
+    if len(got) > 1 and got[0] == B:
+        return (f"only partly reduced ({list(got)}): sum over ALL dims except the batch dim, e.g. "
+                f"t.flatten(1).sum(1) (for images [B, 1, 28, 28] that is dims 1, 2, 3).")
+    return f"wrong shape: expected [B] = {list(expected)}, got {list(got)}."
+
+
+def _compare(fn, reference, cases, mistakes, *, over="pixels", shape_hint=None, nan_hint="",
+             tol=(1e-4, 1e-4)) -> str:
+    """Compare ``fn`` with ``reference`` on each case; raise a :class:`_Hint` at the first mismatch.
+
+    ``mistakes`` is the table of typical mistakes: ``(hint, transform)`` pairs where
+    ``transform(*args)`` computes what that mistake returns. A result that matches a transform
+    (and not the reference) gets that hint; anything else gets a generic diagnosis (a constant
+    offset, a constant factor, or the first differing value).
+    """
+    for case in cases:
+        expected = reference(*case.args).detach().double()
+        inputs = tuple(a.clone() if isinstance(a, torch.Tensor) else a for a in case.args)
+        got = _call(fn, *inputs)
+        where = f"on {case.label} (inputs {_shapes(case.args)})"
+        if any(isinstance(a, torch.Tensor) and not torch.equal(a, b) for a, b in zip(inputs, case.args)):
+            raise _Hint(f"{where}: your function changed its input in place; compute a new tensor instead.")
+        if got.shape != expected.shape:
+            hint = (shape_hint or _per_sample_shape_hint)(got.shape, expected.shape, case.args[0].shape, over)
+            raise _Hint(f"{where}: {hint}")
+        got = got.detach().double().cpu()
+        if not torch.isfinite(got).all():
+            raise _Hint(f"{where}: your function returned NaN or inf where the reference is finite. "
+                        f"{nan_hint or case.hint}".rstrip())
+        if _close(got, expected, *tol):
+            continue
+        for hint, transform in mistakes:
+            candidate = transform(*case.args).detach().double()
+            if _close(got, candidate, 1e-3, 1e-3) and not _close(candidate, expected, *tol):
+                raise _Hint(f"{where}: {hint}")
+        raise _Hint(f"{where}: {_generic_difference(got, expected)} {case.hint}".rstrip())
+    return f"matches the reference on {len(cases)} cases ({'; '.join(c.label for c in cases)})."
+
+
+def _generic_difference(got: torch.Tensor, expected: torch.Tensor) -> str:
+    """Describe a mismatch that no known mistake explains."""
+    diff, ratio = got - expected, got / expected
+    if got.numel() > 1 and torch.allclose(diff, diff.flatten()[0].expand_as(diff), atol=1e-3):
+        return (f"off by a constant: yours = reference {diff.flatten()[0].item():+.4g} for every sample. "
+                f"Check the constant terms.")
+    same_ratio = torch.allclose(ratio, ratio.flatten()[0].expand_as(ratio), rtol=1e-3)
+    if got.numel() > 1 and (expected.abs() > 1e-6).all() and same_ratio:
+        return (f"off by a factor: yours = {ratio.flatten()[0].item():.4g} x reference for every sample. "
+                f"Check the factors (1/2?) and sum versus mean.")
+    i = int(diff.abs().flatten().argmax())
+    return (f"wrong values: e.g. element {i}: yours {got.flatten()[i].item():.5g}, expected "
+            f"{expected.flatten()[i].item():.5g} (largest difference {diff.abs().max().item():.3g}).")
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def _dim(t: torch.Tensor) -> int:
+    """Elements per sample, D."""
+    return t[0].numel()
+
+
+def _sum(t: torch.Tensor) -> torch.Tensor:
+    return t.flatten(1).sum(1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Losses compared with course_utils.losses
+# ---------------------------------------------------------------------------------------------
+
+@_checker
+def check_gaussian_nll(fn) -> str:
+    """``fn(mean, x) -> [B]``: -log N(x | mean, I) summed over pixels, 0.5*log(2*pi) per pixel included."""
+    g = _gen(1)
+    r = lambda *s: torch.randn(*s, generator=g)  # noqa: E731
+    x_img = torch.rand(4, 1, 28, 28, generator=g)
+    cases = [
+        Case("a batch of 8 vectors of 20 pixels", (r(8, 20), r(8, 20))),
+        Case("MNIST-shaped images [B, 1, 28, 28]", (torch.rand(4, 1, 28, 28, generator=g), x_img)),
+        Case("a perfect reconstruction (mean == x)", (x_img.clone(), x_img.clone())),
+        Case("one sample", (r(1, 10), r(1, 10))),
+        Case("one pixel per sample", (r(6, 1), r(6, 1))),
+    ]
+    sse = lambda m, x: _sum((x - m) ** 2)  # noqa: E731
+    mistakes = [
+        ("off by a constant: you left out the normalising constant 0.5*log(2*pi) per pixel "
+         "(your result = reference - D/2 * log(2*pi)).", lambda m, x: 0.5 * sse(m, x)),
+        ("wrong sign: the NEGATIVE log-likelihood is 0.5*(x-mean)^2 + 0.5*log(2*pi) per pixel, "
+         "a positive number here.", lambda m, x: -losses.gaussian_nll(m, x)),
+        ("mean instead of sum over pixels: the NLL of an image is the SUM of the per-pixel NLLs.",
+         lambda m, x: losses.gaussian_nll(m, x) / _dim(x)),
+        ("mean instead of sum over pixels, and the constant 0.5*log(2*pi) is missing.",
+         lambda m, x: 0.5 * sse(m, x) / _dim(x)),
+        ("that is the mean squared error (MSE); the NLL is 0.5*SSE + D/2*log(2*pi), summed over pixels.",
+         lambda m, x: sse(m, x) / _dim(x)),
+        ("that is the sum of squared errors; the NLL is 0.5*SSE + D/2*log(2*pi).", sse),
+        ("missing the factor 1/2 in front of the squared error.",
+         lambda m, x: sse(m, x) + 0.5 * _dim(x) * LOG_2PI),
+        ("twice the reference: missing the factor 1/2 (on both terms).",
+         lambda m, x: 2 * losses.gaussian_nll(m, x)),
+        ("the constant is log(2*pi) per pixel, it should be 0.5*log(2*pi).",
+         lambda m, x: 0.5 * sse(m, x) + _dim(x) * LOG_2PI),
+    ]
+    return _compare(fn, losses.gaussian_nll, cases, mistakes)
+
+
+@_checker
+def check_bernoulli_nll(fn) -> str:
+    """``fn(logits, x) -> [B]``: Bernoulli NLL (binary cross-entropy with logits) summed over pixels."""
+    g = _gen(2)
+    binary = lambda *s: (torch.rand(*s, generator=g) < 0.3).float()  # noqa: E731
+    logits = lambda *s: 3 * torch.randn(*s, generator=g)  # noqa: E731
+    big = 30 * torch.sign(torch.randn(5, 12, generator=g))
+    cases = [
+        Case("a batch of 8 binary vectors of 20 pixels", (logits(8, 20), binary(8, 20))),
+        Case("MNIST-shaped images [B, 1, 28, 28]", (logits(4, 1, 28, 28), binary(4, 1, 28, 28))),
+        Case("grey targets x in [0, 1]", (logits(6, 15), torch.rand(6, 15, generator=g))),
+        Case("one sample", (logits(1, 10), binary(1, 10))),
+        Case("large logits (+-30)", (big, binary(5, 12)),
+             "For large |logits|, sigmoid rounds to exactly 0 or 1 and log() gives -inf (or a clamped -100): "
+             "compute from the logits with F.binary_cross_entropy_with_logits or F.logsigmoid."),
+    ]
+    mistakes = [
+        ("you applied the sigmoid twice: the function receives LOGITS and "
+         "F.binary_cross_entropy_with_logits applies the sigmoid itself.",
+         lambda lg, x: losses.bernoulli_nll(torch.sigmoid(lg), x)),
+        ("forgot the minus sign: NLL = -[x log p + (1 - x) log(1 - p)] is positive.",
+         lambda lg, x: -losses.bernoulli_nll(lg, x)),
+        ("mean instead of sum over pixels: the NLL of an image is the SUM over its pixels.",
+         lambda lg, x: losses.bernoulli_nll(lg, x) / _dim(x)),
+        ("the arguments are swapped: binary_cross_entropy_with_logits(input=logits, target=x).",
+         lambda lg, x: _sum(F.binary_cross_entropy_with_logits(x, lg, reduction="none"))),
+    ]
+    return _compare(fn, losses.bernoulli_nll, cases, mistakes, nan_hint=cases[-1].hint)
+
+
+@_checker
+def check_kl_std_normal(fn) -> str:
+    """``fn(mu, logvar) -> [B]``: KL(N(mu, exp(logvar)) || N(0, I)) summed over latent dims."""
+    g = _gen(3)
+    r = lambda *s: torch.randn(*s, generator=g)  # noqa: E731
+    cases = [
+        Case("a batch of 8 codes with 5 latent dims", (r(8, 5), r(8, 5))),
+        Case("q equal to the prior (mu = 0, logvar = 0, KL = 0)", (torch.zeros(4, 3), torch.zeros(4, 3))),
+        Case("one latent dim", (r(6, 1), r(6, 1))),
+        Case("one sample", (r(1, 2), r(1, 2))),
+        Case("wide posteriors (logvar up to +-4)", (r(5, 4), 4 * torch.rand(5, 4, generator=g) * 2 - 4)),
+    ]
+    mistakes = [
+        ("wrong sign: KL = 0.5 * sum(mu^2 + sigma^2 - log sigma^2 - 1) is never negative.",
+         lambda m, lv: -losses.kl_std_normal(m, lv)),
+        ("missing the -1 inside the sum (your result = reference + D/2); check: KL must be 0 when mu = 0, logvar = 0.",
+         lambda m, lv: losses.kl_std_normal(m, lv) + 0.5 * m.shape[1]),
+        ("you used logvar as sigma: the variance is sigma^2 = exp(logvar) and log sigma^2 = logvar.",
+         lambda m, lv: 0.5 * (m ** 2 + lv ** 2 - torch.log(lv ** 2) - 1).sum(1)),
+        ("you used the std exp(0.5*logvar) where the variance exp(logvar) belongs.",
+         lambda m, lv: 0.5 * (m ** 2 + torch.exp(0.5 * lv) - lv - 1).sum(1)),
+        ("sign of the log-variance term: it is MINUS log sigma^2 = -logvar.",
+         lambda m, lv: 0.5 * (m ** 2 + lv.exp() + lv - 1).sum(1)),
+        ("mean over latent dims instead of sum: the KL of independent dims is the SUM of the per-dim KLs.",
+         lambda m, lv: losses.kl_std_normal(m, lv) / m.shape[1]),
+        ("missing the factor 1/2.", lambda m, lv: 2 * losses.kl_std_normal(m, lv)),
+    ]
+    return _compare(fn, losses.kl_std_normal, cases, mistakes, over="latent dims",
+                    nan_hint="A log of a negative number? logvar can be negative: the variance is exp(logvar) "
+                             "and log sigma^2 is simply logvar.")
+
+
+def _vae_cases(seed: int) -> list[Case]:
+    """(logits, x, mu, logvar) inputs for the ELBO / VAE-loss checkers."""
+    g = _gen(seed)
+    r = lambda *s: torch.randn(*s, generator=g)  # noqa: E731
+    binary = lambda *s: (torch.rand(*s, generator=g) < 0.3).float()  # noqa: E731
+    return [
+        Case("a batch of 6 images [B, 1, 28, 28], 2 latent dims",
+             (2 * r(6, 1, 28, 28), binary(6, 1, 28, 28), r(6, 2), r(6, 2))),
+        Case("flat vectors of 20 pixels, 3 latent dims", (2 * r(5, 20), binary(5, 20), r(5, 3), r(5, 3))),
+        Case("grey targets x in [0, 1]", (2 * r(4, 20), torch.rand(4, 20, generator=g), r(4, 3), r(4, 3))),
+        Case("one sample", (2 * r(1, 20), binary(1, 20), r(1, 2), r(1, 2))),
+    ]
+
+
+_BATCH_MEAN = ("your reconstruction term is one number for the whole batch: reduction='mean' averages over the "
+               "batch AND the pixels. Use reduction='none' and sum over the pixels of each image.")
+
+
+def _reference_elbo(logits, x, mu, logvar):
+    return -losses.bernoulli_nll(logits, x) - losses.kl_std_normal(mu, logvar)
+
+
+@_checker
+def check_elbo_from_parts(fn) -> str:
+    """``fn(logits, x, mu, logvar) -> [B]``: ELBO = -bernoulli_nll(logits, x) - KL(q || N(0, I))."""
+    nll, kl = losses.bernoulli_nll, losses.kl_std_normal
+    mistakes = [
+        ("you returned the loss (negative ELBO); the ELBO is its negative: -bernoulli_nll - KL.",
+         lambda lg, x, m, lv: nll(lg, x) + kl(m, lv)),
+        ("sign of the KL: ELBO = E_q[log p(x|z)] - KL(q(z|x) || p(z)); the KL is SUBTRACTED.",
+         lambda lg, x, m, lv: -nll(lg, x) + kl(m, lv)),
+        ("sign of the reconstruction term: log p(x|z) = -bernoulli_nll.",
+         lambda lg, x, m, lv: nll(lg, x) - kl(m, lv)),
+        ("you forgot the KL term.", lambda lg, x, m, lv: -nll(lg, x)),
+        (_BATCH_MEAN, lambda lg, x, m, lv: -nll(lg, x).mean() / _dim(x) - kl(m, lv)),
+        ("you averaged the reconstruction term over pixels: sum it (a mean weights the KL 784 times too much).",
+         lambda lg, x, m, lv: -nll(lg, x) / _dim(x) - kl(m, lv)),
+    ]
+    return _compare(fn, _reference_elbo, _vae_cases(4), mistakes)
+
+
+@_checker
+def check_vae_loss_from_parts(fn) -> str:
+    """``fn(logits, x, mu, logvar) -> [B]``: negative ELBO = bernoulli_nll(logits, x) + KL(q || N(0, I))."""
+    nll, kl = losses.bernoulli_nll, losses.kl_std_normal
+    mistakes = [
+        ("you returned the ELBO; the loss to minimise is its negative: bernoulli_nll + KL.",
+         lambda lg, x, m, lv: -nll(lg, x) - kl(m, lv)),
+        ("sign of the KL: loss = reconstruction NLL + KL; the KL is ADDED (it penalises q far from the prior).",
+         lambda lg, x, m, lv: nll(lg, x) - kl(m, lv)),
+        ("you forgot the KL term.", lambda lg, x, m, lv: nll(lg, x)),
+        (_BATCH_MEAN, lambda lg, x, m, lv: nll(lg, x).mean() / _dim(x) + kl(m, lv)),
+        ("mean over pixels in the reconstruction term: sum it (a mean silently makes the KL 784 times "
+         "heavier, a beta-VAE by accident).", lambda lg, x, m, lv: nll(lg, x) / _dim(x) + kl(m, lv)),
+        ("mean over latent dims in the KL: sum it.", lambda lg, x, m, lv: nll(lg, x) + kl(m, lv) / m.shape[1]),
+    ]
+    return _compare(fn, lambda *a: -_reference_elbo(*a), _vae_cases(5), mistakes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Distances
+# ---------------------------------------------------------------------------------------------
+
+def _pairwise_shape_hint(got, expected, inp, over) -> str:
+    N, D = inp
+    if got == torch.Size([N, N, D]):
+        return f"you returned the differences per coordinate {list(got)}: square, SUM over the last dim, take the root."
+    if got.numel() == N * (N - 1) // 2 and len(got) == 1:
+        return "that is the condensed upper triangle (like torch.pdist); return the full [N, N] matrix."
+    return f"wrong shape: expected [N, N] = {list(expected)}, got {list(got)}."
+
+
+@_checker
+def check_pairwise_distances(fn) -> str:
+    """``fn(X) -> [N, N]``: Euclidean distances between the rows of ``X`` ``[N, D]`` (reference:
+    :func:`course_utils.manifold.pairwise_distances`)."""
+    from course_utils.manifold import pairwise_distances as reference  # imported here: manifold loads scikit-learn
+    g = _gen(6)
+    dup = torch.rand(6, 3, generator=g, dtype=torch.float64)
+    dup[3] = dup[1]
+    cases = [
+        Case("10 points in 5-D", (torch.randn(10, 5, generator=g, dtype=torch.float64),)),
+        Case("5 flattened images in 784-D", (torch.rand(5, 784, generator=g, dtype=torch.float64),)),
+        Case("a repeated point (distance exactly 0)", (dup,),
+             "If you expanded |a-b|^2 = |a|^2 + |b|^2 - 2 a.b, round-off can make it slightly negative: "
+             "clamp(min=0) before sqrt."),
+        Case("points on a line (D = 1)", (torch.randn(7, 1, generator=g, dtype=torch.float64),)),
+        Case("a single point", (torch.randn(1, 4, generator=g, dtype=torch.float64),)),
+    ]
+    mistakes = [
+        ("these are SQUARED distances: take the square root.", lambda X: reference(X) ** 2),
+        ("that is the L1 (Manhattan) distance: square the differences, sum, then take the root.",
+         lambda X: (X[:, None, :] - X[None, :, :]).abs().sum(-1)),
+        ("root of the MEAN squared difference: SUM over the coordinates.",
+         lambda X: reference(X) / math.sqrt(X.shape[1])),
+    ]
+    return _compare(fn, reference, cases, mistakes, shape_hint=_pairwise_shape_hint,
+                    nan_hint=cases[2].hint, tol=(1e-6, 1e-6))
+
+
+# ---------------------------------------------------------------------------------------------
+# Random functions: statistical checks
+# ---------------------------------------------------------------------------------------------
+
+def _call_noise(fn, x: torch.Tensor, level: float, seed: int | None):
+    """Call a corruption function; check shape and that ``x`` is left unchanged."""
+    x_in = x.clone()
+    generator = None if seed is None else _gen(seed)
+    out = _call(fn, x_in, level, generator=generator)
+    if not torch.equal(x_in, x):
+        raise _Hint("you changed the input x in place: corrupt a copy (x.clone(), or x * mask, x + noise).")
+    if out.shape != x.shape:
+        raise _Hint(f"wrong shape: the corrupted images must have the shape of x {list(x.shape)}, "
+                    f"got {list(out.shape)}.")
+    return out.detach().double()
+
+
+def _assert_reproducible(fn, x, level):
+    a, b = _call_noise(fn, x, level, 0), _call_noise(fn, x, level, 0)
+    if not torch.equal(a, b):
+        raise _Hint("two calls with the same seeded generator gave different results: pass the generator "
+                    "on, e.g. torch.rand(x.shape, generator=generator).")
+    if torch.equal(a, _call_noise(fn, x, level, 1)):
+        raise _Hint("different generators gave the same result: the corruption must be random.")
+
+
+@_checker
+def check_masking_noise(fn) -> str:
+    """``fn(x, fraction, generator=None)``: about ``fraction`` of the pixels set to 0, the others unchanged."""
+    g = _gen(7)
+    x = 0.1 + 0.9 * torch.rand(64, 1, 28, 28, generator=g)   # no zeros, so masked pixels are visible
+    fraction = 0.3
+    out = _call_noise(fn, x, fraction, None)
+    xd, kept = x.double(), out != 0
+    if torch.allclose(out[kept], xd[kept] / (1 - fraction), rtol=1e-4) and kept.any() and not kept.all():
+        raise _Hint("you rescaled the kept pixels by 1/(1 - fraction) like dropout; keep them unchanged.")
+    if not torch.allclose(out[kept], xd[kept], rtol=1e-5, atol=1e-6):
+        raise _Hint("pixels that are not masked must keep their value (set a fraction to 0, change nothing else).")
+    masked = 1 - kept.double().mean().item()
+    if abs(masked - fraction) > 0.02:
+        if abs(masked - (1 - fraction)) < 0.02:
+            raise _Hint(f"you masked {masked:.3f} of the pixels with fraction={fraction}: that is the KEPT "
+                        f"fraction. `fraction` is the share of pixels set to 0 (mask = rand < fraction).")
+        raise _Hint(f"you masked {masked:.3f} of the pixels, expected about fraction = {fraction}.")
+    per_image = (~kept).flatten(1)
+    if (per_image == per_image[0]).all():
+        raise _Hint("the same pixels are masked in every image: draw the mask with the full shape x.shape.")
+    if not torch.equal(_call_noise(fn, x, 0.0, None), xd):
+        raise _Hint("with fraction = 0 the images must come back unchanged.")
+    if (_call_noise(fn, x, 1.0, None) != 0).any():
+        raise _Hint("with fraction = 1 every pixel must be 0.")
+    _assert_reproducible(fn, x, fraction)
+    return (f"masked {masked:.3f} of the pixels for fraction = {fraction}, others unchanged, "
+            f"fractions 0 and 1 right, input untouched, reproducible with a generator.")
+
+
+@_checker
+def check_gaussian_noise(fn) -> str:
+    """``fn(x, sigma, generator=None)``: ``x + sigma * eps`` with ``eps ~ N(0, I)``, no clipping."""
+    g = _gen(8)
+    x = torch.rand(64, 1, 28, 28, generator=g)
+    sigma = 0.5
+    out = _call_noise(fn, x, sigma, None)
+    d = out - x.double()
+    n, mean, std = d.numel(), d.mean().item(), d.std().item()
+    if out.min() >= 0 and out.max() <= 1:
+        raise _Hint("your output stays in [0, 1]: you clipped. Return plain x + sigma * eps (the clipping, if "
+                    "wanted, is a separate step).")
+    if abs(std - sigma ** 2) < 0.03 * sigma ** 2:
+        raise _Hint(f"the noise has std {std:.3f} = sigma^2: sigma is the standard deviation, multiply eps by sigma.")
+    if abs(std - math.sqrt(sigma)) < 0.03 * math.sqrt(sigma):
+        raise _Hint(f"the noise has std {std:.3f} = sqrt(sigma): sigma is already the standard deviation.")
+    if abs(mean) > 5 * sigma / math.sqrt(n):
+        raise _Hint(f"the noise has mean {mean:.3f}, expected 0 (torch.rand is uniform on [0, 1); use torch.randn).")
+    if abs(std - sigma) > 0.03 * sigma:
+        raise _Hint(f"the noise has std {std:.3f}, expected sigma = {sigma}.")
+    inside = (d.abs() < sigma).double().mean().item()
+    if abs(inside - 0.6827) > 0.02:
+        raise _Hint(f"{inside:.3f} of the noise lies within one sigma, a Gaussian has 0.683: use torch.randn.")
+    if not torch.allclose(_call_noise(fn, x, 0.0, None), x.double()):
+        raise _Hint("with sigma = 0 the images must come back unchanged.")
+    _assert_reproducible(fn, x, sigma)
+    return (f"noise mean {mean:+.4f}, std {std:.4f} for sigma = {sigma}, Gaussian shape, no clipping, "
+            f"input untouched, reproducible with a generator.")
+
+
+@_checker
+def check_reparameterize(fn) -> str:
+    """``fn(mu, logvar) -> z = mu + exp(0.5 * logvar) * eps``, differentiable in ``mu`` and ``logvar``."""
+    n = 4000
+    mu0 = torch.tensor([0.5, -2.0, 3.0])
+    lv0 = torch.tensor([1.0, -2.0, 0.5])
+    mu, logvar = mu0.repeat(n, 1).requires_grad_(), lv0.repeat(n, 1).requires_grad_()
+    z = _call(fn, mu, logvar)
+    if z.shape != mu.shape:
+        raise _Hint(f"wrong shape: z must have the shape of mu {list(mu.shape)}, got {list(z.shape)}.")
+    zd = z.detach()
+    mean, std, want = zd.mean(0), zd.std(0), torch.exp(0.5 * lv0)
+    if torch.allclose(zd, mu0.expand_as(zd)):
+        raise _Hint("z has no randomness: z = mu + sigma * eps with eps = torch.randn_like(mu).")
+    if (std < 1e-6).all():
+        raise _Hint("the same eps for every sample: draw eps with the shape of mu (torch.randn_like(mu)).")
+    for bad, hint in [(torch.exp(lv0), "you used exp(logvar), the VARIANCE, as the std: sigma = exp(0.5 * logvar)."),
+                      (lv0.abs(), "you used logvar as the std: sigma = exp(0.5 * logvar)."),
+                      (torch.ones(3), "the spread does not depend on logvar: multiply eps by "
+                                      "sigma = exp(0.5 * logvar).")]:
+        if torch.allclose(std, bad, rtol=0.06):
+            raise _Hint(f"sample std per dim {[round(v, 3) for v in std.tolist()]}: {hint}")
+    if not torch.allclose(std, want, rtol=0.06):
+        raise _Hint(f"sample std per dim {[round(v, 3) for v in std.tolist()]}, expected "
+                    f"exp(0.5 * logvar) = {[round(v, 3) for v in want.tolist()]}.")
+    if not torch.allclose(mean, mu0, atol=5 * want.max().item() / math.sqrt(n)):
+        raise _Hint(f"sample mean per dim {[round(v, 3) for v in mean.tolist()]}, expected mu = {mu0.tolist()}: "
+                    f"z = mu + sigma * eps.")
+    no_path = ("no gradient reaches mu and logvar: sampling with torch.normal or .sample() cuts the graph "
+               "(dz/dmu should be 1). Draw eps = torch.randn_like(mu) and return mu + sigma * eps.")
+    if not z.requires_grad:
+        raise _Hint(no_path)
+    z.sum().backward()
+    if mu.grad is None or not torch.allclose(mu.grad, torch.ones_like(mu)):
+        raise _Hint(no_path)
+    if logvar.grad is None or not torch.allclose(logvar.grad, 0.5 * (zd - mu0), atol=1e-4):
+        raise _Hint("the gradient does not reach logvar correctly: compute sigma = exp(0.5 * logvar) "
+                    "from logvar itself (no .detach(), no torch.normal).")
+    return (f"sample means {[round(v, 2) for v in mean.tolist()]} ~ mu, stds {[round(v, 2) for v in std.tolist()]} "
+            f"~ exp(0.5 logvar), and gradients reach mu and logvar.")
+
+
+__all__ = [name for name in dir() if name.startswith("check_")]

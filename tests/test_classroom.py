@@ -1,0 +1,194 @@
+"""The classroom commands: student copies (exercises blanked, solutions kept) and the HTML reading copy."""
+
+import ast
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from course_utils import classroom
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+EXERCISE = '''import torch
+
+def my_kl(mu, logvar):
+    """KL(q || N(0, I)) per sample."""
+    # BEGIN SOLUTION
+    var = logvar.exp()
+    return 0.5 * (mu ** 2 + var - logvar - 1).sum(1)
+    # END SOLUTION
+
+exercises.check_kl_std_normal(my_kl)'''
+
+
+def synthetic_notebook():
+    """Markdown, an import cell, a "Your turn" exercise, a later cell that uses the reference, and an
+    untagged cell that happens to contain the markers (must stay as it is)."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# A tiny lesson\nThe KL in closed form."),
+        nbformat.v4.new_code_cell("import torch\nfrom course_utils import exercises, losses"),
+        nbformat.v4.new_markdown_cell("## Your turn\n\n### Your turn: the closed-form KL (쿨백-라이블러 발산)\nFill in `my_kl`."),
+        nbformat.v4.new_code_cell(EXERCISE, metadata={"tags": ["exercise"]}),
+        nbformat.v4.new_code_cell("kl = losses.kl_std_normal(torch.zeros(2, 3), torch.zeros(2, 3))\n"
+                                  "assert kl.abs().max() == 0\nprint('later cell ran')"),
+        nbformat.v4.new_code_cell("# BEGIN SOLUTION\nx = 1\n# END SOLUTION\nprint(x)"),
+    ]
+    return nb
+
+
+@pytest.fixture()
+def lesson_dir(tmp_path):
+    src = tmp_path / "notebooks"
+    src.mkdir()
+    nbformat.write(synthetic_notebook(), src / "01_tiny.ipynb")
+    return src
+
+
+def execute(nb, cwd):
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    return nb
+
+
+def cell_text(cell):
+    return "".join(o.get("text", "") for o in cell.get("outputs", []))
+
+
+def test_blank_solution_keeps_indentation_and_everything_else():
+    blank = classroom.blank_solution(EXERCISE, "the closed-form KL")
+    assert "BEGIN SOLUTION" not in blank and "END SOLUTION" not in blank and "logvar.exp()" not in blank
+    assert '    raise NotImplementedError("Your turn: the closed-form KL")' in blank.splitlines()
+    solution_lines = {"    # BEGIN SOLUTION", "    var = logvar.exp()",
+                      "    return 0.5 * (mu ** 2 + var - logvar - 1).sum(1)", "    # END SOLUTION"}
+    kept = [line for line in EXERCISE.splitlines() if line not in solution_lines]
+    assert [line for line in blank.splitlines() if "NotImplementedError" not in line] == kept
+    ast.parse(blank)
+
+
+def test_blank_solution_several_blocks_and_nested_indentation():
+    src = ("def f(x):\n    # BEGIN SOLUTION\n    return x\n    # END SOLUTION\n\n"
+           "class A:\n    def g(self):\n        # BEGIN SOLUTION\n        return 2\n        # END SOLUTION\n")
+    blank = classroom.blank_solution(src, 'say "hi"')
+    assert blank.count("raise NotImplementedError") == 2
+    assert '        raise NotImplementedError("Your turn: say \\"hi\\"")' in blank
+    assert blank.endswith("\n")
+    ast.parse(blank)
+
+
+@pytest.mark.parametrize("bad", ["def f():\n    # BEGIN SOLUTION\n    return 1\n",
+                                 "def f():\n    return 1\n    # END SOLUTION\n",
+                                 "def f():\n    return 1\n",
+                                 "# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION\n"])
+def test_blank_solution_rejects_broken_markers(bad):
+    with pytest.raises(ValueError):
+        classroom.blank_solution(bad, "x")
+
+
+def test_student_command_blanks_exercises_only_and_writes_solutions(lesson_dir, tmp_path, capsys):
+    out = tmp_path / "student"
+    assert classroom.main(["student", "--out", str(out), "--notebooks", str(lesson_dir)]) == 0
+    assert "wrote 1 student notebooks" in capsys.readouterr().out
+    original = nbformat.read(lesson_dir / "01_tiny.ipynb", as_version=4)
+    student = nbformat.read(out / "01_tiny.ipynb", as_version=4)
+    assert len(student.cells) == len(original.cells) and student.metadata == original.metadata
+    for i, (a, b) in enumerate(zip(original.cells, student.cells)):
+        assert a.cell_type == b.cell_type and a.metadata == b.metadata
+        if i == 3:
+            assert 'raise NotImplementedError("Your turn: the closed-form KL (쿨백-라이블러 발산)")' in b.source
+            assert "BEGIN SOLUTION" not in b.source and "exercises.check_kl_std_normal(my_kl)" in b.source
+        else:
+            assert a.source == b.source  # untouched, including the untagged cell with markers
+    solutions = (out / "solutions.md").read_text(encoding="utf-8")
+    assert "## 01_tiny.ipynb" in solutions and "### Your turn: the closed-form KL" in solutions
+    assert EXERCISE in solutions
+
+
+def test_student_copy_runs_through_and_the_checker_rejects_the_blank(lesson_dir, tmp_path):
+    out = tmp_path / "student"
+    classroom.make_student_copies(out, lesson_dir)
+    student = execute(nbformat.read(out / "01_tiny.ipynb", as_version=4), out)
+    assert "not implemented yet" in cell_text(student.cells[3])
+    assert "Traceback" not in cell_text(student.cells[3])
+    assert "later cell ran" in cell_text(student.cells[4])
+
+
+def test_html_command_writes_pages_with_outputs_and_reports_failures(lesson_dir, tmp_path, capsys):
+    """One run over a good and a broken notebook (one kernel each, to keep the test fast)."""
+    broken = nbformat.v4.new_notebook()
+    broken.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    broken.cells = [nbformat.v4.new_code_cell("print('before the error')"),
+                    nbformat.v4.new_code_cell("raise ValueError('the lesson is broken')")]
+    nbformat.write(broken, lesson_dir / "00_broken.ipynb")
+    site = tmp_path / "site"
+    assert classroom.main(["html", "--out", str(site), "--notebooks", str(lesson_dir)]) == 1
+    out = capsys.readouterr().out
+    assert "wrote 2 HTML pages" in out
+    assert "FAILED 00_broken.ipynb" in out and "ValueError: the lesson is broken" in out and "FAILED 01_tiny" not in out
+    assert "before the error" in (site / "00_broken.html").read_text(encoding="utf-8")
+    page = (site / "01_tiny.html").read_text(encoding="utf-8")  # the next notebook still ran, outputs included
+    assert "A tiny lesson" in page and "later cell ran" in page
+    assert "✅ check_kl_std_normal: passed" in page  # the teacher's notebook: the solution passes
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert '<a href="01_tiny.html">' in index and '<a href="00_broken.html">' in index
+    # the source notebooks keep no outputs
+    assert all(not c.get("outputs") for c in nbformat.read(lesson_dir / "01_tiny.ipynb", as_version=4).cells)
+
+
+# ---- the real notebooks (checked as they appear) -------------------------------------------------------
+
+REAL = sorted(NOTEBOOKS.glob("*.ipynb"))
+
+
+def _imports(cells) -> str:
+    """The top-level import statements of the cells before an exercise (what its cell may rely on)."""
+    statements = []
+    for cell in cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # e.g. a cell with IPython magics
+            continue
+        statements += [ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    return "\n".join(statements)
+
+
+def _run_cell(source: str, namespace: dict) -> str:
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        exec(compile(source, "<exercise cell>", "exec"), namespace)
+    return buffer.getvalue()
+
+
+@pytest.mark.skipif(not REAL, reason="no notebooks yet")
+def test_real_notebooks_student_copies(tmp_path):
+    """Every exercise is blanked and nothing else changes; each blanked cell reports "not implemented yet"
+    and each reference solution passes its checker (the cell run on the notebook's imports)."""
+    out = tmp_path / "student"
+    classroom.make_student_copies(out, NOTEBOOKS)
+    solutions = (out / "solutions.md").read_text(encoding="utf-8")
+    for path in REAL:
+        original = nbformat.read(path, as_version=4)
+        student = nbformat.read(out / path.name, as_version=4)
+        assert len(original.cells) == len(student.cells)
+        for i, (a, b) in enumerate(zip(original.cells, student.cells)):
+            assert a.metadata == b.metadata and a.cell_type == b.cell_type
+            if not classroom.is_exercise(a):
+                assert a.source == b.source, f"{path.name} cell {i} changed"
+                continue
+            where = f"{path.name} cell {i}"
+            assert "BEGIN SOLUTION" not in b.source and "raise NotImplementedError(\"Your turn: " in b.source, where
+            assert re.search(r"exercises\.check_\w+\(", a.source), f"{where}: no checker call"
+            assert a.source.strip() in solutions, where
+            imports = _imports(original.cells[:i])
+            blank_ns, solved_ns = {}, {}
+            exec(imports, blank_ns)
+            exec(imports, solved_ns)
+            assert "not implemented yet" in _run_cell(b.source, blank_ns), where
+            assert "passed" in _run_cell(a.source, solved_ns), where
