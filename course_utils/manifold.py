@@ -1,0 +1,433 @@
+"""Manifold learning, measured: the curse of dimensionality, geodesic distance on a k-NN graph,
+2-D embeddings (PCA, Isomap, LLE, t-SNE) with their run times, and how well an embedding separates
+classes. Also the widgets of notebook 2 (each draws into an ``ipywidgets.Image`` so a test can move
+its controls in Python).
+
+Arrays are NumPy unless a docstring says tensor; ``N`` points, ``D`` (or ``d``) dimensions.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Sequence
+
+import numpy as np
+import torch
+
+#: The embedding methods :func:`embed` knows.
+METHODS = ("pca", "isomap", "lle", "tsne")
+
+
+# --------------------------------------------------------------------------------------------
+# The curse of dimensionality
+# --------------------------------------------------------------------------------------------
+
+def uniform_points(n: int, dim: int, seed: int = 0) -> np.ndarray:
+    """``n`` points drawn uniformly from the unit cube ``[0, 1)^dim``: ``[n, dim]``."""
+    return np.random.default_rng(seed).random((n, dim))
+
+
+def occupied_fraction(X: np.ndarray, bins: int) -> float:
+    """Fraction of the ``bins**d`` cells of a regular grid over ``[0, 1)^d`` holding at least one
+    point of ``X`` ``[N, d]``. (Computed from the distinct cells, so huge grids cost nothing.)"""
+    X = np.asarray(X)
+    cells = np.clip(np.floor(X * bins), 0, bins - 1).astype(np.int64)
+    occupied = len(np.unique(cells, axis=0))
+    return float(occupied / float(bins) ** X.shape[1])
+
+
+def pairwise_distances(X) -> torch.Tensor:
+    """Euclidean distances between all rows: ``X`` ``[N, D]`` (tensor or array) -> ``[N, N]`` tensor."""
+    X = torch.as_tensor(X, dtype=torch.float64 if isinstance(X, np.ndarray) else None)
+    return torch.cdist(X, X, compute_mode="donot_use_mm_for_euclid_dist")  # exact, no |a|^2+|b|^2-2ab
+
+
+def relative_contrast(X: np.ndarray) -> float:
+    """Distance concentration: for each point, (farthest - nearest) / nearest distance to the other
+    points, averaged over the points. It shrinks towards 0 as the dimension grows (Beyer et al. 1999):
+    in high dimension the nearest and the farthest neighbour are almost equally far."""
+    dist = pairwise_distances(np.asarray(X, dtype=np.float64)).numpy()
+    np.fill_diagonal(dist, np.nan)
+    near, far = np.nanmin(dist, axis=1), np.nanmax(dist, axis=1)
+    return float(np.mean((far - near) / near))
+
+
+def curse_of_dimensionality(dims: Sequence[int], n_points: int = 1000, bins: int = 4,
+                            seed: int = 0) -> dict[str, np.ndarray]:
+    """For each dimension in ``dims``, ``n_points`` uniform points: their occupied-cell fraction
+    (grid of ``bins`` per axis) and their distances' relative contrast. Returns arrays keyed
+    ``dims``, ``occupied``, ``contrast``."""
+    dims = np.asarray(list(dims), dtype=int)
+    occupied, contrast = [], []
+    for d in dims:
+        X = uniform_points(n_points, int(d), seed)
+        occupied.append(occupied_fraction(X, bins))
+        contrast.append(relative_contrast(X))
+    return {"dims": dims, "occupied": np.array(occupied), "contrast": np.array(contrast)}
+
+
+# --------------------------------------------------------------------------------------------
+# Distance along the manifold
+# --------------------------------------------------------------------------------------------
+
+def geodesic_distances(X: np.ndarray, n_neighbors: int = 10, return_predecessors: bool = False):
+    """Shortest-path distances ``[N, N]`` along the k-nearest-neighbour graph of ``X`` ``[N, D]``
+    (each edge weighted by its Euclidean length), the approximation of the distance along the
+    manifold that Isomap uses. ``inf`` between disconnected pieces. With ``return_predecessors``
+    also the ``[N, N]`` predecessor matrix for :func:`geodesic_path`."""
+    from scipy.sparse.csgraph import shortest_path
+    from sklearn.neighbors import kneighbors_graph
+
+    graph = kneighbors_graph(np.asarray(X), n_neighbors=n_neighbors, mode="distance")
+    return shortest_path(graph, method="D", directed=False, return_predecessors=return_predecessors)
+
+
+def geodesic_path(predecessors: np.ndarray, i: int, j: int) -> list[int]:
+    """Indices of the graph's shortest path from point ``i`` to point ``j`` (both included)."""
+    path = [j]
+    while path[-1] != i:
+        previous = predecessors[i, path[-1]]
+        if previous < 0:
+            raise ValueError(f"points {i} and {j} are not connected in the k-NN graph")
+        path.append(int(previous))
+    return path[::-1]
+
+
+def swiss_roll(n_samples: int, seed: int = 0, noise: float = 0.0):
+    """scikit-learn's Swiss roll sorted by the position ``t`` along the roll: ``(X [N, 3], t [N])``.
+
+    Sorting makes a point's index move along the roll (handy for sliders)."""
+    from sklearn.datasets import make_swiss_roll
+
+    X, t = make_swiss_roll(n_samples=n_samples, noise=noise, random_state=seed)
+    order = np.argsort(t)
+    return X[order], t[order]
+
+
+def rank_flip_triple(X: np.ndarray, geodesic: np.ndarray, anchor: int):
+    """The lecture's picture for point ``anchor`` (A1) of ``X`` ``[N, D]``: returns ``(a2, b)`` where
+    B is the Euclidean-nearest point that is far along the manifold (geodesic more than 3x its
+    Euclidean distance, i.e. across a gap of the roll), and A2 is the point nearest A1 along the
+    manifold among those at least 1.5x farther than B in a straight line. So the straight line ranks
+    B closer to A1, the manifold ranks A2 closer."""
+    euclid = np.linalg.norm(X - X[anchor], axis=1)
+    geo = geodesic[anchor]
+    across = np.flatnonzero((geo > 3 * euclid) & np.isfinite(geo))
+    if len(across) == 0:
+        raise ValueError(f"no point across a gap from point {anchor}")
+    b = int(across[np.argmin(euclid[across])])
+    farther = np.flatnonzero(euclid > 1.5 * euclid[b])
+    a2 = int(farther[np.argmin(geo[farther])])
+    return a2, b
+
+
+# --------------------------------------------------------------------------------------------
+# 2-D embeddings and how well they separate classes
+# --------------------------------------------------------------------------------------------
+
+def _method(method: str, n_neighbors: int, seed: int):
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE, Isomap, LocallyLinearEmbedding
+
+    if method == "pca":
+        return PCA(n_components=2, random_state=seed)
+    if method == "isomap":
+        return Isomap(n_neighbors=n_neighbors, n_components=2)
+    if method == "lle":
+        return LocallyLinearEmbedding(n_neighbors=n_neighbors, n_components=2, random_state=seed)
+    if method == "tsne":
+        return TSNE(n_components=2, perplexity=30.0, init="pca", random_state=seed)
+    raise ValueError(f"unknown embedding method {method!r}; choose one of {', '.join(METHODS)}")
+
+
+def embed(method: str, X, n_neighbors: int = 10, seed: int = 0, **options) -> tuple[np.ndarray, float]:
+    """Reduce ``X`` ``[N, D]`` (array or tensor, e.g. images flattened) to 2-D with ``method`` (one of
+    :data:`METHODS`); ``options`` go to the scikit-learn estimator (e.g. ``max_iter=500`` for t-SNE).
+    Returns ``(Z [N, 2], seconds)``, the wall-clock time of the fit."""
+    model = _method(method, n_neighbors, seed).set_params(**options)
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().reshape(X.shape[0], -1).numpy()
+    X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+    start = time.perf_counter()
+    Z = model.fit_transform(X)
+    return np.asarray(Z, dtype=np.float64), time.perf_counter() - start
+
+
+def knn_accuracy(Z, labels, k: int = 5, folds: int = 5, seed: int = 0) -> float:
+    """Class separation of an embedding ``Z`` ``[N, 2]``: the cross-validated accuracy of a ``k``-nearest-
+    neighbour classifier that sees only the 2-D coordinates (stratified ``folds``-fold, shuffled)."""
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.neighbors import KNeighborsClassifier
+
+    Z = Z.detach().cpu().numpy() if isinstance(Z, torch.Tensor) else np.asarray(Z)
+    labels = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
+    splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return float(cross_val_score(KNeighborsClassifier(n_neighbors=k), Z, labels, cv=splits).mean())
+
+
+def unrolling_score(Z: np.ndarray, t: np.ndarray) -> float:
+    """How well a 2-D embedding ``Z`` ``[N, 2]`` of the Swiss roll unrolls it: the larger absolute
+    Spearman rank correlation between one of its coordinates and the position ``t`` ``[N]`` along the
+    roll (1: some coordinate orders the points exactly as the roll does)."""
+    from scipy.stats import spearmanr
+
+    return float(max(abs(spearmanr(Z[:, k], t).statistic) for k in range(Z.shape[1])))
+
+
+def scatter_panels(embeddings: dict, colors, titles: dict | None = None, cmap: str = "tab10",
+                   colorbar_label: str = "digit", s: float = 5.0, discrete: bool = True):
+    """One scatter panel per entry of ``embeddings`` (name -> ``[N, 2]``), coloured by ``colors`` ``[N]``
+    (labels with ``discrete``), in one row with one shared colour bar. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    colors = colors.detach().cpu().numpy() if isinstance(colors, torch.Tensor) else np.asarray(colors)
+    n = len(embeddings)
+    fig, axes = plt.subplots(1, n, figsize=(3.3 * n + 0.8, 3.6), squeeze=False)
+    kw = dict(vmin=-0.5, vmax=9.5) if discrete else {}
+    for ax, (name, Z) in zip(axes[0], embeddings.items()):
+        Z = Z.detach().cpu().numpy() if isinstance(Z, torch.Tensor) else np.asarray(Z)
+        points = ax.scatter(Z[:, 0], Z[:, 1], c=colors, cmap=cmap, s=s, alpha=0.8, linewidths=0, **kw)
+        ax.set_title((titles or {}).get(name, name), fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.colorbar(points, ax=list(axes[0]), ticks=range(10) if discrete else None, label=colorbar_label,
+                 fraction=0.02, pad=0.01)
+    return fig
+
+
+def rank_flip_figure(X: np.ndarray, t: np.ndarray, predecessors: np.ndarray, a1: int, a2: int, b: int,
+                     geodesic: np.ndarray):
+    """The lecture's "reasonable distance" picture on the Swiss roll ``X`` ``[N, 3]``: left, the roll in
+    3-D with straight segments A1-A2 and A1-B and the graph paths; right, the roll unrolled
+    (position ``t`` along it against the height ``X[:, 1]``), where the geodesic is a near-straight line."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(11, 4.3))
+    ax = fig.add_subplot(1, 2, 1, projection="3d")
+    ax.scatter(X[:, 0], X[:, 1], X[:, 2], c=t, cmap="viridis", s=3, alpha=0.3)
+    flat = fig.add_subplot(1, 2, 2)
+    flat.scatter(t, X[:, 1], c=t, cmap="viridis", s=4, alpha=0.4)
+    for other, name, color in ((a2, "A2", "tab:orange"), (b, "B", "tab:red")):
+        path = geodesic_path(predecessors, a1, other)
+        euclid = np.linalg.norm(X[a1] - X[other])
+        ax.plot(*X[[a1, other]].T, "--", color=color, lw=2,
+                label=f"A1-{name}: straight {euclid:.1f}, along {geodesic[a1, other]:.1f}")
+        ax.plot(*X[path].T, color=color, lw=2.5)
+        flat.plot(t[path], X[path, 1], color=color, lw=2.5, label=f"path A1-{name} along the roll")
+    for index, name in ((a1, "A1"), (a2, "A2"), (b, "B")):
+        ax.scatter(*X[index], color="black", s=40, depthshade=False)
+        ax.text(*X[index], f" {name}", fontsize=11, weight="bold")
+        flat.scatter(t[index], X[index, 1], color="black", s=40, zorder=3)
+        flat.annotate(name, (t[index], X[index, 1]), xytext=(4, 4), textcoords="offset points",
+                      fontsize=11, weight="bold")
+    ax.view_init(elev=12, azim=-75)
+    ax.set_axis_off()
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title("the Swiss roll in 3-D")
+    flat.set_xlabel("position t along the roll")
+    flat.set_ylabel("height")
+    flat.set_title("the same points unrolled (the manifold's own coordinates)")
+    flat.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Distance to the data
+# --------------------------------------------------------------------------------------------
+
+@torch.no_grad()
+def nearest_distance(queries: torch.Tensor, reference: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+    """Euclidean distance from each query image to its nearest reference image, in pixel space:
+    ``queries`` ``[M, ...]``, ``reference`` ``[N, ...]`` (flattened) -> ``[M]``."""
+    ref = reference.reshape(reference.shape[0], -1).float()
+    q = queries.reshape(queries.shape[0], -1).float().to(ref.device)
+    return torch.cat([torch.cdist(q[s:s + batch_size], ref).min(dim=1).values
+                      for s in range(0, q.shape[0], batch_size)])
+
+
+# --------------------------------------------------------------------------------------------
+# Widgets of notebook 2
+# --------------------------------------------------------------------------------------------
+
+def curse_widget(n_points: int = 1000, bins: int = 4, max_dim: int = 100, dim: int = 2, seed: int = 0,
+                 curve_dims: Sequence[int] = (1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50, 100)):
+    """A slider for the dimension d of ``n_points`` uniform points in the unit cube. Left: the histogram
+    of their pairwise distances divided by the mean (it narrows as d grows); right: occupied-cell
+    fraction and relative contrast against d, with the current d marked.
+
+    Returns a ``VBox`` with ``slider``, ``image``, ``label`` and ``stats`` (dict of the current d's
+    ``dim``, ``occupied``, ``contrast``)."""
+    import ipywidgets as W
+    import matplotlib.pyplot as plt
+
+    from course_utils.widgets import figure_png
+
+    curve_dims = [d for d in curve_dims if d <= max_dim]
+    curves = curse_of_dimensionality(curve_dims, n_points, bins, seed)
+    slider = W.IntSlider(value=dim, min=1, max=max_dim, step=1, description="dimension d",
+                         continuous_update=False, style={"description_width": "initial"})
+    image = W.Image(format="png")
+    label = W.HTML()
+    box = W.VBox([slider, label, image])
+
+    def redraw(_change=None):
+        d = slider.value
+        X = uniform_points(n_points, d, seed)
+        dist = pairwise_distances(X).numpy()[np.triu_indices(n_points, k=1)]
+        stats = {"dim": d, "occupied": occupied_fraction(X, bins), "contrast": relative_contrast(X)}
+        fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+        axes[0].hist(dist / dist.mean(), bins=60, range=(0, 2.5), color="tab:blue")
+        axes[0].set_xlabel("pairwise distance / mean distance")
+        axes[0].set_title(f"d = {d}: distances between {n_points} uniform points")
+        for ax, key, name in [(axes[1], "occupied", f"occupied fraction of the {bins}^d cells"),
+                              (axes[2], "contrast", "relative contrast (far - near) / near")]:
+            ax.loglog(curves["dims"], curves[key], "o-", color="gray", ms=3)
+            ax.loglog([d], [stats[key]], "o", color="tab:red", ms=9)
+            ax.set_xlabel("dimension d")
+            ax.set_title(name)
+            ax.grid(alpha=0.3, which="both")
+        axes[1].set_ylim(1e-10, 2)   # beyond d = 20 the fraction is astronomically small
+        fig.tight_layout()
+        image.value = figure_png(fig)
+        label.value = (f"<b>d = {d}</b>: {n_points} points occupy <b>{stats['occupied']:.3g}</b> of the "
+                       f"{bins}<sup>{d}</sup> cells; relative contrast of distances <b>{stats['contrast']:.3g}</b>")
+        box.stats = stats
+
+    slider.observe(redraw, names="value")
+    redraw()
+    box.slider, box.image, box.label, box.curves = slider, image, label, curves
+    return box
+
+
+def random_images_widget(real: torch.Tensor, reference: torch.Tensor, n: int = 8, seed: int = 0):
+    """The manifold hypothesis: a button draws ``n`` uniformly random 28x28 images, shown above ``n``
+    real digits ``real`` ``[>=n, 1, 28, 28]``, with each row's mean distance to its nearest digit in
+    ``reference`` (the training images).
+
+    Returns a ``VBox`` with ``button``, ``image``, ``label``, ``random_images`` (the current draw) and
+    ``distances`` (dict ``random``/``real`` -> ``[n]`` tensors)."""
+    import ipywidgets as W
+    import matplotlib.pyplot as plt
+
+    from course_utils.plots import image_grid
+    from course_utils.widgets import figure_png
+
+    generator = torch.Generator().manual_seed(seed)
+    real = real[:n].detach().float().cpu()
+    real_dist = nearest_distance(real, reference).cpu()
+    button = W.Button(description="draw new random images", icon="random",
+                      layout=W.Layout(width="220px"))
+    image = W.Image(format="png")
+    label = W.HTML()
+    box = W.VBox([button, image, label])
+
+    def redraw(_button=None):
+        noise = torch.rand((n, 1, 28, 28), generator=generator)
+        dist = nearest_distance(noise, reference).cpu()
+        fig, ax = plt.subplots(figsize=(n * 0.75, 1.9))
+        image_grid(torch.cat([noise, real]), nrow=n, ax=ax,
+                   title="top: uniformly random pixels, bottom: real digits")
+        image.value = figure_png(fig)
+        label.value = (f"distance to the nearest training digit: random images <b>{dist.mean():.2f}</b> "
+                       f"on average (min {dist.min():.2f}), real test digits <b>{real_dist.mean():.2f}</b> "
+                       f"(max {real_dist.max():.2f})")
+        box.random_images, box.distances = noise, {"random": dist, "real": real_dist}
+
+    button.on_click(redraw)
+    redraw()
+    box.button, box.image, box.label = button, image, label
+    return box
+
+
+def swiss_roll_widget(X: np.ndarray, t: np.ndarray, geodesic: np.ndarray, predecessors: np.ndarray,
+                      i: int = 0, j: int = 1):
+    """Two sliders pick points ``i`` and ``j`` of the Swiss roll ``X`` ``[N, 3]`` (coloured by the roll
+    position ``t``); the picture draws the straight segment (Euclidean distance) and the shortest path
+    along the k-NN graph (geodesic distance), and the label prints both.
+
+    Returns a ``VBox`` with ``sliders`` (``i``, ``j``), ``image``, ``label`` and ``distances``
+    (dict ``euclidean``, ``geodesic``, ``path``)."""
+    import ipywidgets as W
+    import matplotlib.pyplot as plt
+
+    from course_utils.widgets import figure_png
+
+    n = len(X)
+    sliders = {name: W.IntSlider(value=v, min=0, max=n - 1, description=f"point {name}",
+                                 continuous_update=False) for name, v in (("i", i), ("j", j))}
+    image = W.Image(format="png")
+    label = W.HTML()
+    box = W.VBox([W.HBox(list(sliders.values())), label, image])
+
+    def redraw(_change=None):
+        a, b = sliders["i"].value, sliders["j"].value
+        path = geodesic_path(predecessors, a, b)
+        dist = {"euclidean": float(np.linalg.norm(X[a] - X[b])), "geodesic": float(geodesic[a, b]),
+                "path": path}
+        fig = plt.figure(figsize=(5.5, 4.5))
+        ax = fig.add_subplot(projection="3d")
+        ax.scatter(X[:, 0], X[:, 1], X[:, 2], c=t, cmap="viridis", s=5, alpha=0.5)
+        ax.plot(*X[[a, b]].T, color="tab:red", lw=2.5, label=f"straight line {dist['euclidean']:.1f}")
+        ax.plot(*X[path].T, color="black", lw=2.5, label=f"along the graph {dist['geodesic']:.1f}")
+        ax.scatter(*X[[a, b]].T, color="tab:red", s=40, depthshade=False)
+        ax.view_init(elev=12, azim=-75)
+        ax.legend(loc="upper left", fontsize=8)
+        ax.set_axis_off()
+        image.value = figure_png(fig)
+        label.value = (f"points {a} and {b}: Euclidean distance <b>{dist['euclidean']:.2f}</b>, geodesic "
+                       f"distance <b>{dist['geodesic']:.2f}</b> ({len(path) - 1} graph edges)")
+        box.distances = dist
+
+    for slider in sliders.values():
+        slider.observe(redraw, names="value")
+    redraw()
+    box.sliders, box.image, box.label = sliders, image, label
+    return box
+
+
+def interpolation_picker(model: torch.nn.Module, images: torch.Tensor, reference: torch.Tensor,
+                         first: int = 0, second: int = 1):
+    """Pick two digits of ``images`` ``[N, 1, 28, 28]`` by index (two integer boxes) and walk between
+    them with :func:`course_utils.widgets.interpolation_slider` (one alpha moves the pixel blend and
+    the decoded blend of the codes). The label prints each current image's distance to its nearest
+    digit in ``reference``.
+
+    Returns a ``VBox`` with ``first``, ``second`` (``BoundedIntText``), ``inner`` (the current
+    interpolation slider box), ``label`` and ``distances`` (dict ``pixel``, ``decoded``)."""
+    import ipywidgets as W
+
+    from course_utils.models import decode_images, latent_codes
+    from course_utils.widgets import interpolation_slider
+
+    device = next(model.parameters()).device
+    boxes = [W.BoundedIntText(value=v, min=0, max=len(images) - 1, description=name)
+             for v, name in ((first, "first digit"), (second, "second digit"))]
+    label = W.HTML()
+    box = W.VBox([W.HBox(boxes), label])
+
+    def measure(_change=None):
+        a = box.inner.slider.value
+        x0, x1 = images[boxes[0].value].float(), images[boxes[1].value].float()
+        z0, z1 = latent_codes(model, torch.stack([x0, x1]).to(device))
+        pixel = (1 - a) * x0 + a * x1
+        decoded = decode_images(model, ((1 - a) * z0 + a * z1)[None])[0]
+        d = nearest_distance(torch.stack([pixel, decoded.to(pixel.device)]), reference).cpu()
+        box.distances = {"pixel": float(d[0]), "decoded": float(d[1])}
+        label.value = (f"α = {a:.2f}: distance to the nearest training digit: pixel blend "
+                       f"<b>{d[0]:.2f}</b>, decoded code <b>{d[1]:.2f}</b>")
+
+    def rebuild(_change=None):
+        alpha = box.inner.slider.value if hasattr(box, "inner") else 0.5
+        inner = interpolation_slider(model, images[boxes[0].value], images[boxes[1].value])
+        inner.slider.value = alpha
+        inner.slider.observe(measure, names="value")
+        box.inner = inner
+        box.children = (W.HBox(boxes), label, inner)
+        measure()
+
+    for b in boxes:
+        b.observe(rebuild, names="value")
+    rebuild()
+    box.first, box.second, box.label = boxes[0], boxes[1], label
+    return box

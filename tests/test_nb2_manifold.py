@@ -1,0 +1,172 @@
+"""Notebook 2 (manifold learning): course_utils.manifold's measurements and every widget control."""
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils import manifold, models
+
+
+# ---------------------------------------------------------------------------- measurements
+
+def test_occupied_fraction_counts_cells():
+    X = np.array([[0.1, 0.1], [0.15, 0.2], [0.9, 0.9]])   # two of the 4 cells of a 2x2 grid
+    assert manifold.occupied_fraction(X, bins=2) == pytest.approx(0.5)
+    assert manifold.occupied_fraction(np.array([[1.0, 0.0]]), bins=2) == pytest.approx(0.25)  # edge stays inside
+
+
+def test_occupied_fraction_decreases_with_dimension():
+    c = manifold.curse_of_dimensionality([1, 2, 4, 6, 8, 12], n_points=500, bins=4)
+    assert np.all(np.diff(c["occupied"]) <= 0)
+    assert c["occupied"][0] == 1.0 and c["occupied"][-1] < 1e-4
+
+
+def test_distance_concentration_shrinks_with_dimension():
+    c = manifold.curse_of_dimensionality([2, 10, 100], n_points=300)
+    assert np.all(np.diff(c["contrast"]) < 0)
+    assert c["contrast"][-1] < 1.0 < c["contrast"][0]
+
+
+def test_relative_contrast_by_hand():
+    X = np.array([[0.0], [1.0], [3.0]])   # (far-near)/near: (3-1)/1, (2-1)/1, (3-2)/2
+    assert manifold.relative_contrast(X) == pytest.approx((2 + 1 + 0.5) / 3)
+
+
+def test_pairwise_distances_exact_and_symmetric():
+    X = torch.randn(40, 7, dtype=torch.float64)
+    D = manifold.pairwise_distances(X)
+    assert torch.allclose(D, ((X[:, None] - X[None]) ** 2).sum(-1).sqrt(), atol=1e-12)
+    assert torch.equal(D, D.T) and torch.all(D.diagonal() == 0)
+
+
+def test_geodesic_at_least_euclidean_and_path_is_consistent():
+    X, t = manifold.swiss_roll(500, seed=0)
+    assert np.all(np.diff(t) >= 0)
+    geo, pred = manifold.geodesic_distances(X, n_neighbors=10, return_predecessors=True)
+    euclid = manifold.pairwise_distances(X).numpy()
+    assert np.isfinite(geo).all()
+    assert np.all(geo >= euclid - 1e-9)
+    assert geo.max() > 1.5 * euclid.max()   # going around the roll is longer than across it
+    path = manifold.geodesic_path(pred, 10, 400)
+    assert path[0] == 10 and path[-1] == 400
+    steps = sum(np.linalg.norm(X[a] - X[b]) for a, b in zip(path[:-1], path[1:]))
+    assert steps == pytest.approx(geo[10, 400])
+
+
+def test_geodesic_path_disconnected_raises():
+    X = np.array([[0.0, 0], [0.1, 0], [10, 0], [10.1, 0]])
+    _, pred = manifold.geodesic_distances(X, n_neighbors=1, return_predecessors=True)
+    with pytest.raises(ValueError, match="not connected"):
+        manifold.geodesic_path(pred, 0, 3)
+
+
+def test_rank_flip_triple_ranks_differ():
+    X, _ = manifold.swiss_roll(800, seed=0)
+    geo = manifold.geodesic_distances(X)
+    a1 = 800 // 3
+    a2, b = manifold.rank_flip_triple(X, geo, a1)
+    e = lambda i: np.linalg.norm(X[a1] - X[i])  # noqa: E731
+    assert e(b) < e(a2) and geo[a1, a2] < geo[a1, b]
+
+
+@pytest.mark.parametrize("method", manifold.METHODS)
+def test_embed_returns_2d_and_time(method):
+    X = np.random.default_rng(0).random((120, 10))
+    options = {"max_iter": 250, "perplexity": 10.0} if method == "tsne" else {}
+    Z, seconds = manifold.embed(method, torch.as_tensor(X, dtype=torch.float32), **options)
+    assert Z.shape == (120, 2) and np.isfinite(Z).all()
+    assert isinstance(seconds, float) and seconds > 0
+
+
+def test_embed_bad_method_names_the_options():
+    with pytest.raises(ValueError) as err:
+        manifold.embed("umap", np.zeros((5, 3)))
+    for name in manifold.METHODS:
+        assert name in str(err.value)
+
+
+def test_knn_accuracy_separated_vs_mixed():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(4), 50)
+    separated = np.stack([labels * 10.0, np.zeros(200)], 1) + rng.normal(size=(200, 2))
+    mixed = rng.normal(size=(200, 2))
+    assert manifold.knn_accuracy(separated, labels) == 1.0
+    assert manifold.knn_accuracy(mixed, labels) < 0.5
+
+
+def test_unrolling_score():
+    t = np.linspace(0, 1, 50)
+    assert manifold.unrolling_score(np.stack([np.sin(t), -t * 3], 1), t) == pytest.approx(1.0)
+    assert manifold.unrolling_score(np.random.default_rng(0).random((50, 2)), t) < 0.5
+
+
+def test_nearest_distance():
+    ref = torch.zeros(3, 1, 28, 28)
+    ref[1] = 1.0
+    q = torch.full((2, 1, 28, 28), 0.25)
+    assert torch.allclose(manifold.nearest_distance(q, ref), torch.full((2,), 0.25 * 28))
+
+
+# ---------------------------------------------------------------------------- widgets
+
+def test_curse_widget_slider_redraws_with_matching_numbers():
+    box = manifold.curse_widget(n_points=200, bins=4, max_dim=20, dim=2)
+    before = box.image.value
+    assert box.stats["dim"] == 2
+    box.slider.value = 12
+    assert box.image.value != before and len(box.image.value) > 1000
+    X = manifold.uniform_points(200, 12, 0)
+    assert box.stats["occupied"] == pytest.approx(manifold.occupied_fraction(X, 4))
+    assert box.stats["contrast"] == pytest.approx(manifold.relative_contrast(X))
+    assert "d = 12" in box.label.value and f"{box.stats['contrast']:.3g}" in box.label.value
+
+
+def test_random_images_button_draws_new_images():
+    real = torch.rand(6, 1, 28, 28) * 0.1
+    reference = torch.zeros(20, 1, 28, 28)
+    box = manifold.random_images_widget(real, reference, n=4, seed=0)
+    first_images, first_png = box.random_images.clone(), box.image.value
+    box.button.click()
+    assert not torch.equal(first_images, box.random_images)
+    assert box.image.value != first_png
+    expected = manifold.nearest_distance(box.random_images, reference)
+    assert torch.allclose(box.distances["random"], expected)
+    assert f"{expected.mean():.2f}" in box.label.value
+
+
+def test_swiss_roll_widget_sliders_report_both_distances():
+    X, t = manifold.swiss_roll(300, seed=0)
+    geo, pred = manifold.geodesic_distances(X, return_predecessors=True)
+    box = manifold.swiss_roll_widget(X, t, geo, pred, i=0, j=1)
+    for name, value in (("i", 100), ("j", 250)):
+        before = box.image.value
+        box.sliders[name].value = value
+        assert box.image.value != before
+    assert box.distances["euclidean"] == pytest.approx(np.linalg.norm(X[100] - X[250]))
+    assert box.distances["geodesic"] == pytest.approx(geo[100, 250])
+    assert box.distances["path"][0] == 100 and box.distances["path"][-1] == 250
+    assert f"{geo[100, 250]:.2f}" in box.label.value
+
+
+def test_interpolation_picker_boxes_and_alpha():
+    torch.manual_seed(0)
+    model = models.Autoencoder(2, hidden=(16,)).eval()
+    images = torch.rand(5, 1, 28, 28)
+    reference = torch.rand(10, 1, 28, 28)
+    box = manifold.interpolation_picker(model, images, reference, first=0, second=1)
+    inner = box.inner
+    assert inner.slider.value == pytest.approx(0.5)
+    pixel_png, label = inner.pixel_image.value, box.label.value
+    inner.slider.value = 0.0                       # alpha moves both paths and the measurement
+    assert inner.pixel_image.value != pixel_png and box.label.value != label
+    assert box.distances["pixel"] == pytest.approx(float(manifold.nearest_distance(images[:1], reference)[0]))
+    box.second.value = 3                           # a new digit rebuilds the slider, keeping alpha
+    assert box.inner is not inner and box.inner.slider.value == pytest.approx(0.0)
+    assert box.inner in box.children
+    box.inner.slider.value = 1.0
+    assert box.distances["pixel"] == pytest.approx(float(manifold.nearest_distance(images[3:4], reference)[0]))
+    pixel_png = box.inner.pixel_image.value
+    box.first.value = 2
+    box.inner.slider.value = 0.0
+    assert box.inner.pixel_image.value != pixel_png
+    assert box.distances["pixel"] == pytest.approx(float(manifold.nearest_distance(images[2:3], reference)[0]))
