@@ -1,0 +1,260 @@
+"""Widgets of notebook 4 (the generative model and the ELBO).
+
+Each draws into an ``ipywidgets.Image`` (PNG bytes) and writes its numbers into an ``ipywidgets.HTML``;
+each returned box also exposes ``values()`` (the numbers on display) so a test can move a slider in
+Python and check both the picture and the numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.patches import Ellipse
+
+from course_utils import quadrature
+from course_utils.linear_gaussian import LinearGaussian
+from course_utils.prior_map import doersch_ring
+from course_utils.widgets import figure_png
+
+
+def _radius_stats(points: torch.Tensor) -> dict[str, float]:
+    r = points.norm(dim=1)
+    return {"mean_radius": float(r.mean()), "std_radius": float(r.std())}
+
+
+def ring_blend(n: int = 2000, seed: int = 0, size: int = 380) -> W.VBox:
+    """Slider alpha in [0, 1]: the points (1 - alpha) z + alpha g(z), z ~ N(0, I), g = Doersch's ring map.
+
+    Colour = the angle of z, so one sees each point travel. Box attributes: ``slider``, ``image``,
+    ``label``, ``points()``, ``values()`` (alpha, mean and std of the radius on display).
+    """
+    z = torch.randn(n, 2, generator=torch.Generator().manual_seed(seed))
+    gz = doersch_ring(z)
+    colour = torch.atan2(z[:, 1], z[:, 0]).numpy()
+    slider = W.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description="alpha",
+                           continuous_update=True, readout_format=".2f")
+    image = W.Image(format="png", width=size, height=size)
+    label = W.HTML()
+
+    def points() -> torch.Tensor:
+        a = slider.value
+        return (1 - a) * z + a * gz
+
+    def values() -> dict[str, float]:
+        return {"alpha": slider.value, **_radius_stats(points())}
+
+    def redraw(_change=None):
+        p = points().numpy()
+        fig, ax = plt.subplots(figsize=(4, 4), dpi=80)
+        ax.scatter(p[:, 0], p[:, 1], c=colour, cmap="hsv", s=3, linewidths=0)
+        ax.set_xlim(-3.5, 3.5)
+        ax.set_ylim(-3.5, 3.5)
+        ax.set_aspect("equal")
+        ax.set_title(f"(1-α)·z + α·g(z),  α = {slider.value:.2f}")
+        ax.grid(alpha=0.3)
+        image.value = figure_png(fig)
+        v = values()
+        label.value = (f"radius ‖x‖: mean <b>{v['mean_radius']:.3f}</b>, "
+                       f"std <b>{v['std_radius']:.3f}</b>")
+
+    slider.observe(redraw, names="value")
+    redraw()
+    box = W.VBox([slider, image, label])
+    box.slider, box.image, box.label, box.points, box.values = slider, image, label, points, values
+    return box
+
+
+def learned_map_viewer(snapshots: list[dict], data: torch.Tensor, size: int = 640) -> W.VBox:
+    """Slider over the training snapshots of :func:`course_utils.prior_map.fit_map`: left the prior
+    samples z, right g_theta(z) at that step over the target data. Box: ``slider``, ``image``, ``label``,
+    ``values()`` (step, energy distance, mean radius)."""
+    slider = W.IntSlider(value=len(snapshots) - 1, min=0, max=len(snapshots) - 1, step=1,
+                         description="snapshot", continuous_update=True)
+    image = W.Image(format="png", width=size)
+    label = W.HTML()
+    shown = data[:1500].numpy()
+
+    def values() -> dict[str, float]:
+        s = snapshots[slider.value]
+        return {"step": s["step"], "energy": s["energy"], **_radius_stats(s["x"])}
+
+    def redraw(_change=None):
+        s = snapshots[slider.value]
+        colour = torch.atan2(s["z"][:, 1], s["z"][:, 0]).numpy()
+        fig, axes = plt.subplots(1, 2, figsize=(8, 4), dpi=80)
+        axes[0].scatter(s["z"][:, 0], s["z"][:, 1], c=colour, cmap="hsv", s=3, linewidths=0)
+        axes[0].set_title("z ~ N(0, I)")
+        axes[1].scatter(shown[:, 0], shown[:, 1], c="lightgrey", s=3, linewidths=0, label="data")
+        axes[1].scatter(s["x"][:, 0], s["x"][:, 1], c=colour, cmap="hsv", s=3, linewidths=0)
+        axes[1].set_title(f"g_θ(z) after {s['step']} steps")
+        for ax, lim in zip(axes, (3.5, 1.6)):
+            ax.set_xlim(-lim, lim)
+            ax.set_ylim(-lim, lim)
+            ax.set_aspect("equal")
+            ax.grid(alpha=0.3)
+        image.value = figure_png(fig)
+        v = values()
+        label.value = (f"step <b>{v['step']}</b>: energy distance to the data <b>{v['energy']:.4f}</b>, "
+                       f"mean radius <b>{v['mean_radius']:.3f}</b>")
+
+    slider.observe(redraw, names="value")
+    redraw()
+    box = W.VBox([slider, image, label])
+    box.slider, box.image, box.label, box.values = slider, image, label, values
+    return box
+
+
+def linear_gaussian_explorer(model: LinearGaussian, x: torch.Tensor, size: int = 640) -> W.VBox:
+    """Sliders for q(z) = N(mean, std^2) over a 1-D latent of a linear-Gaussian model and one point ``x``.
+
+    Draws p(z | x) and q(z), and bars for log p(x), ELBO(q) and the gap; the label prints them with
+    KL(q || p(z | x)). A button sets q to the exact posterior. Box: ``mean``, ``std``, ``button``,
+    ``image``, ``label``, ``values()`` (log_px, elbo, gap, kl).
+    """
+    if model.latent_dim != 1:
+        raise ValueError("linear_gaussian_explorer draws a 1-D latent; the model has "
+                         f"{model.latent_dim} latent dimensions")
+    m, S = model.posterior(x)
+    post_mean, post_std = float(m[0]), float(S[0, 0].sqrt())
+    log_px = float(model.log_px(x))
+    mean = W.FloatSlider(value=round(post_mean + 1.0, 2), min=round(post_mean - 3, 1),
+                         max=round(post_mean + 3, 1), step=0.01, description="q mean",
+                         continuous_update=True, readout_format=".2f")
+    std = W.FloatSlider(value=1.0, min=0.05, max=2.0, step=0.01, description="q std",
+                        continuous_update=True, readout_format=".3f")
+    button = W.Button(description="q = p(z|x)")
+    image = W.Image(format="png", width=size)
+    label = W.HTML()
+    zs = torch.linspace(post_mean - 4.5, post_mean + 4.5, 400, dtype=torch.float64)
+
+    def values() -> dict[str, float]:
+        qm = torch.tensor([mean.value], dtype=torch.float64)
+        qs = torch.tensor([std.value], dtype=torch.float64)
+        elbo = float(model.elbo(x, qm, qs))
+        return {"log_px": log_px, "elbo": elbo, "gap": log_px - elbo, "kl": float(model.gap(x, qm, qs)),
+                "q_mean": mean.value, "q_std": std.value}
+
+    def redraw(_change=None):
+        v = values()
+        post = torch.exp(-0.5 * ((zs - post_mean) / post_std) ** 2) / (post_std * math.sqrt(2 * math.pi))
+        q = torch.exp(-0.5 * ((zs - v["q_mean"]) / v["q_std"]) ** 2) / (v["q_std"] * math.sqrt(2 * math.pi))
+        fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), dpi=80, gridspec_kw={"width_ratios": [3, 2]})
+        axes[0].plot(zs, post, "k", lw=2, label="p(z | x) (exact)")
+        axes[0].plot(zs, q, "C1", lw=2, label="q(z)")
+        axes[0].fill_between(zs, q, color="C1", alpha=0.2)
+        axes[0].set_xlabel("z")
+        axes[0].set_ylim(0, max(float(post.max()), min(float(q.max()), 4 * float(post.max()))) * 1.1)
+        axes[0].legend(loc="upper left", fontsize=8)
+        axes[1].hlines(v["log_px"], 0, 1, color="k", lw=3, label="log p(x)")
+        axes[1].hlines(v["elbo"], 0, 1, color="C1", lw=3, label="ELBO(q)")
+        axes[1].annotate("", xy=(0.5, v["log_px"]), xytext=(0.5, v["elbo"]),
+                         arrowprops={"arrowstyle": "<->", "color": "C3"})
+        axes[1].text(0.55, (v["log_px"] + v["elbo"]) / 2, f"gap = {v['gap']:.3f}", color="C3", va="center")
+        span = max(v["gap"], 1.0)
+        axes[1].set_ylim(v["log_px"] - 1.15 * span, v["log_px"] + 0.35 * span)
+        axes[1].set_xlim(0, 1.6)
+        axes[1].set_xticks([])
+        axes[1].legend(loc="upper right", fontsize=8)
+        axes[1].set_title("nats")
+        fig.tight_layout()
+        image.value = figure_png(fig)
+        label.value = (f"log p(x) = <b>{v['log_px']:.4f}</b> &nbsp; ELBO = <b>{v['elbo']:.4f}</b> &nbsp; "
+                       f"gap = <b>{v['gap']:.4f}</b> &nbsp; KL(q ‖ p(z|x)) = <b>{v['kl']:.4f}</b>")
+
+    def to_posterior(_button=None):
+        with mean.hold_trait_notifications(), std.hold_trait_notifications():
+            mean.value = post_mean
+            std.value = post_std
+        redraw()
+
+    mean.observe(redraw, names="value")
+    std.observe(redraw, names="value")
+    button.on_click(to_posterior)
+    redraw()
+    box = W.VBox([W.HBox([W.VBox([mean, std]), button]), image, label])
+    box.mean, box.std, box.button, box.image, box.label, box.values = mean, std, button, image, label, values
+    box.to_posterior = to_posterior
+    return box
+
+
+def _ellipse(ax, mean, std, n_std, **kw):
+    ax.add_patch(Ellipse((mean[0], mean[1]), 2 * n_std * std[0], 2 * n_std * std[1], fill=False, **kw))
+
+
+def posterior_explorer(model: torch.nn.Module, images: torch.Tensor, global_grid: quadrature.GridPosterior,
+                       table: dict[str, torch.Tensor], n_grid: int = 101, size: int = 760) -> W.VBox:
+    """Slider over binarized digits ``images`` ``[N, 1, 28, 28]`` of a 2-D-latent Bernoulli VAE.
+
+    For the chosen digit: the digit, the exact posterior p(z | x) as a heat map on an ``n_grid`` x
+    ``n_grid`` grid around its mass (found from ``global_grid``, the quadrature over all digits), and
+    q(z | x)'s 1- and 2-sigma ellipses; the label prints the numbers in ``table`` (name -> ``[N]``, e.g.
+    ELBO, IWAE_k, log p(x)) and the fine local grid's log p(x). Box: ``slider``, ``image``, ``label``,
+    ``values()``.
+    """
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        mu, logvar = model.encode(images.to(device))
+    mu, std = mu.double().cpu(), (0.5 * logvar).exp().double().cpu()
+    slider = W.IntSlider(value=0, min=0, max=images.shape[0] - 1, step=1, description="digit",
+                         continuous_update=False)
+    image = W.Image(format="png", width=size)
+    label = W.HTML()
+    cache: dict[int, quadrature.GridPosterior] = {}
+
+    def local(i: int) -> quadrature.GridPosterior:
+        if i not in cache:
+            w = quadrature.posterior_window(global_grid, i, n_std=5.0)
+            qw = (float(mu[i, 0] - 2.5 * std[i, 0]), float(mu[i, 0] + 2.5 * std[i, 0]),
+                  float(mu[i, 1] - 2.5 * std[i, 1]), float(mu[i, 1] + 2.5 * std[i, 1]))
+            w = (min(w[0], qw[0]), max(w[1], qw[1]), min(w[2], qw[2]), max(w[3], qw[3]))
+            cache[i] = quadrature.local_quadrature(
+                quadrature.bernoulli_decoder_loglik(model, images[i:i + 1]), w, n=n_grid)
+        return cache[i]
+
+    def values() -> dict[str, float]:
+        i = slider.value
+        out = {name: float(v[i]) for name, v in table.items()}
+        out["log_px_local_grid"] = float(local(i).log_px[0])
+        out["q_mean"] = mu[i].tolist()
+        out["q_std"] = std[i].tolist()
+        return out
+
+    def redraw(_change=None):
+        i = slider.value
+        lg = local(i)
+        dens = lg.posterior()[0].numpy()
+        z1, z2 = lg.z1.numpy(), lg.z2.numpy()
+        fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), dpi=80, gridspec_kw={"width_ratios": [1, 1.6]})
+        axes[0].imshow(images[i, 0].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
+        axes[0].set_title(f"digit {i} of {images.shape[0]} (binarized)")
+        axes[0].set_axis_off()
+        ax = axes[1]
+        mesh = ax.pcolormesh(z1, z2, dens, shading="nearest", cmap="viridis")
+        fig.colorbar(mesh, ax=ax, label="p(z | x)")
+        for n_std, style in ((1, "-"), (2, "--")):
+            _ellipse(ax, mu[i], std[i], n_std, color="w", ls=style, lw=1.5)
+        ax.plot([mu[i, 0]], [mu[i, 1]], "w+", ms=10, label="q(z|x): mean, 1σ and 2σ")
+        ax.set_xlim(z1[0], z1[-1])
+        ax.set_ylim(z2[0], z2[-1])
+        ax.set_xlabel("$z_1$")
+        ax.set_ylabel("$z_2$")
+        ax.set_title("exact posterior (grid) and q(z|x)")
+        ax.legend(loc="upper right", fontsize=8, facecolor="grey", framealpha=0.6, labelcolor="w")
+        fig.tight_layout()
+        image.value = figure_png(fig)
+        v = values()
+        rows = "".join(f"<tr><td>{name}</td><td style='text-align:right'><b>{v[name]:.2f}</b></td></tr>"
+                       for name in table)
+        rows += (f"<tr><td>log p(x), fine local grid</td><td style='text-align:right'>"
+                 f"<b>{v['log_px_local_grid']:.2f}</b></td></tr>")
+        label.value = f"<table>{rows}</table><small>nats, for this binarized digit</small>"
+
+    slider.observe(redraw, names="value")
+    redraw()
+    box = W.VBox([slider, W.HBox([image, label])])
+    box.slider, box.image, box.label, box.values, box.local = slider, image, label, values, local
+    return box
