@@ -114,6 +114,43 @@ def interpolation_slider(model: torch.nn.Module, x0: torch.Tensor, x1: torch.Ten
     slider.observe(redraw, names="value")
     redraw()
     labels = [W.Label("pixel space: (1-α)·x0 + α·x1"), W.Label("along the manifold: g((1-α)·z0 + α·z1)")]
-    box = W.VBox([slider, W.HBox([W.VBox([labels[0], pixel_image]), W.VBox([labels[1], image])])])
+    box = W.VBox([slider, W.HBox([W.VBox([labels[0], pixel_image]), W.VBox([labels[1], image])],
+                                 layout=W.Layout(gap="32px"))])
     box.slider, box.pixel_image, box.image = slider, pixel_image, image
     return box
+
+
+def interpolation_picker(model: torch.nn.Module, images: torch.Tensor, index0: int = 0, index1: int = 1,
+                         size: int = 140) -> W.VBox:
+    """Two index boxes pick digits from ``images`` ``[N, 1, 28, 28]``; each change rebuilds an
+    :func:`interpolation_slider` between ``images[index0]`` and ``images[index1]``.
+
+    Returns a ``VBox`` with attributes ``index0``, ``index1`` (``BoundedIntText``) and
+    ``interpolation()`` -> the current interpolation ``VBox`` (its ``slider``, ``image``, ...).
+    """
+    n = images.shape[0]
+    boxes = [W.BoundedIntText(value=int(i), min=0, max=n - 1, description=f"digit {name}")
+             for i, name in ((index0, "A"), (index1, "B"))]
+    holder = W.VBox()
+
+    def rebuild(_change=None):
+        holder.children = [interpolation_slider(model, images[boxes[0].value], images[boxes[1].value], size=size)]
+
+    for b in boxes:
+        b.observe(rebuild, names="value")
+    rebuild()
+    box = W.VBox([W.HBox(boxes), holder])
+    box.index0, box.index1 = boxes
+    box.interpolation = lambda: holder.children[0]
+    return box
+
+
+def mean_redraw_ms(slider, values: Sequence[float]) -> float:
+    """Move ``slider`` through ``values`` (its callbacks redraw synchronously) and return the mean
+    milliseconds per move: how live the widget feels."""
+    import time
+
+    start = time.perf_counter()
+    for v in values:
+        slider.value = v
+    return 1e3 * (time.perf_counter() - start) / max(1, len(values))
