@@ -388,27 +388,25 @@ def swiss_roll_widget(X: np.ndarray, t: np.ndarray, geodesic: np.ndarray, predec
 
 def interpolation_picker(model: torch.nn.Module, images: torch.Tensor, reference: torch.Tensor,
                          first: int = 0, second: int = 1):
-    """Pick two digits of ``images`` ``[N, 1, 28, 28]`` by index (two integer boxes) and walk between
-    them with :func:`course_utils.widgets.interpolation_slider` (one alpha moves the pixel blend and
-    the decoded blend of the codes). The label prints each current image's distance to its nearest
-    digit in ``reference``.
+    """:func:`course_utils.widgets.interpolation_picker` (two index boxes, one alpha moving the pixel
+    blend and the decoded blend of the codes), plus a label with each current image's distance to its
+    nearest digit in ``reference``.
 
     Returns a ``VBox`` with ``first``, ``second`` (``BoundedIntText``), ``inner`` (the current
     interpolation slider box), ``label`` and ``distances`` (dict ``pixel``, ``decoded``)."""
     import ipywidgets as W
 
     from course_utils.models import decode_images, latent_codes
-    from course_utils.widgets import interpolation_slider
+    from course_utils.widgets import interpolation_picker as picker_widget
 
     device = next(model.parameters()).device
-    boxes = [W.BoundedIntText(value=v, min=0, max=len(images) - 1, description=name)
-             for v, name in ((first, "first digit"), (second, "second digit"))]
+    picker = picker_widget(model, images, first, second, alpha=0.5)
     label = W.HTML()
-    box = W.VBox([W.HBox(boxes), label])
+    box = W.VBox([picker, label])
 
     def measure(_change=None):
         a = box.inner.slider.value
-        x0, x1 = images[boxes[0].value].float(), images[boxes[1].value].float()
+        x0, x1 = images[picker.index0.value].float(), images[picker.index1.value].float()
         z0, z1 = latent_codes(model, torch.stack([x0, x1]).to(device))
         pixel = (1 - a) * x0 + a * x1
         decoded = decode_images(model, ((1 - a) * z0 + a * z1)[None])[0]
@@ -417,17 +415,12 @@ def interpolation_picker(model: torch.nn.Module, images: torch.Tensor, reference
         label.value = (f"α = {a:.2f}: distance to the nearest training digit: pixel blend "
                        f"<b>{d[0]:.2f}</b>, decoded code <b>{d[1]:.2f}</b>")
 
-    def rebuild(_change=None):
-        alpha = box.inner.slider.value if hasattr(box, "inner") else 0.5
-        inner = interpolation_slider(model, images[boxes[0].value], images[boxes[1].value])
-        inner.slider.value = alpha
-        inner.slider.observe(measure, names="value")
+    def follow(inner):
         box.inner = inner
-        box.children = (W.HBox(boxes), label, inner)
+        inner.slider.observe(measure, names="value")
         measure()
 
-    for b in boxes:
-        b.observe(rebuild, names="value")
-    rebuild()
-    box.first, box.second, box.label = boxes[0], boxes[1], label
+    picker.on_rebuild.append(follow)
+    follow(picker.interpolation())
+    box.first, box.second, box.label = picker.index0, picker.index1, label
     return box

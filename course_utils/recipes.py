@@ -17,7 +17,7 @@ from course_utils.checkpoints import load_or_train
 from course_utils.train import fit
 
 #: Epochs of the standard recipes: the classroom lesson, and fast mode (tests, CI).
-DEFAULT_EPOCHS = 4 if config.FAST else 30
+DEFAULT_EPOCHS = 20 if config.FAST else 30
 HIDDEN = (512, 256)
 
 

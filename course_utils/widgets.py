@@ -114,34 +114,42 @@ def interpolation_slider(model: torch.nn.Module, x0: torch.Tensor, x1: torch.Ten
     slider.observe(redraw, names="value")
     redraw()
     labels = [W.Label("pixel space: (1-α)·x0 + α·x1"), W.Label("along the manifold: g((1-α)·z0 + α·z1)")]
-    box = W.VBox([slider, W.HBox([W.VBox([labels[0], pixel_image]), W.VBox([labels[1], image])],
-                                 layout=W.Layout(gap="32px"))])
+    left = W.VBox([labels[0], pixel_image], layout=W.Layout(margin="0 32px 0 0"))
+    box = W.VBox([slider, W.HBox([left, W.VBox([labels[1], image])])])
     box.slider, box.pixel_image, box.image = slider, pixel_image, image
     return box
 
 
 def interpolation_picker(model: torch.nn.Module, images: torch.Tensor, index0: int = 0, index1: int = 1,
-                         size: int = 140) -> W.VBox:
+                         size: int = 140, alpha: float = 0.0) -> W.VBox:
     """Two index boxes pick digits from ``images`` ``[N, 1, 28, 28]``; each change rebuilds an
-    :func:`interpolation_slider` between ``images[index0]`` and ``images[index1]``.
+    :func:`interpolation_slider` between ``images[index0]`` and ``images[index1]``, keeping alpha.
 
-    Returns a ``VBox`` with attributes ``index0``, ``index1`` (``BoundedIntText``) and
-    ``interpolation()`` -> the current interpolation ``VBox`` (its ``slider``, ``image``, ...).
+    Returns a ``VBox`` with attributes ``index0``, ``index1`` (``BoundedIntText``),
+    ``interpolation()`` -> the current interpolation ``VBox`` (its ``slider``, ``image``, ...), and
+    ``on_rebuild`` (a list of callables run with the new interpolation box after each rebuild).
     """
     n = images.shape[0]
     boxes = [W.BoundedIntText(value=int(i), min=0, max=n - 1, description=f"digit {name}")
              for i, name in ((index0, "A"), (index1, "B"))]
     holder = W.VBox()
+    box = W.VBox([W.HBox(boxes), holder])
+    box.on_rebuild = []
 
     def rebuild(_change=None):
-        holder.children = [interpolation_slider(model, images[boxes[0].value], images[boxes[1].value], size=size)]
+        keep = holder.children[0].slider.value if holder.children else alpha
+        inner = interpolation_slider(model, images[boxes[0].value], images[boxes[1].value], size=size)
+        inner.slider.value = keep
+        holder.children = [inner]
+        for callback in box.on_rebuild:
+            callback(inner)
 
     for b in boxes:
         b.observe(rebuild, names="value")
     rebuild()
-    box = W.VBox([W.HBox(boxes), holder])
     box.index0, box.index1 = boxes
     box.interpolation = lambda: holder.children[0]
+    box.rebuild = rebuild
     return box
 
 

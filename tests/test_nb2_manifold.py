@@ -162,7 +162,7 @@ def test_interpolation_picker_boxes_and_alpha():
     assert box.distances["pixel"] == pytest.approx(float(manifold.nearest_distance(images[:1], reference)[0]))
     box.second.value = 3                           # a new digit rebuilds the slider, keeping alpha
     assert box.inner is not inner and box.inner.slider.value == pytest.approx(0.0)
-    assert box.inner in box.children
+    assert box.inner is box.children[0].interpolation()
     box.inner.slider.value = 1.0
     assert box.distances["pixel"] == pytest.approx(float(manifold.nearest_distance(images[3:4], reference)[0]))
     pixel_png = box.inner.pixel_image.value
