@@ -1,0 +1,45 @@
+"""Shared by the benchmark scripts: the machine description and a 60,000-digit training set."""
+
+from __future__ import annotations
+
+import os
+import platform
+import struct
+import tempfile
+from pathlib import Path
+
+import torch
+
+from course_utils import data
+from course_utils.device import get_device
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    return (f"{os.cpu_count()} CPU cores ({cpu}), torch {torch.__version__} with "
+            f"{torch.get_num_threads()} threads, device {get_device()}")
+
+
+def mnist_60k_root() -> tuple[Path, str]:
+    """A folder with torchvision-readable raw MNIST training files of 60,000 digits.
+
+    Uses the real MNIST when load_mnist can get it; offline, the available digits repeated up to
+    60,000 (for timing only). Returns (root, description).
+    """
+    images, labels = data.load_mnist(train=True, device="cpu")
+    source = data.data_source()
+    n = 60_000
+    reps = -(-n // len(labels))
+    images = images.repeat(reps, 1, 1, 1)[:n]
+    labels = labels.repeat(reps)[:n]
+    root = Path(tempfile.mkdtemp(prefix="mnist60k-"))
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    pixels = (images[:, 0] * 255).round().to(torch.uint8).numpy()
+    (raw / "train-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, n, 28, 28) + pixels.tobytes())
+    (raw / "train-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, n) + labels.to(torch.uint8).numpy().tobytes())
+    # the test files are never read by the benchmarks, but torchvision checks that they exist
+    (raw / "t10k-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, 1, 28, 28) + bytes(784))
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, 1) + bytes(1))
+    how = "real MNIST" if source.startswith("torchvision") else f"{source} digits repeated {reps}x (timing only)"
+    return root, f"60,000 training images: {how}"
