@@ -26,6 +26,22 @@ def autoencoder_loss(model, x):
     return losses.bernoulli_nll(model(x), x)
 
 
+def _trained(kind: str, model_class, loss_fn, prefix: str, latent_dim: int, train_x, test_x, hidden,
+             epochs, lr, batch_size, seed, name):
+    """Build ``model_class(latent_dim, hidden)`` with a fixed seed and train it on ``loss_fn`` once."""
+    epochs = DEFAULT_EPOCHS if epochs is None else epochs
+    cfg = {"kind": kind, "latent_dim": latent_dim, "hidden": list(hidden), "epochs": epochs,
+           "lr": lr, "batch_size": batch_size, "seed": seed, "n_train": int(train_x.shape[0])}
+
+    def build():
+        torch.manual_seed(seed)
+        return model_class(latent_dim, hidden=hidden)
+
+    return load_or_train(name or f"{prefix}{latent_dim}d", build,
+                         lambda m: fit(m, loss_fn, train_x, test_data=test_x, epochs=epochs,
+                                       lr=lr, batch_size=batch_size, seed=seed), cfg)
+
+
 def autoencoder(latent_dim: int, train_x: torch.Tensor, test_x: torch.Tensor | None = None, *,
                 hidden: Sequence[int] = HIDDEN, epochs: int | None = None, lr: float = 1e-3,
                 batch_size: int = 128, seed: int = 0, name: str | None = None):
@@ -33,17 +49,8 @@ def autoencoder(latent_dim: int, train_x: torch.Tensor, test_x: torch.Tensor | N
 
     Returns ``(model, history)``; trained once per setting and data source, then loaded.
     """
-    epochs = DEFAULT_EPOCHS if epochs is None else epochs
-    cfg = {"kind": "autoencoder", "latent_dim": latent_dim, "hidden": list(hidden), "epochs": epochs,
-           "lr": lr, "batch_size": batch_size, "seed": seed, "n_train": int(train_x.shape[0])}
-
-    def build():
-        torch.manual_seed(seed)
-        return models.Autoencoder(latent_dim, hidden=hidden)
-
-    return load_or_train(name or f"ae{latent_dim}d", build,
-                         lambda m: fit(m, autoencoder_loss, train_x, test_data=test_x, epochs=epochs,
-                                       lr=lr, batch_size=batch_size, seed=seed), cfg)
+    return _trained("autoencoder", models.Autoencoder, autoencoder_loss, "ae", latent_dim, train_x, test_x,
+                    hidden, epochs, lr, batch_size, seed, name)
 
 
 def vae(latent_dim: int, train_x: torch.Tensor, test_x: torch.Tensor | None = None, *,
@@ -53,14 +60,5 @@ def vae(latent_dim: int, train_x: torch.Tensor, test_x: torch.Tensor | None = No
 
     Returns ``(model, history)`` with ``recon`` and ``kl`` parts in the history.
     """
-    epochs = DEFAULT_EPOCHS if epochs is None else epochs
-    cfg = {"kind": "vae", "latent_dim": latent_dim, "hidden": list(hidden), "epochs": epochs,
-           "lr": lr, "batch_size": batch_size, "seed": seed, "n_train": int(train_x.shape[0])}
-
-    def build():
-        torch.manual_seed(seed)
-        return models.VAE(latent_dim, hidden=hidden)
-
-    return load_or_train(name or f"vae{latent_dim}d", build,
-                         lambda m: fit(m, losses.vae_loss, train_x, test_data=test_x, epochs=epochs,
-                                       lr=lr, batch_size=batch_size, seed=seed), cfg)
+    return _trained("vae", models.VAE, losses.vae_loss, "vae", latent_dim, train_x, test_x,
+                    hidden, epochs, lr, batch_size, seed, name)
