@@ -346,8 +346,15 @@ def wait_for_images(container, predicate, timeout_s: float, what: str) -> list[b
 
 
 def readout(slider_locator) -> str:
-    """The slider's value as its readout shows it (e.g. ``"0.40"``)."""
-    return slider_locator.locator(".widget-readout").inner_text().strip()
+    """The slider's value as its readout shows it (e.g. ``"0.40"``), once the readout has drawn one:
+    a freshly rendered slider can show an empty readout for a moment."""
+    import re
+
+    from playwright import sync_api
+
+    shown = slider_locator.locator(".widget-readout")
+    sync_api.expect(shown).to_have_text(re.compile(r"\S"), timeout=15_000)
+    return shown.inner_text().strip()
 
 
 def slider_range(slider_locator) -> tuple[float, float, float]:
