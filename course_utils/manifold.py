@@ -238,7 +238,7 @@ def rank_flip_figure(X: np.ndarray, t: np.ndarray, predecessors: np.ndarray, a1:
 
 @torch.no_grad()
 def nearest_distance(queries: torch.Tensor, reference: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
-    """Euclidean distance from each query image to its nearest reference image, in pixel space:
+    """Euclidean distance from each query to its nearest reference (images in pixel space, or codes):
     ``queries`` ``[M, ...]``, ``reference`` ``[N, ...]`` (flattened) -> ``[M]``."""
     ref = reference.reshape(reference.shape[0], -1).float()
     q = queries.reshape(queries.shape[0], -1).float().to(ref.device)
