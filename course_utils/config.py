@@ -11,11 +11,21 @@ import random
 import numpy as np
 import torch
 
+from course_utils.device import get_device
+
 FAST: bool = os.environ.get("COURSE_FAST", "0").strip().lower() in {"1", "true", "yes", "on"}
 
-#: Training images the notebooks use (the first ``TRAIN_SIZE`` of ``load_mnist()``): enough for a
-#: real lesson on a laptop CPU in the default mode, small in fast mode. The offline fallback has 4,000.
-TRAIN_SIZE: int = 2_000 if FAST else 10_000
+#: True when the course computes on a CUDA GPU (then the default mode uses all of MNIST).
+ON_GPU: bool = get_device().type == "cuda"
+
+#: Training images the notebooks use (the first ``TRAIN_SIZE`` of ``load_mnist()``). Fast mode: 2,000.
+#: Default mode: all 60,000 on a GPU; 10,000 on a CPU, which keeps the whole course within minutes on
+#: a laptop. The offline fallback has only 4,000, so there every mode uses at most those.
+TRAIN_SIZE: int = 2_000 if FAST else (60_000 if ON_GPU else 10_000)
+
+#: Test images a notebook evaluates on (the first ``TEST_SIZE`` of the test set): 1,000 (the whole
+#: offline test set) unless a GPU runs the default mode, which evaluates on all 10,000.
+TEST_SIZE: int = 10_000 if (ON_GPU and not FAST) else 1_000
 
 
 def seed_everything(seed: int = 0) -> None:

@@ -1,13 +1,15 @@
-"""ipywidgets that decode live as sliders move.
+"""ipywidgets that redraw live as sliders move, all built by one helper, :func:`live_widget`.
 
 Each widget draws into an ``ipywidgets.Image`` as PNG bytes, so a redraw is a few milliseconds on a
-laptop CPU and a test can move a slider in Python and see ``image.value`` change.
+laptop CPU and a test can move a slider in Python and see ``image.value`` change. Every widget of
+the course is a :func:`live_widget`, so tests and the browser test address them all the same way:
+``box.controls[name]``, ``box.image`` (and ``box.images``), ``box.readout`` and ``box.values()``.
 """
 
 from __future__ import annotations
 
 import io
-from typing import Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import ipywidgets as W
 import numpy as np
@@ -40,6 +42,74 @@ def figure_png(fig) -> bytes:
     fig.savefig(buffer, format="png", bbox_inches="tight", dpi=fig.dpi)
     plt.close(fig)
     return buffer.getvalue()
+
+
+def as_png(picture, size: int = 168) -> bytes:
+    """PNG bytes from what a draw function returns: PNG bytes as they are, a matplotlib figure
+    (closed after saving), or one grey image (tensor or array ``[28, 28]``/``[1, 28, 28]``, in [0, 1])."""
+    if isinstance(picture, (bytes, bytearray)):
+        return bytes(picture)
+    if hasattr(picture, "savefig"):
+        return figure_png(picture)
+    return png_bytes(picture, size)
+
+
+def live_widget(controls: Mapping[str, W.ValueWidget], draw: Callable[..., Any], *, size: int = 168,
+                controls_below: bool = False, title: str | None = None) -> W.VBox:
+    """The one way the course builds a live widget: controls, a picture, a readout.
+
+    ``controls``: name -> ipywidget with a ``.value`` (sliders, dropdowns, toggles). ``draw(**values)``
+    gets the controls' current values by name and returns ``(picture, readout)`` or
+    ``(picture, readout, numbers)``: ``picture`` is PNG bytes, a matplotlib figure or one grey image
+    (a list of them gives several images side by side), ``readout`` a text shown under it (HTML
+    allowed), ``numbers`` a dict of the numbers on display (what tests read).
+
+    Returns a ``VBox`` with ``.controls`` (the mapping), ``.image`` (the first ``ipywidgets.Image``),
+    ``.images`` (all of them), ``.readout`` (an ``ipywidgets.HTML``), ``.values()`` (the numbers of
+    the last draw, a dict) and ``.redraw()``. Every control change redraws once, synchronously.
+    """
+    controls = dict(controls)
+    if not controls:
+        raise ValueError("live_widget needs at least one control")
+    for name, control in controls.items():
+        if not hasattr(control, "value"):
+            raise ValueError(f"control {name!r} has no .value: {type(control).__name__}")
+    images: list[W.Image] = []
+    readout = W.HTML()
+    shown: dict[str, float] = {}
+    image_row = W.HBox([])
+
+    def redraw(_change=None) -> None:
+        result = draw(**{name: control.value for name, control in controls.items()})
+        if not isinstance(result, tuple) or len(result) not in (2, 3):
+            raise ValueError("a live_widget draw function returns (picture, readout) or (picture, readout, numbers)")
+        picture, text = result[0], result[1]
+        pictures = list(picture) if isinstance(picture, (list, tuple)) else [picture]
+        while len(images) < len(pictures):
+            images.append(W.Image(format="png"))
+        if len(image_row.children) != len(pictures):
+            image_row.children = images[:len(pictures)]
+        for widget, pic in zip(images, pictures):
+            widget.value = as_png(pic, size)
+        readout.value = str(text)
+        shown.clear()
+        shown.update(dict(result[2]) if len(result) == 3 and result[2] is not None else {})
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    control_box = W.VBox(list(controls.values()))
+    if controls_below:
+        children = [image_row, control_box, readout]
+    else:
+        children = [W.HBox([control_box, image_row]), readout]
+    if title:
+        children.insert(0, W.HTML(f"<b>{title}</b>"))
+    box = W.VBox(children)
+    box.controls, box.image, box.images, box.readout = controls, images[0], images, readout
+    box.values = lambda: dict(shown)
+    box.redraw = redraw
+    return box
 
 
 def _model_device(model: torch.nn.Module) -> torch.device:

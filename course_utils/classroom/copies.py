@@ -1,10 +1,10 @@
 """Classroom commands: student copies with the exercises blanked, and an HTML reading copy.
 
-    python -m course_utils.classroom student --out student/   # notebooks with blank exercises + solutions.md
-    python -m course_utils.classroom html --out site/         # execute every notebook, write HTML with outputs
+    python -m course_utils.classroom.copies student --out student/   # notebooks with blank exercises + solutions.md
+    python -m course_utils.classroom.copies html --out site/         # execute every notebook, write HTML with outputs
 
 An exercise is a code cell tagged ``exercise`` whose solution lines sit between ``# BEGIN SOLUTION``
-and ``# END SOLUTION`` (see :mod:`course_utils.exercises`). The student copy replaces those lines,
+and ``# END SOLUTION`` (see :mod:`course_utils.classroom.exercises`). The student copy replaces those lines,
 markers included, by ``raise NotImplementedError("Your turn: ...")`` at the marker's indentation
 and changes nothing else; the original cells go to ``solutions.md`` so a stuck student can go on.
 The HTML copy runs each notebook with nbclient in the environment's mode (``COURSE_FAST`` as set).
@@ -22,7 +22,7 @@ import nbformat
 
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 EXERCISE_TAG = "exercise"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 
 
@@ -138,7 +138,7 @@ def make_html(out: Path, notebooks: Path = NOTEBOOKS, timeout: int = 1200,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.classroom", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m course_utils.classroom.copies", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     student = sub.add_parser("student", help="student copies with the exercise solutions blanked, and solutions.md")
     student.add_argument("--out", type=Path, default=Path("student"))

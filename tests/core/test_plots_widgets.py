@@ -99,3 +99,35 @@ def test_normal_quantile_grid_is_symmetric_and_validated():
         plots.normal_quantile_grid(5, 0.0, 0.9)
     with pytest.raises(ValueError, match="2-D latent"):
         plots.manifold_grid(models.VAE(3, device="cpu"))
+
+
+def test_live_widget_redraws_on_every_control_and_reports_its_numbers():
+    import ipywidgets as W
+
+    level = W.FloatSlider(value=0.2, min=0.0, max=1.0)
+    invert = W.Checkbox(value=False)
+    calls = []
+
+    def draw(level, invert):
+        calls.append((level, invert))
+        picture = torch.full((28, 28), 1 - level if invert else level)
+        return picture, f"mean ink {picture.mean():.2f}", {"mean_ink": picture.mean().item()}
+
+    box = widgets.live_widget({"level": level, "invert": invert}, draw)
+    first = box.image.value
+    assert box.values()["mean_ink"] == pytest.approx(0.2) and "0.20" in box.readout.value
+    level.value = 0.7
+    assert box.image.value != first and box.values()["mean_ink"] == pytest.approx(0.7)
+    invert.value = True
+    assert box.values()["mean_ink"] == pytest.approx(0.3) and "0.30" in box.readout.value
+    assert calls == [(0.2, False), (0.7, False), (0.7, True)]  # one draw per change, none extra
+    assert box.controls["level"] is level and box.images == [box.image]
+
+
+def test_live_widget_rejects_a_bad_draw_result_and_no_controls():
+    import ipywidgets as W
+
+    with pytest.raises(ValueError, match="at least one control"):
+        widgets.live_widget({}, lambda: (b"", ""))
+    with pytest.raises(ValueError, match=r"\(picture, readout\)"):
+        widgets.live_widget({"a": W.IntSlider()}, lambda a: b"png only")

@@ -12,9 +12,9 @@ import pytest
 import torch
 from PIL import Image
 
-from course_utils import images, likelihood, neuron
+from course_utils.ch1_mle import likelihood, mse_pitfall, neuron
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "01_mle_and_mse.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "01_mle_and_mse.ipynb"
 
 
 def decode_png(data: bytes) -> np.ndarray:
@@ -115,52 +115,52 @@ def img():
 
 
 def test_erase_box_zeros_exactly_the_box_and_copies(img):
-    out = images.erase_box(img, 3, 5, 4, 6)
+    out = mse_pitfall.erase_box(img, 3, 5, 4, 6)
     assert (out[3:7, 5:11] == 0).all()
     mask = torch.ones(28, 28, dtype=torch.bool)
     mask[3:7, 5:11] = False
     assert torch.equal(out[mask], img[mask])
     assert img[3:7, 5:11].min() > 0                     # the input is untouched
-    assert torch.equal(images.erase_box(img, 0, 0, 0, 5), img)
+    assert torch.equal(mse_pitfall.erase_box(img, 0, 0, 0, 5), img)
     batch = img.expand(2, 1, 28, 28)
-    assert (images.erase_box(batch, 0, 0, 2, 2)[:, :, :2, :2] == 0).all()
+    assert (mse_pitfall.erase_box(batch, 0, 0, 2, 2)[:, :, :2, :2] == 0).all()
 
 
 def test_whole_pixel_shift_is_a_roll_with_zero_fill(img):
-    out = images.shift(img, dx=2, dy=-3)
+    out = mse_pitfall.shift(img, dx=2, dy=-3)
     rolled = torch.roll(img, shifts=(-3, 2), dims=(0, 1))
     rolled[-3:, :] = 0       # rows that wrapped around from the top
     rolled[:, :2] = 0        # columns that wrapped around from the right
     assert torch.allclose(out, rolled)
-    assert torch.equal(images.shift(img, 0, 0), img)
-    assert images.shift(img, 30, 0).abs().sum() == 0
+    assert torch.equal(mse_pitfall.shift(img, 0, 0), img)
+    assert mse_pitfall.shift(img, 30, 0).abs().sum() == 0
 
 
 def test_half_pixel_shift_averages_neighbours(img):
-    right = images.shift(img, 0.5, 0)
+    right = mse_pitfall.shift(img, 0.5, 0)
     assert torch.allclose(right[:, 1:], 0.5 * (img[:, 1:] + img[:, :-1]))
     assert torch.allclose(right[:, 0], 0.5 * img[:, 0])
-    up = images.shift(img, 0, -0.5)
+    up = mse_pitfall.shift(img, 0, -0.5)
     assert torch.allclose(up[:-1], 0.5 * (img[:-1] + img[1:]))
-    quarter = images.shift(img, 0.25, 0)
+    quarter = mse_pitfall.shift(img, 0.25, 0)
     assert torch.allclose(quarter[:, 1:], 0.75 * img[:, 1:] + 0.25 * img[:, :-1])
     # shifting by 0.5 twice is two averaging steps, not a whole-pixel shift: interpolation smooths
-    assert not torch.allclose(images.shift(right, 0.5, 0), images.shift(img, 1, 0))
-    batch = images.shift(img.expand(3, 1, 28, 28), 0.5, 0.5)
-    assert batch.shape == (3, 1, 28, 28) and torch.allclose(batch[2, 0], images.shift(img, 0.5, 0.5))
+    assert not torch.allclose(mse_pitfall.shift(right, 0.5, 0), mse_pitfall.shift(img, 1, 0))
+    batch = mse_pitfall.shift(img.expand(3, 1, 28, 28), 0.5, 0.5)
+    assert batch.shape == (3, 1, 28, 28) and torch.allclose(batch[2, 0], mse_pitfall.shift(img, 0.5, 0.5))
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda x: images.erase_box(x, 26, 0, 4, 4), "does not fit inside the 28x28 image"),
-    (lambda x: images.erase_box(x, -1, 0, 2, 2), "does not fit inside"),
-    (lambda x: images.erase_box(x, 0, 0, -2, 2), "height and width must be >= 0"),
-    (lambda x: images.erase_box(x, 0, 0, 2.5, 2), "whole number of pixels"),
-    (lambda x: images.erase_box(x.numpy(), 0, 0, 2, 2), "expected a torch.Tensor"),
-    (lambda x: images.shift(x, float("nan"), 0), "dx must be a finite number"),
-    (lambda x: images.shift(x, 0, "1"), "dy must be a finite number"),
-    (lambda x: images.shift(x[0], 1, 0), "at least 2 dimensions"),
-    (lambda x: images.squared_distance(x, x[:5]), "shapes differ"),
-    (lambda x: images.top_stroke_box(torch.zeros(28, 28)), "no pixel is brighter"),
+    (lambda x: mse_pitfall.erase_box(x, 26, 0, 4, 4), "does not fit inside the 28x28 image"),
+    (lambda x: mse_pitfall.erase_box(x, -1, 0, 2, 2), "does not fit inside"),
+    (lambda x: mse_pitfall.erase_box(x, 0, 0, -2, 2), "height and width must be >= 0"),
+    (lambda x: mse_pitfall.erase_box(x, 0, 0, 2.5, 2), "whole number of pixels"),
+    (lambda x: mse_pitfall.erase_box(x.numpy(), 0, 0, 2, 2), "expected a torch.Tensor"),
+    (lambda x: mse_pitfall.shift(x, float("nan"), 0), "dx must be a finite number"),
+    (lambda x: mse_pitfall.shift(x, 0, "1"), "dy must be a finite number"),
+    (lambda x: mse_pitfall.shift(x[0], 1, 0), "at least 2 dimensions"),
+    (lambda x: mse_pitfall.squared_distance(x, x[:5]), "shapes differ"),
+    (lambda x: mse_pitfall.top_stroke_box(torch.zeros(28, 28)), "no pixel is brighter"),
 ])
 def test_image_helpers_reject_bad_input_clearly(img, call, message):
     with pytest.raises(ValueError, match=message):
@@ -168,15 +168,15 @@ def test_image_helpers_reject_bad_input_clearly(img, call, message):
 
 
 def test_squared_distance_is_a_sum_over_pixels(img):
-    assert images.squared_distance(img, torch.zeros_like(img)) == pytest.approx(float((img ** 2).sum()), rel=1e-6)
+    assert mse_pitfall.squared_distance(img, torch.zeros_like(img)) == pytest.approx(float((img ** 2).sum()), rel=1e-6)
 
 
 def test_top_stroke_box_cuts_the_top_of_the_ink():
     digit = torch.zeros(28, 28)
     digit[10:12, 8:20] = 1.0     # a horizontal bar
-    top, left, h, w = images.top_stroke_box(digit, size=4)
+    top, left, h, w = mse_pitfall.top_stroke_box(digit, size=4)
     assert (h, w) == (4, 4) and top == 9 and left == 12
-    assert images.erase_box(digit, top, left, h, w).sum() == digit.sum() - 8
+    assert mse_pitfall.erase_box(digit, top, left, h, w).sum() == digit.sum() - 8
 
 
 @pytest.fixture
@@ -189,13 +189,13 @@ def two():
 
 
 def test_pitfall_widget_each_slider_redraws_with_the_right_distances(two):
-    box = images.mse_pitfall_widget(two)
+    box = mse_pitfall.mse_pitfall_widget(two)
 
     def check():
         s = {k: v.value for k, v in box.sliders.items()}
-        b = images.erase_box(two, s["top"], s["left"], s["height"], s["width"])
-        c = images.shift(two, s["dx"], s["dy"])
-        d_b, d_c = images.squared_distance(two, b), images.squared_distance(two, c)
+        b = mse_pitfall.erase_box(two, s["top"], s["left"], s["height"], s["width"])
+        c = mse_pitfall.shift(two, s["dx"], s["dy"])
+        d_b, d_c = mse_pitfall.squared_distance(two, b), mse_pitfall.squared_distance(two, c)
         assert box.distances() == pytest.approx((d_b, d_c))
         shown = numbers(box.readout.value)
         assert shown[:2] == pytest.approx([d_b, d_c], abs=5e-5)
@@ -214,9 +214,9 @@ def test_pitfall_widget_each_slider_redraws_with_the_right_distances(two):
 
 
 def test_pitfall_widget_default_box_and_shift(two):
-    box = images.mse_pitfall_widget(two)
+    box = mse_pitfall.mse_pitfall_widget(two)
     assert (box.sliders["dx"].value, box.sliders["dy"].value) == (0.5, 0.5)
-    assert tuple(box.sliders[k].value for k in ("top", "left", "height", "width")) == images.top_stroke_box(two)
+    assert tuple(box.sliders[k].value for k in ("top", "left", "height", "width")) == mse_pitfall.top_stroke_box(two)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -275,7 +275,7 @@ def test_notebook_exercise_solutions_pass_their_checkers():
         assert not cell.get("outputs")
         namespace = {}
         exec("import math\nimport torch\nimport torch.nn.functional as F\n"
-             "from course_utils import exercises\n", namespace)
+             "from course_utils.classroom import exercises\n", namespace)
         output = io.StringIO()
         with contextlib.redirect_stdout(output):
             exec(cell.source, namespace)

@@ -15,9 +15,9 @@ import numpy as np
 import torch
 from matplotlib.patches import Ellipse
 
-from course_utils import quadrature
-from course_utils.linear_gaussian import LinearGaussian
-from course_utils.prior_map import doersch_ring
+from course_utils.ch4_elbo import quadrature
+from course_utils.ch4_elbo.linear_gaussian import LinearGaussian
+from course_utils.ch4_elbo.prior_map import doersch_ring
 from course_utils.widgets import figure_png
 
 
@@ -69,7 +69,7 @@ def ring_blend(n: int = 2000, seed: int = 0, size: int = 380) -> W.VBox:
 
 
 def learned_map_viewer(snapshots: list[dict], data: torch.Tensor, size: int = 640) -> W.VBox:
-    """Slider over the training snapshots of :func:`course_utils.prior_map.fit_map`: left the prior
+    """Slider over the training snapshots of :func:`course_utils.ch4_elbo.prior_map.fit_map`: left the prior
     samples z, right g_theta(z) at that step over the target data. Box: ``slider``, ``image``, ``label``,
     ``values()`` (step, energy distance, mean radius)."""
     slider = W.IntSlider(value=len(snapshots) - 1, min=0, max=len(snapshots) - 1, step=1,

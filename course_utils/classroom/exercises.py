@@ -11,7 +11,7 @@ cell tagged ``exercise`` that defines the student's function, its body between t
 
     exercises.check_gaussian_nll(my_gaussian_nll)
 
-``python -m course_utils.classroom student`` replaces the solution lines by
+``python -m course_utils.classroom.copies student`` replaces the solution lines by
 ``raise NotImplementedError("Your turn: ...")`` and collects them in ``solutions.md``; later cells
 never use the student's function, so a student copy runs through.
 
@@ -367,8 +367,8 @@ def _pairwise_shape_hint(got, expected, inp, over) -> str:
 @_checker
 def check_pairwise_distances(fn) -> str:
     """``fn(X) -> [N, N]``: Euclidean distances between the rows of ``X`` ``[N, D]`` (reference:
-    :func:`course_utils.manifold.pairwise_distances`)."""
-    from course_utils.manifold import pairwise_distances as reference  # imported here: manifold loads scikit-learn
+    :func:`course_utils.ch2_manifold.manifold.pairwise_distances`)."""
+    from course_utils.ch2_manifold.manifold import pairwise_distances as reference  # imported here: manifold loads scikit-learn
     g = _gen(6)
     dup = torch.rand(6, 3, generator=g, dtype=torch.float64)
     dup[3] = dup[1]

@@ -6,7 +6,11 @@ import math
 import pytest
 import torch
 
-from course_utils import contractive, corruption, exercises, models, widgets
+from course_utils import models, widgets
+
+from course_utils.ch3_autoencoders import contractive, corruption
+
+from course_utils.classroom import exercises
 
 
 def _images(n=16, seed=0, low=0.1):

@@ -10,9 +10,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from course_utils import classroom
+from course_utils.classroom import copies
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 EXERCISE = '''import torch
 
@@ -33,7 +33,7 @@ def synthetic_notebook():
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
         nbformat.v4.new_markdown_cell("# A tiny lesson\nThe KL in closed form."),
-        nbformat.v4.new_code_cell("import torch\nfrom course_utils import exercises, losses"),
+        nbformat.v4.new_code_cell("import torch\nfrom course_utils import losses\nfrom course_utils.classroom import exercises"),
         nbformat.v4.new_markdown_cell("## Your turn\n\n### Your turn: the closed-form KL (쿨백-라이블러 발산)\nFill in `my_kl`."),
         nbformat.v4.new_code_cell(EXERCISE, metadata={"tags": ["exercise"]}),
         nbformat.v4.new_code_cell("kl = losses.kl_std_normal(torch.zeros(2, 3), torch.zeros(2, 3))\n"
@@ -61,7 +61,7 @@ def cell_text(cell):
 
 
 def test_blank_solution_keeps_indentation_and_everything_else():
-    blank = classroom.blank_solution(EXERCISE, "the closed-form KL")
+    blank = copies.blank_solution(EXERCISE, "the closed-form KL")
     assert "BEGIN SOLUTION" not in blank and "END SOLUTION" not in blank and "logvar.exp()" not in blank
     assert '    raise NotImplementedError("Your turn: the closed-form KL")' in blank.splitlines()
     solution_lines = {"    # BEGIN SOLUTION", "    var = logvar.exp()",
@@ -74,7 +74,7 @@ def test_blank_solution_keeps_indentation_and_everything_else():
 def test_blank_solution_several_blocks_and_nested_indentation():
     src = ("def f(x):\n    # BEGIN SOLUTION\n    return x\n    # END SOLUTION\n\n"
            "class A:\n    def g(self):\n        # BEGIN SOLUTION\n        return 2\n        # END SOLUTION\n")
-    blank = classroom.blank_solution(src, 'say "hi"')
+    blank = copies.blank_solution(src, 'say "hi"')
     assert blank.count("raise NotImplementedError") == 2
     assert '        raise NotImplementedError("Your turn: say \\"hi\\"")' in blank
     assert blank.endswith("\n")
@@ -87,12 +87,12 @@ def test_blank_solution_several_blocks_and_nested_indentation():
                                  "# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION\n"])
 def test_blank_solution_rejects_broken_markers(bad):
     with pytest.raises(ValueError):
-        classroom.blank_solution(bad, "x")
+        copies.blank_solution(bad, "x")
 
 
 def test_student_command_blanks_exercises_only_and_writes_solutions(lesson_dir, tmp_path, capsys):
     out = tmp_path / "student"
-    assert classroom.main(["student", "--out", str(out), "--notebooks", str(lesson_dir)]) == 0
+    assert copies.main(["student", "--out", str(out), "--notebooks", str(lesson_dir)]) == 0
     assert "wrote 1 student notebooks" in capsys.readouterr().out
     original = nbformat.read(lesson_dir / "01_tiny.ipynb", as_version=4)
     student = nbformat.read(out / "01_tiny.ipynb", as_version=4)
@@ -111,7 +111,7 @@ def test_student_command_blanks_exercises_only_and_writes_solutions(lesson_dir, 
 
 def test_student_copy_runs_through_and_the_checker_rejects_the_blank(lesson_dir, tmp_path):
     out = tmp_path / "student"
-    classroom.make_student_copies(out, lesson_dir)
+    copies.make_student_copies(out, lesson_dir)
     student = execute(nbformat.read(out / "01_tiny.ipynb", as_version=4), out)
     assert "not implemented yet" in cell_text(student.cells[3])
     assert "Traceback" not in cell_text(student.cells[3])
@@ -126,7 +126,7 @@ def test_html_command_writes_pages_with_outputs_and_reports_failures(lesson_dir,
                     nbformat.v4.new_code_cell("raise ValueError('the lesson is broken')")]
     nbformat.write(broken, lesson_dir / "00_broken.ipynb")
     site = tmp_path / "site"
-    assert classroom.main(["html", "--out", str(site), "--notebooks", str(lesson_dir)]) == 1
+    assert copies.main(["html", "--out", str(site), "--notebooks", str(lesson_dir)]) == 1
     out = capsys.readouterr().out
     assert "wrote 2 HTML pages" in out
     assert "FAILED 00_broken.ipynb" in out and "ValueError: the lesson is broken" in out and "FAILED 01_tiny" not in out
@@ -171,7 +171,7 @@ def test_real_notebooks_student_copies(tmp_path):
     """Every exercise is blanked and nothing else changes; each blanked cell reports "not implemented yet"
     and each reference solution passes its checker (the cell run on the notebook's imports)."""
     out = tmp_path / "student"
-    classroom.make_student_copies(out, NOTEBOOKS)
+    copies.make_student_copies(out, NOTEBOOKS)
     solutions = (out / "solutions.md").read_text(encoding="utf-8")
     for path in REAL:
         original = nbformat.read(path, as_version=4)
@@ -179,7 +179,7 @@ def test_real_notebooks_student_copies(tmp_path):
         assert len(original.cells) == len(student.cells)
         for i, (a, b) in enumerate(zip(original.cells, student.cells)):
             assert a.metadata == b.metadata and a.cell_type == b.cell_type
-            if not classroom.is_exercise(a):
+            if not copies.is_exercise(a):
                 assert a.source == b.source, f"{path.name} cell {i} changed"
                 continue
             where = f"{path.name} cell {i}"

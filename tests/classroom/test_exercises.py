@@ -6,7 +6,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils import corruption, exercises, losses
+from course_utils import losses
+
+from course_utils.ch3_autoencoders import corruption
+
+from course_utils.classroom import exercises
 from course_utils.models import VAE
 
 LOG_2PI = math.log(2 * math.pi)

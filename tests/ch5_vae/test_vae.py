@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from course_utils import gradient_estimators as ge
+from course_utils.ch5_vae import gradient_estimators as ge
 from course_utils import losses, models, widgets
 
 N_REPEATS = 4000

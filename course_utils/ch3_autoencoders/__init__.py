@@ -1,0 +1,5 @@
+"""Chapter 3 (notebook 03_autoencoders): the autoencoder and its denoising and contractive variants.
+
+- :mod:`.corruption`: Vincent et al.'s noise types and the denoising explorer.
+- :mod:`.contractive`: the contractive penalty ||J_h(x)||_F^2 and code sensitivity.
+"""
