@@ -166,7 +166,8 @@ def _disjoint_arrays(x: np.ndarray, y: np.ndarray):
     from course_utils import data
 
     out = {}
-    for split, ids, n in zip(("train", "test"), data.offline_split(y), (60_000, 10_000)):
+    per_class = np.bincount(y).min()
+    for split, ids, n in zip(("train", "test"), data.offline_split(y, per_class // 5), (60_000, 10_000)):
         copies = -(-n // len(ids))
         if copies > len(SHIFTS):
             raise ValueError(f"{n:,} images from {len(ids):,} digits need more than {len(SHIFTS)} shifts")
