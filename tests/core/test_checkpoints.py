@@ -52,7 +52,8 @@ def raw_folder(root, seed):
     for prefix, n in (("train", 6), ("t10k", 2)):
         mnist_files.write_idx(raw / f"{prefix}-images-idx3-ubyte",
                               rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8))
-        mnist_files.write_idx(raw / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, size=n, dtype=np.uint8))
+        labels = rng.integers(0, 10, size=n, dtype=np.uint8)
+        mnist_files.write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
     return root
 
 

