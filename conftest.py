@@ -1,4 +1,5 @@
-"""Test-session settings (root conftest, so it also covers notebooks/): fast mode, no network, a throw-away checkpoint cache, the CPU's defaults.
+"""Test-session settings (root conftest, so it also covers notebooks/): fast mode, no network, a throw-away
+checkpoint cache, the CPU's defaults; and the ``mnist_sized`` marker (tests/notebooks/test_mnist_sized.py).
 
 These are set before ``course_utils`` is imported (config reads them at import) and are inherited by
 the notebook kernels that nbval starts, so every notebook runs in fast mode and offline.
@@ -10,3 +11,8 @@ import tempfile
 os.environ.setdefault("COURSE_FAST", "1")
 os.environ.setdefault("COURSE_OFFLINE", "1")
 os.environ.setdefault("COURSE_CACHE_DIR", tempfile.mkdtemp(prefix="course-cache-"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "mnist_sized: runs the notebooks on MNIST-sized raw files "
+                            "(tests/notebooks; deselect with -m 'not mnist_sized')")

