@@ -19,7 +19,7 @@ with the unit-variance Gaussian NLL (squared error).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn

@@ -4,7 +4,6 @@ import pytest
 import torch
 
 from course_utils import data, losses, models, recipes, train
-
 from course_utils.ch3_autoencoders import stacked
 
 
@@ -87,7 +86,7 @@ def test_pretraining_a_layer_leaves_the_layers_before_it_unchanged(digits):
 def test_stacked_recipe_same_budget_same_start_and_cached(digits, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
     x_train, x_test = digits
-    kwargs = dict(hidden=(32, 8), epochs=5, pretrain_epochs_per_layer=1, batch_size=64)
+    kwargs = {"hidden": (32, 8), "epochs": 5, "pretrain_epochs_per_layer": 1, "batch_size": 64}
     runs = stacked.stacked_autoencoder(4, x_train[:256], x_test, **kwargs)
     assert len(runs["end_to_end"][1]["test_loss"]) == 5
     assert len(runs["fine_tuned"][1]["test_loss"]) == 5 - 3 * 1           # the rest of the budget
