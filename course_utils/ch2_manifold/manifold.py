@@ -104,6 +104,22 @@ def swiss_roll(n_samples: int, seed: int = 0, noise: float = 0.0):
     return X[order], t[order]
 
 
+def swiss_roll_geodesic(X: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Exact geodesic distances ``[N, N]`` on scikit-learn's Swiss roll ``(X [N, 3], t [N])``.
+
+    The roll is the strip ``(s, y)`` rolled up along the spiral ``(t cos t, t sin t)``; unrolling it
+    keeps lengths, so the shortest path along the roll is the straight line in ``(s, y)``, with ``s(t) =
+    (t sqrt(1 + t^2) + asinh t) / 2`` the spiral's arc length. Raises ``ValueError`` if ``X`` is not that roll.
+    """
+    X, t = np.asarray(X, dtype=float), np.asarray(t, dtype=float)
+    if X.ndim != 2 or X.shape[1] != 3 or t.shape != (len(X),):
+        raise ValueError(f"expected X [N, 3] and t [N], got {list(X.shape)} and {list(t.shape)}")
+    if not (np.allclose(X[:, 0], t * np.cos(t), atol=1e-6) and np.allclose(X[:, 2], t * np.sin(t), atol=1e-6)):
+        raise ValueError("X is not a noise-free Swiss roll of positions t (x = t cos t, z = t sin t)")
+    s = 0.5 * (t * np.sqrt(1 + t ** 2) + np.arcsinh(t))
+    return np.hypot(s[:, None] - s[None, :], X[:, 1][:, None] - X[:, 1][None, :])
+
+
 def rank_flip_triple(X: np.ndarray, geodesic: np.ndarray, anchor: int):
     """The lecture's picture for point ``anchor`` (A1) of ``X`` ``[N, D]``: returns ``(a2, b)`` where
     B is the Euclidean-nearest point that is far along the manifold (geodesic more than 3x its

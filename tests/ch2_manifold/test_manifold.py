@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from scipy.integrate import quad
 
 from course_utils import models
 
@@ -172,3 +173,31 @@ def test_interpolation_picker_boxes_and_alpha():
     box.inner.slider.value = 0.0
     assert box.inner.pixel_image.value != pixel_png
     assert box.distances["pixel"] == pytest.approx(float(manifold.nearest_distance(images[2:3], reference)[0]))
+
+
+# --------------------------------------------------------------------------- exact Swiss-roll geodesic
+
+
+def test_swiss_roll_geodesic_is_exact_on_simple_pairs_and_checks_its_input():
+    t = np.array([5.0, 5.0, 7.0])
+    X = np.stack([t * np.cos(t), np.array([0.0, 3.0, 0.0]), t * np.sin(t)], axis=1)
+    geo = manifold.swiss_roll_geodesic(X, t)
+    assert np.allclose(geo, geo.T) and np.allclose(np.diag(geo), 0)
+    assert geo[0, 1] == pytest.approx(3.0)                      # same t: straight across the sheet
+    arc = quad(lambda u: np.sqrt(1 + u ** 2), 5.0, 7.0)[0]        # along the spiral, numerically
+    assert geo[0, 2] == pytest.approx(arc, rel=1e-8)
+    assert geo[0, 2] > np.linalg.norm(X[0] - X[2])                # longer than the chord
+    with pytest.raises(ValueError, match="not a noise-free Swiss roll"):
+        manifold.swiss_roll_geodesic(X + 0.1, t)
+    with pytest.raises(ValueError, match="expected X"):
+        manifold.swiss_roll_geodesic(X[:, :2], t)
+
+
+def test_knn_graph_distance_approximates_the_exact_geodesic_and_too_many_neighbours_shortcut():
+    X, t = manifold.swiss_roll(800, seed=0)
+    exact = manifold.swiss_roll_geodesic(X, t)
+    off = ~np.eye(len(X), dtype=bool)
+    ratio = manifold.geodesic_distances(X, n_neighbors=10)[off] / exact[off]
+    assert ratio.min() > 0.95 and abs(np.median(ratio) - 1) < 0.1
+    shortcut = manifold.geodesic_distances(X, n_neighbors=40)[off] / exact[off]
+    assert shortcut.min() < 0.5          # the check in notebook 2 can fail: k = 40 jumps across layers
