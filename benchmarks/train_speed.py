@@ -15,7 +15,7 @@ from the same initial weights:
 The runs are interleaved (a b c a b c ...) so that a change in the machine's load hits all three
 alike; each is repeated ``--repeats`` times and the median seconds per epoch is reported.
 
-Run: python benchmarks/train_speed.py [--repeats 5] [--device cpu]
+Run: python benchmarks/train_speed.py [--repeats 5] [--device cpu] [--threads N] [--images N]
 """
 
 from __future__ import annotations
@@ -24,15 +24,16 @@ import argparse
 import copy
 import os
 import statistics
+import sys
 import time
 
 import torch
 import torch.nn.functional as F
+from common import machine, mnist_60k_root
 from torch import nn
 from torchvision import datasets, transforms
 
 from course_utils import losses, models, train
-from common import machine, mnist_60k_root
 
 
 class ExampleVAE(nn.Module):
@@ -80,6 +81,13 @@ def copy_weights(example: ExampleVAE, course: models.VAE) -> None:
         course.decoder[0].bias.copy_(example.fc3.bias)
         course.decoder[2].weight.copy_(example.fc4.weight)
         course.decoder[2].bias.copy_(example.fc4.bias)
+
+
+def dataset_images(dataset) -> torch.Tensor:
+    """The raw uint8 images ``[N, 28, 28]`` behind an MNIST dataset or a Subset of one."""
+    if isinstance(dataset, torch.utils.data.Subset):
+        return dataset.dataset.data[list(dataset.indices)]
+    return dataset.data
 
 
 def sync(device: torch.device) -> None:
@@ -132,9 +140,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5, help="one-epoch runs of each loop (default 5)")
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: the course's device)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (default: torch's own choice, one per core)")
+    parser.add_argument("--images", type=int, default=60_000,
+                        help="train on the first N of the 60,000 images (default: all)")
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    if not 128 <= args.images <= 60_000:
+        parser.error("--images must lie in [128, 60000]")
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error("--threads must be at least 1")
+        torch.set_num_threads(args.threads)
+    sys.stdout.reconfigure(line_buffering=True)
     if args.device:
         os.environ["COURSE_DEVICE"] = args.device
     device = torch.device(args.device) if args.device else next(models.VAE(20).parameters()).device
@@ -149,40 +168,51 @@ def main():
     copy_weights(example, course)
 
     dataset = datasets.MNIST(str(root), train=True, download=False, transform=transforms.ToTensor())
+    if args.images < len(dataset):
+        dataset = torch.utils.data.Subset(dataset, range(args.images))
     loader = torch.utils.data.DataLoader(dataset, batch_size=128, shuffle=True)
     start = time.perf_counter()
-    x_all = dataset.data.to(device).float().div_(255).unsqueeze(1)
+    x_all = dataset_images(dataset).to(device).float().div_(255).unsqueeze(1)
     sync(device)
     load_s = time.perf_counter() - start
 
     loops = {"(a) pytorch/examples DataLoader loop": lambda: run_example(example, loader, device),
              "(b) course_utils.train.fit": lambda: run_fit(course, x_all, device),
              "(c) bare in-memory loop": lambda: run_bare(course, x_all, device)}
-    times = {name: [] for name in loops}
+    names = list(loops)
+    wall = {name: [] for name in loops}
+    cpu = {name: [] for name in loops}
     losses_seen = {name: [] for name in loops}
     for rep in range(args.repeats):
-        for name, run in loops.items():
+        # interleaved, and the order rotates (a b c, b c a, c a b, ...) so that no loop always runs
+        # right after the same other one
+        for name in names[rep % 3:] + names[:rep % 3]:
             torch.manual_seed(1 + rep)
             sync(device)
-            t0 = time.perf_counter()
-            loss = run()
+            t0, c0 = time.perf_counter(), time.process_time()
+            loss = loops[name]()
             sync(device)
-            times[name].append(time.perf_counter() - t0)
+            wall[name].append(time.perf_counter() - t0)
+            cpu[name].append(time.process_time() - c0)
             losses_seen[name].append(loss)
         print(f"run {rep + 1}/{args.repeats}: " + "  ".join(
-            f"{name.split()[0]} {times[name][-1]:.2f} s" for name in loops), flush=True)
+            f"{name.split()[0]} {wall[name][-1]:.2f} s ({cpu[name][-1]:.2f} s CPU)" for name in names))
 
-    med = {name: statistics.median(t) for name, t in times.items()}
-    a, b, c = med.values()
-    print(f"\nseconds per epoch (median of {args.repeats} interleaved one-epoch runs, 60,000 images, "
-          f"batch 128):")
-    for name in loops:
-        spread = f"{min(times[name]):.2f}-{max(times[name]):.2f}"
-        print(f"  {name:<38} {med[name]:6.2f} s   (range {spread} s; train loss after 1 epoch "
-              f"{statistics.median(losses_seen[name]):.2f})")
-    print(f"  (b) builds its in-memory tensor once: +{load_s:.2f} s, not counted above")
-    print(f"\nfit vs the DataLoader loop: {a / b:.2f}x faster  (a / b)")
-    print(f"fit vs the bare loop:       {100 * (b / c - 1):+.1f}%  (b / c = {b / c:.3f}; goal: within +5%)")
+    def report(label: str, times: dict[str, list[float]]) -> None:
+        med = {name: statistics.median(t) for name, t in times.items()}
+        a, b, c = (med[name] for name in names)
+        print(f"\n{label} per epoch (median of {args.repeats} interleaved one-epoch runs, {args.images:,} "
+              f"images, batch 128):")
+        for name in names:
+            print(f"  {name:<38} {med[name]:6.2f} s   (range {min(times[name]):.2f}-{max(times[name]):.2f} s)")
+        print(f"  fit vs the DataLoader loop: {a / b:.2f}x faster  (a / b)")
+        print(f"  fit vs the bare loop:       {100 * (b / c - 1):+.1f}%  (b / c = {b / c:.3f}; goal: within +5%)")
+
+    report("wall-clock seconds", wall)
+    report("CPU seconds of this process (user + system, all threads)", cpu)
+    print("\ntrain loss after 1 epoch (median): " + "  ".join(
+        f"{name.split()[0]} {statistics.median(losses_seen[name]):.2f}" for name in names))
+    print(f"(b) builds its in-memory tensor once: +{load_s:.2f} s, not counted above")
     print(f"load at the end: {' / '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 

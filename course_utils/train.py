@@ -88,13 +88,14 @@ def _probe_extremes(model: torch.nn.Module, loss_fn, tensors: tuple[torch.Tensor
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, loss_fn: Callable[..., LossOutput], data,
              batch_size: int = 1024, checked: bool = True) -> dict[str, float]:
-    """Mean of each part of ``loss_fn`` over ``data`` (a tensor or a tuple of tensors), in eval mode.
-
-    ``checked=False`` skips the losses' value checks (for data validated already, as :func:`fit` does).
+    """Mean of each part of ``loss_fn`` over ``data`` (a tensor or a tuple of tensors, moved to the
+    model's device), in eval mode. ``checked=False`` skips the losses' value checks (for data
+    validated already, as :func:`fit` does).
     """
     was_training = model.training
     model.eval()
-    tensors = _as_tuple(data)
+    device = next(model.parameters()).device
+    tensors = tuple(t.to(device) for t in _as_tuple(data))
     totals: dict[str, torch.Tensor] = {}
     n = tensors[0].shape[0]
     with losses.checks(checked):
