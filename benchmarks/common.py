@@ -16,8 +16,11 @@ from course_utils.device import get_device
 
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
+    import course_utils
+
     return (f"{os.cpu_count()} CPU cores ({cpu}), torch {torch.__version__} with "
-            f"{torch.get_num_threads()} threads, device {get_device()}")
+            f"{torch.get_num_threads()} threads, device {get_device()}, "
+            f"course_utils from {Path(course_utils.__file__).parent}")
 
 
 def mnist_60k_root() -> tuple[Path, str]:

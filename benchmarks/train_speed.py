@@ -26,14 +26,18 @@ import os
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from common import machine, mnist_60k_root
 from torch import nn
 from torchvision import datasets, transforms
 
-from course_utils import losses, models, train
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's course_utils first
+
+from common import machine, mnist_60k_root  # noqa: E402
+
+from course_utils import losses, models, train  # noqa: E402
 
 
 class ExampleVAE(nn.Module):
