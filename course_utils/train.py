@@ -43,8 +43,13 @@ def _per_sample_parts(out: LossOutput) -> dict[str, torch.Tensor]:
     return out
 
 
-def _check_data(name: str, tensors: tuple[torch.Tensor, ...]) -> None:
-    """Once per call: equal first dimensions, at least one row, and only finite values."""
+def _check_data(name: str, tensors: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    """Once per call: equal first dimensions, at least one row, only finite values. Returns the
+    indices of the rows holding each tensor's smallest and largest value (for the probe).
+
+    One pass per tensor: the per-row minima and maxima carry any NaN or infinity along (a NaN
+    propagates through ``aminmax``), so the finite check costs no pass of its own.
+    """
     for i, t in enumerate(tensors):
         if not isinstance(t, torch.Tensor) or t.dim() == 0:
             raise ValueError(f"{name}[{i}] must be a tensor [N, ...], got {type(t).__name__}"
@@ -54,27 +59,25 @@ def _check_data(name: str, tensors: tuple[torch.Tensor, ...]) -> None:
                              f"{tensors[0].shape[0]} != {t.shape[0]}")
     if tensors[0].shape[0] == 0:
         raise ValueError(f"{name} is empty")
-    bad = [i for i, t in enumerate(tensors) if t.is_floating_point() and not torch.isfinite(t).all()]
-    if bad:
-        raise ValueError(f"{name}{'' if len(tensors) == 1 else f'[{bad[0]}]'} contains NaN or infinite values")
-
-
-def _extreme_rows(tensors: tuple[torch.Tensor, ...]) -> torch.Tensor:
-    """Indices of the rows holding each tensor's smallest and largest value (for the probe)."""
-    rows = []
+    rows, finite = [], []
     for t in tensors:
-        if t.dtype == torch.bool or t.is_complex():
+        if t.dtype == torch.bool or t.is_complex() or t[0].numel() == 0:
             continue
-        flat = t.reshape(t.shape[0], -1)
-        rows += [flat.amin(dim=1).argmin(), flat.amax(dim=1).argmax()]
+        row_min, row_max = torch.aminmax(t.reshape(t.shape[0], -1), dim=1)
+        rows += [row_min.argmin(), row_max.argmax()]
+        if t.is_floating_point():
+            finite.append(torch.isfinite(row_min).all() & torch.isfinite(row_max).all())
+    if finite and not torch.stack(finite).all():
+        bad = next(i for i, t in enumerate(tensors) if t.is_floating_point() and not torch.isfinite(t).all())
+        raise ValueError(f"{name}{'' if len(tensors) == 1 else f'[{bad}]'} contains NaN or infinite values")
     return torch.stack(rows).unique() if rows else torch.zeros(1, dtype=torch.long, device=tensors[0].device)
 
 
 @torch.no_grad()
-def _probe_extremes(model: torch.nn.Module, loss_fn, tensors: tuple[torch.Tensor, ...]) -> None:
-    """Run ``loss_fn`` with its checks on the rows holding the extreme values, in eval mode, without
-    touching the random streams the training uses (so the probe changes no result)."""
-    idx = _extreme_rows(tensors)
+def _probe_extremes(model: torch.nn.Module, loss_fn, tensors: tuple[torch.Tensor, ...],
+                    idx: torch.Tensor) -> None:
+    """Run ``loss_fn`` with its checks on the rows ``idx`` (those holding the extreme values), in eval
+    mode, without touching the random streams the training uses (so the probe changes no result)."""
     devices = [tensors[0].device] if tensors[0].device.type == "cuda" else []
     was_training = model.training
     model.eval()
@@ -138,13 +141,12 @@ def fit(model: torch.nn.Module, loss_fn: Callable[..., LossOutput], train_data, 
     device = next(model.parameters()).device
     train_t = tuple(t.to(device) for t in _as_tuple(train_data))
     test_t = tuple(t.to(device) for t in _as_tuple(test_data)) if test_data is not None else None
-    _check_data("train_data", train_t)
-    if test_t is not None:
-        _check_data("test_data", test_t)
+    train_extremes = _check_data("train_data", train_t)
+    test_extremes = _check_data("test_data", test_t) if test_t is not None else None
     if epochs > 0:
-        _probe_extremes(model, loss_fn, train_t)
+        _probe_extremes(model, loss_fn, train_t, train_extremes)
         if test_t is not None:
-            _probe_extremes(model, loss_fn, test_t)
+            _probe_extremes(model, loss_fn, test_t, test_extremes)
     torch.manual_seed(seed)
     order = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -154,7 +156,8 @@ def fit(model: torch.nn.Module, loss_fn: Callable[..., LossOutput], train_data, 
     model.train()
     checked = True  # the first batch of the call runs the losses' own checks; the rest do not
     for epoch in bar:
-        sums: dict[str, torch.Tensor] = {}
+        names: list[str] = []
+        sums: torch.Tensor | None = None  # [parts]: per-part sums over the epoch, on the device
         recent: list[torch.Tensor] = []
         for b, batch in enumerate(batches(*train_t, batch_size=batch_size, generator=order)):
             with losses.checks(checked):
@@ -169,13 +172,18 @@ def fit(model: torch.nn.Module, loss_fn: Callable[..., LossOutput], train_data, 
             if len(recent) == FINITE_CHECK_EVERY:
                 _raise_if_diverged(recent, epoch, b + 2 - len(recent))
                 recent = []
-            for name, value in parts.items():  # summed on the device: no sync per batch
-                total = value.detach().sum() if value.dim() == 1 else value.detach() * batch[0].shape[0]
-                sums[name] = sums[name] + total if name in sums else total
+            # every part summed over the batch in one stacked op, on the device: no sync per batch
+            size = batch[0].shape[0]
+            batch_sums = torch.stack([v.detach() if v.dim() == 1 else v.detach().expand(size)
+                                      for v in parts.values()]).sum(dim=1)
+            if sums is None:
+                names, sums = list(parts), batch_sums
+            else:
+                sums = sums + batch_sums
         if recent:
             _raise_if_diverged(recent, epoch, b + 2 - len(recent))
-        for name, total in sums.items():
-            history[f"train_{name}"].append(total.item() / n)
+        for name, total in zip(names, sums.tolist()):
+            history[f"train_{name}"].append(total / n)
         postfix = {"train": f"{history['train_loss'][-1]:.2f}"}
         if test_t is not None:
             for name, value in evaluate(model, loss_fn, test_t, checked=False).items():
