@@ -167,3 +167,21 @@ def test_fit_does_not_sync_with_the_gpu_once_per_batch():
         torch.cuda.set_sync_debug_mode("default")
     syncs = [w for w in caught if "synchroniz" in str(w.message)]
     assert len(syncs) < n_batches / 3, f"{len(syncs)} device syncs in {n_batches} batches"
+
+
+def test_fit_validates_a_tensor_again_after_it_changed_in_place():
+    x = toy_digits(64)
+    ae = models.Autoencoder(2, hidden=(16,), device="cpu")
+    train.fit(ae, recipes.autoencoder_loss, x, epochs=1, batch_size=32, progress=False)
+    train.fit(ae, recipes.autoencoder_loss, x, epochs=1, batch_size=32, progress=False)  # validated once
+    x[40, 0, 0, 0] = float("nan")  # in place, far from the first batch
+    with pytest.raises(ValueError, match="train_data contains NaN"):
+        train.fit(ae, recipes.autoencoder_loss, x, epochs=1, batch_size=32, progress=False)
+    x[40, 0, 0, 0] = 0.0
+    train.fit(ae, recipes.autoencoder_loss, x, epochs=1, batch_size=32, progress=False)
+    first_batch = torch.randperm(64, generator=torch.Generator().manual_seed(0))[:32].tolist()
+    row = next(i for i in range(32) if i not in first_batch)  # only the probe of extreme rows can see it
+    view = x[:32]
+    view[row, 0, 0, 0] = 2.0  # through a view: the version counter is shared
+    with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\]"):
+        train.fit(ae, recipes.autoencoder_loss, x, epochs=1, batch_size=32, progress=False)
