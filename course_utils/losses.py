@@ -34,7 +34,7 @@ def checks(enabled: bool = True):
     """Inside the block the value checks (finite inputs, targets in [0, 1]) are on or off; on by default.
 
     Each costs a pass over the batch (and a device sync on a GPU): :func:`course_utils.train.fit`
-    validates its data once per call and turns them off for the batches after the first.
+    validates its data once and turns them off for the batches after the first.
     """
     global _value_checks
     previous, _value_checks = _value_checks, bool(enabled)

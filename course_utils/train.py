@@ -1,11 +1,12 @@
 """The training loop every notebook shares: Adam over in-memory minibatches, with a progress bar.
 
 Checks cost time per batch (a pass over the batch each, and on a GPU a device sync each), so
-:func:`fit` validates once per call and then trains unchecked: every tensor of the data must be
-finite; the first batch, and a probe of the rows that hold each tensor's smallest and largest value,
-run ``loss_fn`` with the losses' own checks on (targets in [0, 1], shapes, ...); the other batches run
-inside :func:`course_utils.losses.unchecked`. The loss itself is checked for NaN or infinity on the
-device and read back only every ``FINITE_CHECK_EVERY`` batches and at the end of each epoch.
+:func:`fit` validates once per call (once per tensor while it is unchanged) and then trains
+unchecked: every tensor of the data must be finite; the first batch, and a probe of the rows that
+hold each tensor's smallest and largest value, run ``loss_fn`` with the losses' own checks on
+(targets in [0, 1], shapes, ...); the other batches run inside ``losses.checks(False)``. The loss
+itself is checked for NaN or infinity on the device and read back only every
+``FINITE_CHECK_EVERY`` batches and at the end of each epoch.
 """
 
 from __future__ import annotations
