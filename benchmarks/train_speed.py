@@ -216,7 +216,8 @@ def main():
     report("CPU seconds of this process (user + system, all threads)", cpu)
     print("\ntrain loss after 1 epoch (median): " + "  ".join(
         f"{name.split()[0]} {statistics.median(losses_seen[name]):.2f}" for name in names))
-    print(f"(b) builds its in-memory tensor once: +{load_s:.2f} s, not counted above")
+    print(f"(b) builds its in-memory tensor once: +{load_s:.2f} s, not counted above; fit validates an "
+          f"unchanged tensor once, so its first run includes that pass and the others do not")
     print(f"load at the end: {' / '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 
