@@ -7,10 +7,16 @@ the notebook kernels that nbval starts, so every notebook runs in fast mode and 
 
 import os
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("COURSE_FAST", "1")
 os.environ.setdefault("COURSE_OFFLINE", "1")
 os.environ.setdefault("COURSE_CACHE_DIR", tempfile.mkdtemp(prefix="course-cache-"))
+
+# Notebook kernels (nbval's, the browser test's JupyterLab) must import THIS checkout's course_utils, not
+# the pip-installed one (an editable install points at one checkout, e.g. another git worktree).
+_ROOT = str(Path(__file__).resolve().parent)
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in [_ROOT, os.environ.get("PYTHONPATH", "")] if p)
 
 
 def pytest_configure(config):

@@ -16,8 +16,11 @@ from course_utils.device import get_device
 
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
+    import course_utils
+
     return (f"{os.cpu_count()} CPU cores ({cpu}), torch {torch.__version__} with "
-            f"{torch.get_num_threads()} threads, device {get_device()}")
+            f"{torch.get_num_threads()} threads, device {get_device()}, "
+            f"course_utils from {Path(course_utils.__file__).parent}")
 
 
 def mnist_60k_root() -> tuple[Path, str]:
@@ -41,5 +44,10 @@ def mnist_60k_root() -> tuple[Path, str]:
     # the test files are never read by the benchmarks, but torchvision checks that they exist
     (raw / "t10k-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, 1, 28, 28) + bytes(784))
     (raw / "t10k-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, 1) + bytes(1))
-    how = "real MNIST" if source.startswith("torchvision") else f"{source} digits repeated {reps}x (timing only)"
+    if source == "torchvision-local":
+        how = f"the raw MNIST files in {data.default_root() / 'MNIST' / 'raw'} (COURSE_DATA_DIR)"
+    elif source.startswith("torchvision"):
+        how = "real MNIST, downloaded"
+    else:
+        how = f"{source} digits repeated {reps}x (timing only)"
     return root, f"60,000 training images: {how}"

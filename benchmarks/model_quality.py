@@ -5,12 +5,17 @@ data source. Run without COURSE_FAST for the classroom models: python benchmarks
 """
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import torch
 
-from course_utils import config, data, losses, recipes
-from common import machine
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's course_utils first
+
+from common import machine  # noqa: E402
+
+from course_utils import config, data, losses, recipes  # noqa: E402
 
 
 @torch.no_grad()

@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(path: Path, env_cache: str, fast: bool) -> float:
+    # the kernels import this checkout's course_utils, not a pip-installed copy of another checkout
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in [str(ROOT), os.environ.get("PYTHONPATH", "")] if p)
     os.environ["COURSE_FAST"] = "1" if fast else "0"
     os.environ["COURSE_CACHE_DIR"] = env_cache
     nb = nbformat.read(path, as_version=4)

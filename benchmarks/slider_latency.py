@@ -7,12 +7,17 @@ Run: python benchmarks/slider_latency.py
 """
 
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-from course_utils import config, data, recipes, widgets
-from common import machine
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's course_utils first
+
+from common import machine  # noqa: E402
+
+from course_utils import config, data, recipes, widgets  # noqa: E402
 
 
 def measure(box, dim, moves=200):

@@ -260,7 +260,8 @@ def batches(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
     """Minibatches of in-memory tensors by indexing (no DataLoader, no per-sample Python).
 
     Every tensor must have the same first dimension ``N``; yields tuples of ``[b, ...]`` slices,
-    the last one possibly shorter. ``generator`` (a CPU ``torch.Generator``) fixes the order.
+    the last one possibly shorter. ``generator`` (a ``torch.Generator`` on any device, usually the
+    CPU) fixes the order; the order is drawn on its device and moved to the data's.
     """
     if not tensors:
         raise ValueError("batches() needs at least one tensor")
@@ -268,15 +269,17 @@ def batches(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
     for t in tensors[1:]:
         if t.shape[0] != n:
             raise ValueError(f"all tensors need the same first dimension: {n} != {t.shape[0]}")
+        if t.device != tensors[0].device:
+            raise ValueError(f"all tensors need to be on one device: {tensors[0].device} and {t.device}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
+    device = tensors[0].device
     if shuffle:
-        order = torch.randperm(n, generator=generator)
+        order = torch.randperm(n, generator=generator,
+                               device=generator.device if generator is not None else "cpu").to(device)
     else:
-        order = torch.arange(n)
-    order = order.to(tensors[0].device)
-    for start in range(0, n, batch_size):
-        idx = order[start:start + batch_size]
+        order = torch.arange(n, device=device)
+    for idx in order.split(batch_size):
         yield tuple(t[idx] for t in tensors)
 
 

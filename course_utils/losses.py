@@ -8,6 +8,7 @@ mean over pixels would silently weight the KL by 784 times too much (a beta-VAE 
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -25,8 +26,26 @@ def _per_sample(a: torch.Tensor, b: torch.Tensor, names: str) -> tuple[torch.Ten
     return a.reshape(a.shape[0], -1), b.reshape(b.shape[0], -1)
 
 
+_value_checks = True
+
+
+@contextlib.contextmanager
+def checks(enabled: bool = True):
+    """Inside the block the value checks (finite inputs, targets in [0, 1]) are on or off; on by default.
+
+    Each costs a pass over the batch (and a device sync on a GPU): :func:`course_utils.train.fit`
+    validates its data once and turns them off for the batches after the first.
+    """
+    global _value_checks
+    previous, _value_checks = _value_checks, bool(enabled)
+    try:
+        yield
+    finally:
+        _value_checks = previous
+
+
 def _check_finite(name: str, t: torch.Tensor) -> None:
-    if not torch.isfinite(t).all():
+    if _value_checks and not torch.isfinite(t).all():
         raise ValueError(f"{name} contains NaN or infinite values")
 
 
@@ -38,7 +57,7 @@ def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     logits, x = _per_sample(logits, x, "bernoulli_nll(logits, x)")
     _check_finite("bernoulli_nll: logits", logits)
     _check_finite("bernoulli_nll: x", x)
-    if x.min() < 0 or x.max() > 1:
+    if _value_checks and (x.min() < 0 or x.max() > 1):
         raise ValueError(f"bernoulli_nll: targets must lie in [0, 1] (pixel probabilities), got "
                          f"[{x.min().item():.3g}, {x.max().item():.3g}]")
     return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=1)

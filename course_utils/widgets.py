@@ -30,7 +30,7 @@ def png_bytes(image, size: int = 168) -> bytes:
     height = max(1, round(size * pixels.shape[0] / pixels.shape[1]))
     img = PILImage.fromarray(pixels, mode="L").resize((size, height), PILImage.NEAREST)
     buffer = io.BytesIO()
-    img.save(buffer, format="PNG")
+    img.save(buffer, format="PNG", compress_level=1)  # 4x faster than the default 6, about 25% more bytes
     return buffer.getvalue()
 
 

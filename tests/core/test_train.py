@@ -62,3 +62,126 @@ def test_fit_rejects_a_loss_that_is_not_per_sample():
     lin = torch.nn.Linear(2, 2)
     with pytest.raises(ValueError, match=r"per-sample \[B\]"):
         train.fit(lin, lambda m, xb: m(xb), torch.ones(4, 2), epochs=1, progress=False)
+
+
+def test_fit_names_the_epoch_and_batch_where_the_loss_diverged():
+    calls = []
+
+    def loss_fn(m, xb):  # finite for the probe and 11 training batches, then NaN
+        calls.append(1)
+        out = (m(xb).squeeze(1) - 1) ** 2
+        return out * float("nan") if len(calls) > 12 else out
+
+    lin = torch.nn.Linear(1, 1)
+    # 8 batches per epoch: the 12th training batch is epoch 2, batch 4
+    with pytest.raises(FloatingPointError, match=r"\(epoch 2, batch 4\); try a smaller learning rate"):
+        train.fit(lin, loss_fn, torch.ones(64, 1), epochs=3, batch_size=8, progress=False)
+
+
+def test_fit_finds_a_divergence_between_two_of_its_periodic_checks(monkeypatch):
+    monkeypatch.setattr(train, "FINITE_CHECK_EVERY", 4)
+    calls = []
+
+    def loss_fn(m, xb):  # NaN from the 6th training batch on (the probe is call 1)
+        calls.append(1)
+        return m(xb).squeeze(1) * (float("nan") if len(calls) > 6 else 1.0)
+
+    with pytest.raises(FloatingPointError, match=r"\(epoch 1, batch 6\)"):
+        train.fit(torch.nn.Linear(1, 1), loss_fn, torch.ones(80, 1), epochs=1, batch_size=8,
+                  progress=False)
+
+
+def test_fit_validates_its_data_once_then_trains_without_the_losses_checks():
+    seen = []
+
+    def loss_fn(m, xb):
+        seen.append(losses._value_checks)
+        return recipes.autoencoder_loss(m, xb)
+
+    ae = models.Autoencoder(2, hidden=(16,), device="cpu")
+    train.fit(ae, loss_fn, toy_digits(96), test_data=toy_digits(40, seed=1), epochs=2, batch_size=32,
+              progress=False)
+    # probe of the training data, probe of the test data, first batch: checked; the rest unchecked
+    assert seen[:3] == [True, True, True] and not any(seen[3:]) and len(seen) == 3 + 5 + 2
+    assert losses._value_checks  # restored for direct calls
+    with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\]"):
+        losses.bernoulli_nll(torch.zeros(2, 784), torch.full((2, 784), 2.0))
+
+
+def test_fit_rejects_bad_data_anywhere_in_it_before_training():
+    x = toy_digits(256)
+    ae = models.Autoencoder(2, hidden=(16,), device="cpu")
+    before = [p.detach().clone() for p in ae.parameters()]
+    bad = x.clone()
+    bad[200, 0, 3, 3] = 1.5  # far from the first batch: the probe of the extreme rows finds it
+    with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\]"):
+        train.fit(ae, recipes.autoencoder_loss, bad, epochs=1, batch_size=32, progress=False)
+    bad[200, 0, 3, 3] = float("nan")
+    with pytest.raises(ValueError, match="train_data contains NaN"):
+        train.fit(ae, recipes.autoencoder_loss, bad, epochs=1, batch_size=32, progress=False)
+    with pytest.raises(ValueError, match="test_data contains NaN"):
+        train.fit(ae, recipes.autoencoder_loss, x, test_data=bad, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="same first dimension"):
+        train.fit(ae, lambda m, a, b: recipes.autoencoder_loss(m, a), (x, x[:10]), epochs=1, progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, ae.parameters()))  # nothing was trained
+
+
+def test_the_losses_checks_can_be_switched_off_and_come_back_after_an_error():
+    x = torch.full((2, 784), 2.0)
+    with losses.checks(False):
+        assert losses.bernoulli_nll(torch.zeros(2, 784), x).shape == (2,)
+    with pytest.raises(RuntimeError), losses.checks(False):
+        raise RuntimeError("boom")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        losses.kl_std_normal(torch.full((1, 2), float("nan")), torch.zeros(1, 2))
+
+
+def test_batches_draw_the_order_on_the_generator_and_index_data_on_another_device():
+    from course_utils.data import batches
+
+    x = torch.arange(10.0, device="meta")  # stands in for a GPU: the order moves to the data's device
+    got = list(batches(x, batch_size=4, generator=torch.Generator().manual_seed(0)))
+    assert [b[0].shape[0] for b in got] == [4, 4, 2] and got[0][0].device.type == "meta"
+    cpu = torch.arange(10.0)
+    expected = torch.randperm(10, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(torch.cat([b[0] for b in batches(cpu, batch_size=4,
+                                                         generator=torch.Generator().manual_seed(0))]),
+                       expected.float())
+    with pytest.raises(ValueError, match="one device"):
+        list(batches(cpu, x, batch_size=4))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_fit_does_not_sync_with_the_gpu_once_per_batch():
+    import warnings
+
+    x = toy_digits(600).cuda()
+    vae = models.VAE(2, hidden=(32,), device="cuda")
+    n_batches = 2 * 75
+    torch.cuda.set_sync_debug_mode("warn")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            train.fit(vae, losses.vae_loss, x, epochs=2, batch_size=8, progress=False)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    syncs = [w for w in caught if "synchroniz" in str(w.message)]
+    assert len(syncs) < n_batches / 3, f"{len(syncs)} device syncs in {n_batches} batches"
+
+
+def test_fit_validates_a_tensor_again_after_it_changed_in_place():
+    x = toy_digits(64)
+    ae = models.Autoencoder(2, hidden=(16,), device="cpu")
+    train.fit(ae, recipes.autoencoder_loss, x, epochs=1, batch_size=32, progress=False)
+    train.fit(ae, recipes.autoencoder_loss, x, epochs=1, batch_size=32, progress=False)  # validated once
+    x[40, 0, 0, 0] = float("nan")  # in place, far from the first batch
+    with pytest.raises(ValueError, match="train_data contains NaN"):
+        train.fit(ae, recipes.autoencoder_loss, x, epochs=1, batch_size=32, progress=False)
+    x[40, 0, 0, 0] = 0.0
+    train.fit(ae, recipes.autoencoder_loss, x, epochs=1, batch_size=32, progress=False)
+    first_batch = torch.randperm(64, generator=torch.Generator().manual_seed(0))[:32].tolist()
+    row = next(i for i in range(32) if i not in first_batch)  # only the probe of extreme rows can see it
+    view = x[:32]
+    view[row, 0, 0, 0] = 2.0  # through a view: the version counter is shared
+    with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\]"):
+        train.fit(ae, recipes.autoencoder_loss, x, epochs=1, batch_size=32, progress=False)
