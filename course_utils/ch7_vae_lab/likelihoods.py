@@ -27,6 +27,9 @@ from course_utils import losses, models
 DEQUANTIZATION_OFFSET = models.N_PIXELS * math.log(256)
 #: Learned standard deviations are kept above this (a density on grey levels 1/256 apart).
 MIN_SIGMA = 1e-3
+#: log σ = LOG_SIGMA_SPEED * raw parameter: Adam moves a parameter by about lr per step, so this lets σ
+#: travel its orders of magnitude in a few hundred steps (a per-parameter learning rate, in effect).
+LOG_SIGMA_SPEED = 10.0
 
 _SMALL = 1e-2  # |logit| below this uses the Taylor series (0/0 at logit 0, i.e. λ = 0.5)
 
@@ -82,11 +85,12 @@ class LearnedSigmaVAE(models.VAE):
         super().__init__(latent_dim, hidden=hidden, device=device)
         shape = models.IMAGE_SHAPE if per_pixel else ()
         self.per_pixel = per_pixel
-        self.raw_log_sigma = nn.Parameter(torch.full(shape, math.log(0.3), device=self.encoder[0].weight.device))
+        start = math.log(0.3) / LOG_SIGMA_SPEED
+        self.raw_log_sigma = nn.Parameter(torch.full(shape, start, device=self.encoder[0].weight.device))
 
     def log_sigma(self) -> torch.Tensor:
         """log σ: a scalar, or ``[1, 28, 28]`` per pixel; never below log(MIN_SIGMA)."""
-        return self.raw_log_sigma.clamp(min=math.log(MIN_SIGMA))
+        return (LOG_SIGMA_SPEED * self.raw_log_sigma).clamp(min=math.log(MIN_SIGMA))
 
 
 def gaussian_nll_learned(model: LearnedSigmaVAE, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -159,7 +159,8 @@ def test_gaussian_decoders(vae, digits):
         assert torch.allclose(nll, losses.gaussian_nll(torch.sigmoid(logits), digits, 2 * math.log(1e-3)))
         loss = likelihoods.decoder_vae_loss(likelihoods.gaussian_nll_learned)(m, digits)["loss"].mean()
         with torch.no_grad():
-            m.raw_log_sigma.fill_(0.0)
+            m.raw_log_sigma.fill_(math.log(0.2) / likelihoods.LOG_SIGMA_SPEED)
+        assert m.log_sigma().exp().mean().item() == pytest.approx(0.2)
         loss = likelihoods.decoder_vae_loss(likelihoods.gaussian_nll_learned)(m, digits)["loss"].mean()
         loss.backward()
         assert m.raw_log_sigma.grad is not None and torch.isfinite(m.raw_log_sigma.grad).all()
