@@ -556,7 +556,7 @@ def check_active_units(fn) -> str:
                 raise _Hint(f"{where}: you returned one value per dimension: count the dimensions above the "
                             f"threshold, e.g. int((variances > 1e-2).sum()).")
             raise _Hint(f"{where}: return one number, the count; got shape {list(got.shape)}.")
-        got = int(round(float(got)))
+        got = round(float(got))
         if got == expected:
             continue
         if got == int((mu.std(0) > 1e-2).sum()):
@@ -622,7 +622,6 @@ def check_cb_log_normalizer(fn) -> str:
         Case("a batch of images [2, 1, 28, 28] in float32", (torch.rand(2, 1, 28, 28, generator=_gen(13)) * 0.98
                                                             + 0.01,)),
     ]
-    u = lambda lam: 1 - 2 * lam  # noqa: E731
     mistakes = [
         ("that is C(lambda) itself: return its LOGARITHM.", lambda lam: reference(lam).exp()),
         ("off by log 2: C = 2 artanh(1 - 2 lambda) / (1 - 2 lambda), don't forget the factor 2.",
