@@ -175,7 +175,8 @@ def test_typical_mistakes_get_their_hint(name, fn, phrase, capsys):
 
 
 def test_every_checker_is_covered_by_the_tests():
-    assert set(exercises.__all__) == set(CORRECT)
+    notebook7 = {"check_active_units", "check_free_bits", "check_cb_log_normalizer"}   # test_exercises_ch7.py
+    assert set(exercises.__all__) - notebook7 == set(CORRECT)
     assert {name for name, _, _ in WRONG} == set(CORRECT)
 
 

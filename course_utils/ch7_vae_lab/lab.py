@@ -1,0 +1,93 @@
+"""The lab's one VAE architecture, trained once per objective and cached, and its expected values.
+
+Every model of notebook 7 is the same :class:`~course_utils.models.VAE` (784-256-16, from the same
+initialisation, on the same batches); only the objective or the decoder's likelihood changes, so
+differences between them are caused by that change alone.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from course_utils import config, models
+from course_utils.checkpoints import load_or_train
+from course_utils.train import fit
+
+LATENT_DIM = 16
+HIDDEN = (256,)
+#: Epochs and minibatch size per lab model: fast mode (tests, CI) and the classroom lesson. Fast mode's
+#: small batches give its 2,000 digits enough optimiser steps (375) for every effect of the lab to show.
+EPOCHS = 6 if config.FAST else 20
+BATCH_SIZE = 32 if config.FAST else 64
+SEED = 0
+
+
+def build(model_class=models.VAE, **kwargs) -> torch.nn.Module:
+    """A fresh lab VAE with the fixed initialisation every lab model starts from."""
+    torch.manual_seed(SEED)
+    return model_class(LATENT_DIM, hidden=HIDDEN, **kwargs)
+
+
+def trained(name: str, loss_fn: Callable, train_x: torch.Tensor, description: dict,
+            model_class=models.VAE, epochs: int | None = None, **model_kwargs):
+    """Train ``build(model_class)`` on ``loss_fn`` once, then load it: ``(model, history)``.
+
+    ``description`` names the objective in the cache key (e.g. ``{"beta": 3}``); ``loss_fn`` must be a
+    fresh object per call when it has state (:class:`~course_utils.ch7_vae_lab.collapse.KLWarmup`).
+    """
+    epochs = EPOCHS if epochs is None else epochs
+    cfg = {"kind": f"lab-{name}", **description, "model": model_class.__name__, **model_kwargs,
+           "latent_dim": LATENT_DIM, "hidden": list(HIDDEN), "epochs": epochs, "batch_size": BATCH_SIZE, "seed": SEED,
+           "n_train": int(train_x.shape[0])}
+    return load_or_train(f"lab-{name}", lambda: build(model_class, **model_kwargs),
+                         lambda m: fit(m, loss_fn, train_x, epochs=epochs, batch_size=BATCH_SIZE, seed=SEED), cfg)
+
+
+#: Ranges a healthy run of notebook 7 falls in, on every data source (offline fallback, MNIST-sized data)
+#: and in both modes: model -> {"elbo": (low, high) nats, "kl": (low, high) nats, "active": (low, high)}.
+#: "elbo" is each model's honest bound (notebook 7, section 3): on binarized test digits for Bernoulli
+#: decoders, on the 8-bit digits (dequantized) for densities; for the autoencoder, minus its grey BCE.
+EXPECTED: dict[str, dict[str, tuple[float, float]]] = {
+    "β = 0.1": {"elbo": (-215, -95), "kl": (35, 90), "active": (12, 16)},
+    "β = 0.3": {"elbo": (-200, -90), "kl": (18, 60), "active": (12, 16)},
+    "β = 1": {"elbo": (-200, -85), "kl": (8, 40), "active": (8, 16)},
+    "β = 3": {"elbo": (-215, -95), "kl": (3, 20), "active": (4, 16)},
+    "β = 10": {"elbo": (-240, -120), "kl": (0.2, 8), "active": (1, 16)},
+    "β = 784": {"elbo": (-245, -190), "kl": (0, 0.5), "active": (0, 1)},
+    "KL warm-up to β = 784": {"elbo": (-245, -190), "kl": (0, 0.5), "active": (0, 1)},
+    "free bits λ = 1": {"elbo": (-240, -150), "kl": (2, 20), "active": (8, 16)},   # KL -> 16 when converged
+    "Bernoulli, grey pixels": {"elbo": (-200, -85), "kl": (8, 40), "active": (8, 16)},
+    "Gaussian, σ = 1": {"elbo": (-5150, -5050), "kl": (0.5, 15), "active": (1, 16)},
+    "Gaussian, σ = 0.1": {"elbo": (-5500, -3000), "kl": (40, 100), "active": (8, 16)},
+    "Gaussian, σ = 0.03": {"elbo": (-30000, -4000), "kl": (90, 250), "active": (8, 16)},
+    "Gaussian, learned σ (one)": {"elbo": (-5000, -2500), "kl": (25, 90), "active": (8, 16)},
+    "Gaussian, learned σ per pixel": {"elbo": (-5500, -2000), "kl": (15, 80), "active": (8, 16)},
+    "continuous Bernoulli": {"elbo": (-3500, -500), "kl": (50, 150), "active": (8, 16)},
+    "recipes.vae(2)": {"elbo": (-215, -130), "kl": (3, 9), "active": (1, 2)},
+    "recipes.vae(20)": {"elbo": (-200, -85), "kl": (7, 35), "active": (8, 20)},
+    "recipes.autoencoder(2)": {"elbo": (-215, -120)},
+}
+#: Measured (notebook 7 runs, 2026-11-30) to set the ranges above, ELBO / KL / active units of β = 1:
+#: fast mode, offline fallback -162.2 / 13.8 / 16; fast, MNIST-sized -180.6 / 13.3 / 16;
+#: default mode (CPU), offline fallback (4,000 digits) -119.6 / 21.7 / 16; default, MNIST-sized (10,000 digits)
+#: -123.3 / 24.9 / 16. Every model of the table was inside its range in all four runs (the shared models of
+#: notebooks 3-5 in the first three). See BENCHMARKS.md, section 5.
+
+
+def expected_table_markdown() -> str:
+    """:data:`EXPECTED` as the markdown table kept in the teacher's guide (docs/teaching.md, notebook 7)."""
+
+    def span(low_high, digits=0):
+        low, high = low_high
+        return f"{low:.{digits}f} to {high:.{digits}f}"
+
+    lines = ["| model | test ELBO (nats) | KL (nats) | active units |", "|---|---|---|---|"]
+    for name, want in EXPECTED.items():
+        kl = span(want["kl"], 1) if "kl" in want else "–"
+        active = f"{want['active'][0]:.0f} to {want['active'][1]:.0f}" if "active" in want else "–"
+        if name == "recipes.autoencoder(2)":
+            name += " (−BCE, grey digits)"
+        lines.append(f"| {name} | {span(want['elbo'])} | {kl} | {active} |")
+    return "\n".join(lines)
