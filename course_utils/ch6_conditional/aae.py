@@ -110,9 +110,11 @@ class AAE(nn.Module):
 
 
 def train_aae(model: AAE, prior: str, x: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int = 128,
-              lr: float = 1e-3, adversarial_lr: float = 2e-4, seed: int = 0) -> dict[str, list[float]]:
+              lr: float = 1e-3, adversarial_lr: float = 2e-4, generator_lr: float | None = None,
+              seed: int = 0) -> dict[str, list[float]]:
     """Alternate, on every minibatch: (1) reconstruction step on encoder + decoder, (2) discriminator
-    step on codes vs prior samples, (3) generator step on the encoder. Returns per-epoch means of
+    step on codes vs prior samples, (3) generator step on the encoder. ``adversarial_lr`` is the
+    discriminator's learning rate, ``generator_lr`` the encoder's in step (3) (default: the same). Returns per-epoch means of
     ``recon``, ``disc`` and ``gen`` (nats per sample) and ``disc_accuracy`` (codes and prior samples)."""
     if prior not in PRIORS:
         raise ValueError(f"unknown prior {prior!r}; choose one of {PRIORS}")
@@ -125,7 +127,7 @@ def train_aae(model: AAE, prior: str, x: torch.Tensor, y: torch.Tensor, *, epoch
     autoencoder_params = [*model.encoder.parameters(), *model.decoder.parameters()]
     opt_ae = torch.optim.Adam(autoencoder_params, lr=lr)
     opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=adversarial_lr, betas=(0.5, 0.9))
-    opt_g = torch.optim.Adam(model.encoder.parameters(), lr=adversarial_lr, betas=(0.5, 0.9))
+    opt_g = torch.optim.Adam(model.encoder.parameters(), lr=generator_lr or adversarial_lr, betas=(0.5, 0.9))
     history: dict[str, list[float]] = defaultdict(list)
     model.train()
     for _ in range(epochs):

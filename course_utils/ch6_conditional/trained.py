@@ -37,7 +37,7 @@ def classifier(train_x: torch.Tensor, train_y: torch.Tensor, test_x=None, test_y
     cfg = {"kind": "digit-classifier", "hidden": list(hidden), "epochs": epochs, "seed": seed,
            "n_train": int(train_x.shape[0])}
     test = (test_x, test_y) if test_x is not None else None
-    return load_or_train("classifier", _built(cvae_mod.DigitClassifier, seed, hidden=hidden),
+    return load_or_train("ch6-classifier", _built(cvae_mod.DigitClassifier, seed, hidden=hidden),
                          lambda m: fit(m, cvae_mod.classifier_loss, (train_x, train_y), test_data=test,
                                        epochs=epochs, seed=seed), cfg)
 
@@ -55,16 +55,17 @@ def cvae(latent_dim: int, train_x: torch.Tensor, train_y: torch.Tensor, test_x=N
 
 
 def aae(prior: str, train_x: torch.Tensor, train_y: torch.Tensor, *, hidden: Sequence[int] = (512, 256),
-        epochs: int | None = None, seed: int = 0):
+        epochs: int | None = None, adversarial_lr: float = 2e-4, generator_lr: float = 1e-3, seed: int = 0):
     """A 2-D :class:`~.aae.AAE` whose codes were pushed to ``prior`` (one of :data:`~.aae.PRIORS`)."""
     if prior not in aae_mod.PRIORS:
         raise ValueError(f"unknown prior {prior!r}; choose one of {aae_mod.PRIORS}")
     epochs = epochs_for("aae") if epochs is None else epochs
     cfg = {"kind": "aae", "prior": prior, "hidden": list(hidden), "epochs": epochs, "seed": seed,
-           "n_train": int(train_x.shape[0])}
+           "adversarial_lr": adversarial_lr, "generator_lr": generator_lr, "n_train": int(train_x.shape[0])}
     build = _built(aae_mod.AAE, seed, hidden=hidden, labelled=prior == "labelled mixture")
     return load_or_train(f"aae-{prior.replace(' ', '-')}", build,
-                         lambda m: aae_mod.train_aae(m, prior, train_x, train_y, epochs=epochs, seed=seed), cfg)
+                         lambda m: aae_mod.train_aae(m, prior, train_x, train_y, epochs=epochs, adversarial_lr=adversarial_lr,
+                                                     generator_lr=generator_lr, seed=seed), cfg)
 
 
 def m2(per_class: int | None, train_x: torch.Tensor, train_y: torch.Tensor, *, latent_dim: int = 16,
