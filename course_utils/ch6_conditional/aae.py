@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from course_utils import losses
+from course_utils.ch6_conditional.cvae import N_CLASSES, one_hot
 from course_utils.data import batches
 from course_utils.device import get_device
 from course_utils.models import IMAGE_SHAPE, flatten_images, mlp
-from course_utils.ch6_conditional.cvae import N_CLASSES, one_hot
 
 #: The priors the notebook offers; "labelled mixture" pushes each class to its own component.
 PRIORS = ("normal", "mixture", "swiss roll", "labelled mixture")
@@ -38,8 +38,9 @@ def mixture_means(n_components: int = N_CLASSES, radius: float = MIXTURE_RADIUS)
     return radius * torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
 
 
-def sample_prior(name: str, n: int, labels: torch.Tensor | None = None,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+def sample_prior(
+    name: str, n: int, labels: torch.Tensor | None = None, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """``n`` samples ``[n, 2]`` of a named prior (see :data:`PRIORS`), on the CPU.
 
     ``"mixture"``: 10 Gaussians (std 0.5) on a circle of radius 4, component drawn uniformly;
@@ -56,8 +57,10 @@ def sample_prior(name: str, n: int, labels: torch.Tensor | None = None,
         return roll + SWISS_ROLL_NOISE * torch.randn(n, 2, generator=generator)
     if name == "labelled mixture":
         if labels is None or labels.shape != (n,):
-            raise ValueError(f"the labelled mixture needs labels of shape [{n}], got "
-                             f"{None if labels is None else list(labels.shape)}")
+            raise ValueError(
+                f"the labelled mixture needs labels of shape [{n}], got "
+                f"{None if labels is None else list(labels.shape)}"
+            )
         component = labels.cpu()
     else:
         component = torch.randint(0, N_CLASSES, (n,), generator=generator)
@@ -80,8 +83,14 @@ class AAE(nn.Module):
     With ``labelled=True`` the discriminator also sees the one-hot label (the label-aware prior).
     """
 
-    def __init__(self, latent_dim: int = 2, hidden: Sequence[int] = (512, 256), disc_hidden: Sequence[int] = (256, 256),
-                 labelled: bool = False, device=None):
+    def __init__(
+        self,
+        latent_dim: int = 2,
+        hidden: Sequence[int] = (512, 256),
+        disc_hidden: Sequence[int] = (256, 256),
+        labelled: bool = False,
+        device=None,
+    ):
         super().__init__()
         self.latent_dim, self.hidden, self.labelled = latent_dim, tuple(hidden), labelled
         self.encoder = mlp([784, *self.hidden, latent_dim])
@@ -109,12 +118,21 @@ class AAE(nn.Module):
         return self.discriminator(z).squeeze(1)
 
 
-def train_aae(model: AAE, prior: str, x: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int = 128,
-              lr: float = 1e-3, adversarial_lr: float = 2e-4, generator_lr: float | None = None,
-              seed: int = 0) -> dict[str, list[float]]:
+def train_aae(
+    model: AAE,
+    prior: str,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    epochs: int,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    adversarial_lr: float = 2e-4,
+    seed: int = 0,
+) -> dict[str, list[float]]:
     """Alternate, on every minibatch: (1) reconstruction step on encoder + decoder, (2) discriminator
-    step on codes vs prior samples, (3) generator step on the encoder. ``adversarial_lr`` is the
-    discriminator's learning rate, ``generator_lr`` the encoder's in step (3) (default: the same). Returns per-epoch means of
+    step on codes vs prior samples, (3) generator step on the encoder (``lr`` for step 1,
+    ``adversarial_lr`` for steps 2 and 3). Returns per-epoch means of
     ``recon``, ``disc`` and ``gen`` (nats per sample) and ``disc_accuracy`` (codes and prior samples)."""
     if prior not in PRIORS:
         raise ValueError(f"unknown prior {prior!r}; choose one of {PRIORS}")
@@ -127,30 +145,32 @@ def train_aae(model: AAE, prior: str, x: torch.Tensor, y: torch.Tensor, *, epoch
     autoencoder_params = [*model.encoder.parameters(), *model.decoder.parameters()]
     opt_ae = torch.optim.Adam(autoencoder_params, lr=lr)
     opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=adversarial_lr, betas=(0.5, 0.9))
-    opt_g = torch.optim.Adam(model.encoder.parameters(), lr=generator_lr or adversarial_lr, betas=(0.5, 0.9))
+    opt_g = torch.optim.Adam(model.encoder.parameters(), lr=adversarial_lr, betas=(0.5, 0.9))
     history: dict[str, list[float]] = defaultdict(list)
     model.train()
     for _ in range(epochs):
         sums: dict[str, torch.Tensor] = defaultdict(float)
         for xb, yb in batches(x, y, batch_size=batch_size, generator=order):
             labels = yb if model.labelled else None
-            recon = losses.bernoulli_nll(model(xb), xb).mean()                           # (1)
+            recon = losses.bernoulli_nll(model(xb), xb).mean()  # (1)
             opt_ae.zero_grad(set_to_none=True)
             recon.backward()
             opt_ae.step()
             z_prior = sample_prior(prior, len(xb), yb.cpu() if model.labelled else None, draws).to(device)
-            d_prior = model.discriminate(z_prior, labels)                                  # (2)
+            d_prior = model.discriminate(z_prior, labels)  # (2)
             d_code = model.discriminate(model.encode(xb).detach(), labels)
             disc = discriminator_loss(d_prior, d_code).mean()
             opt_d.zero_grad(set_to_none=True)
             disc.backward()
             opt_d.step()
-            gen = generator_loss(model.discriminate(model.encode(xb), labels)).mean()       # (3)
+            gen = generator_loss(model.discriminate(model.encode(xb), labels)).mean()  # (3)
             opt_g.zero_grad(set_to_none=True)
             gen.backward()
             opt_g.step()
             if not torch.isfinite(recon + disc + gen):
-                raise FloatingPointError("the AAE's losses became NaN or infinite; try a smaller learning rate")
+                raise FloatingPointError(
+                    "the AAE's losses became NaN or infinite; try a smaller learning rate"
+                )
             accuracy = 0.5 * ((d_prior > 0).float().mean() + (d_code < 0).float().mean())
             for name, value in [("recon", recon), ("disc", disc), ("gen", gen), ("disc_accuracy", accuracy)]:
                 sums[name] = sums[name] + value.detach() * len(xb)
@@ -161,8 +181,9 @@ def train_aae(model: AAE, prior: str, x: torch.Tensor, y: torch.Tensor, *, epoch
 
 
 @torch.no_grad()
-def discriminator_accuracy(model: AAE, codes: torch.Tensor, prior_samples: torch.Tensor,
-                           labels: torch.Tensor | None = None) -> float:
+def discriminator_accuracy(
+    model: AAE, codes: torch.Tensor, prior_samples: torch.Tensor, labels: torch.Tensor | None = None
+) -> float:
     """Balanced accuracy of D: codes should get logit < 0, prior samples logit > 0 (a constant scores 0.5)."""
     device = next(model.parameters()).device
     lab = labels.to(device) if labels is not None else None

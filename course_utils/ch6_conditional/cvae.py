@@ -7,7 +7,7 @@ q(z | x, y) and the decoder p(x | z, y). The loss is the conditional negative EL
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -25,7 +25,9 @@ def one_hot(y: torch.Tensor, n_classes: int = N_CLASSES) -> torch.Tensor:
     if y.dim() == 2 and y.shape[1] == n_classes and y.is_floating_point():
         return y
     if y.dim() != 1 or y.is_floating_point():
-        raise ValueError(f"labels must be integers [B] or one-hot [B, {n_classes}], got {y.dtype} {list(y.shape)}")
+        raise ValueError(
+            f"labels must be integers [B] or one-hot [B, {n_classes}], got {y.dtype} {list(y.shape)}"
+        )
     if y.numel() and (y.min() < 0 or y.max() >= n_classes):
         raise ValueError(f"labels must lie in 0..{n_classes - 1}, got [{int(y.min())}, {int(y.max())}]")
     return F.one_hot(y, n_classes).float()
@@ -34,8 +36,9 @@ def one_hot(y: torch.Tensor, n_classes: int = N_CLASSES) -> torch.Tensor:
 class CVAE(nn.Module):
     """Conditional VAE: encoder [x, onehot(y)] -> (mu, logvar), decoder [z, onehot(y)] -> logits."""
 
-    def __init__(self, latent_dim: int, hidden: Sequence[int] = (512, 256), n_classes: int = N_CLASSES,
-                 device=None):
+    def __init__(
+        self, latent_dim: int, hidden: Sequence[int] = (512, 256), n_classes: int = N_CLASSES, device=None
+    ):
         super().__init__()
         self.latent_dim, self.hidden, self.n_classes = latent_dim, tuple(hidden), n_classes
         self.encoder = mlp([N_PIXELS + n_classes, *self.hidden, 2 * latent_dim])
@@ -69,8 +72,9 @@ def cvae_loss(model: CVAE, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.
 
 
 @torch.no_grad()
-def generate(model: CVAE, labels: torch.Tensor, z: torch.Tensor | None = None,
-             generator: torch.Generator | None = None) -> torch.Tensor:
+def generate(
+    model: CVAE, labels: torch.Tensor, z: torch.Tensor | None = None, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """Pixel means ``[B, 1, 28, 28]`` of p(x | z, y) for labels ``[B]``; z from N(0, I) unless given."""
     device = next(model.parameters()).device
     labels = labels.to(device)
@@ -112,7 +116,7 @@ def classifier_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[
 def predict(classifier: nn.Module, x: torch.Tensor, batch_size: int = 2048) -> torch.Tensor:
     """Predicted labels ``[N]`` for images ``[N, 1, 28, 28]``."""
     classifier.eval()
-    return torch.cat([classifier(x[i:i + batch_size]).argmax(1) for i in range(0, x.shape[0], batch_size)])
+    return torch.cat([classifier(x[i : i + batch_size]).argmax(1) for i in range(0, x.shape[0], batch_size)])
 
 
 def label_agreement(classifier: nn.Module, images: torch.Tensor, requested: torch.Tensor) -> float:

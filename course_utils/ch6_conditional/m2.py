@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -23,10 +23,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_utils import losses
+from course_utils.ch6_conditional.cvae import N_CLASSES, one_hot
 from course_utils.data import batches
 from course_utils.device import get_device
 from course_utils.models import IMAGE_SHAPE, N_PIXELS, flatten_images, mlp
-from course_utils.ch6_conditional.cvae import N_CLASSES, one_hot
 
 LOG_PRIOR_Y = -math.log(N_CLASSES)
 
@@ -56,7 +56,9 @@ class M2(nn.Module):
         return self.decoder(torch.cat([z, one_hot(y)], dim=1)).view(-1, *IMAGE_SHAPE)
 
 
-def labelled_elbo(model: M2, x: torch.Tensor, y: torch.Tensor, eps: torch.Tensor | None = None) -> torch.Tensor:
+def labelled_elbo(
+    model: M2, x: torch.Tensor, y: torch.Tensor, eps: torch.Tensor | None = None
+) -> torch.Tensor:
     """ELBO(x, y) ``[B]`` with one sample z = mu + sigma * eps (``eps`` ``[B, latent_dim]``, drawn if None)."""
     mu, logvar = model.encode(x, y)
     eps = torch.randn_like(mu) if eps is None else eps
@@ -74,17 +76,22 @@ def unlabelled_bound_from_parts(class_logits: torch.Tensor, elbo_per_label: torc
 def unlabelled_elbo(model: M2, x: torch.Tensor, eps: torch.Tensor | None = None) -> torch.Tensor:
     """ELBO_u(x) ``[B]``: every label at once (the batch repeated 10 times); ``eps`` ``[B, 10, latent_dim]``."""
     b, k = x.shape[0], N_CLASSES
-    labels = torch.arange(k, device=x.device).repeat(b)                         # [B*K]: 0..9, 0..9, ...
-    x_rep = flatten_images(x).repeat_interleave(k, dim=0)                        # [B*K, 784]
+    labels = torch.arange(k, device=x.device).repeat(b)  # [B*K]: 0..9, 0..9, ...
+    x_rep = flatten_images(x).repeat_interleave(k, dim=0)  # [B*K, 784]
     eps_rep = None if eps is None else eps.reshape(b * k, -1)
     elbo = labelled_elbo(model, x_rep, labels, eps_rep).view(b, k)
     return unlabelled_bound_from_parts(model.classify(x), elbo)
 
 
-def m2_loss(model: M2, x_unlabelled: torch.Tensor, x_labelled: torch.Tensor, y_labelled: torch.Tensor,
-            alpha: float) -> dict[str, torch.Tensor]:
+def m2_loss(
+    model: M2, x_unlabelled: torch.Tensor, x_labelled: torch.Tensor, y_labelled: torch.Tensor, alpha: float
+) -> dict[str, torch.Tensor]:
     """Scalars: ``loss`` = mean(-ELBO_u) + mean(-ELBO(x, y) + alpha * CE), and its parts."""
-    unlab = -unlabelled_elbo(model, x_unlabelled).mean() if len(x_unlabelled) else torch.zeros((), device=x_labelled.device)
+    unlab = (
+        -unlabelled_elbo(model, x_unlabelled).mean()
+        if len(x_unlabelled)
+        else torch.zeros((), device=x_labelled.device)
+    )
     lab = -labelled_elbo(model, x_labelled, y_labelled).mean()
     ce = F.cross_entropy(model.classify(x_labelled), y_labelled)
     return {"loss": unlab + lab + alpha * ce, "unlabelled": unlab, "labelled": lab, "cross_entropy": ce}
@@ -103,9 +110,19 @@ def labelled_subset(labels: torch.Tensor, per_class: int, seed: int = 0) -> torc
     return torch.cat(chosen).sort().values
 
 
-def train_m2(model: M2, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, *, epochs: int,
-             alpha: float = 50.0, batch_size: int = 100, labelled_batch: int = 100, lr: float = 1e-3,
-             seed: int = 0) -> dict[str, list[float]]:
+def train_m2(
+    model: M2,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    labelled: torch.Tensor,
+    *,
+    epochs: int,
+    alpha: float = 50.0,
+    batch_size: int = 100,
+    labelled_batch: int = 100,
+    lr: float = 1e-3,
+    seed: int = 0,
+) -> dict[str, list[float]]:
     """Train on ``x`` ``[N, 1, 28, 28]`` where only ``y[labelled]`` are used as labels (the others are
     hidden). An epoch is one pass over the unlabelled images; each step also takes a random batch of
     ``labelled_batch`` labelled ones. Returns per-epoch means of the loss parts."""
@@ -124,7 +141,9 @@ def train_m2(model: M2, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor
         sums: dict[str, float] = defaultdict(float)
         steps = 0
         for (xb,) in batches(n_steps_source, batch_size=batch_size, generator=order):
-            pick = torch.randint(0, len(x_lab), (min(labelled_batch, len(x_lab)),), generator=order).to(device)
+            pick = torch.randint(0, len(x_lab), (min(labelled_batch, len(x_lab)),), generator=order).to(
+                device
+            )
             parts = m2_loss(model, xb if len(x_unl) else xb[:0], x_lab[pick], y_lab[pick], alpha)
             if not torch.isfinite(parts["loss"]):
                 raise FloatingPointError("the M2 loss became NaN or infinite; try a smaller learning rate")
@@ -144,12 +163,17 @@ def train_m2(model: M2, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor
 def m2_accuracy(model: M2, x: torch.Tensor, y: torch.Tensor) -> float:
     """Test accuracy of the classifier q(y | x)."""
     model.eval()
-    pred = torch.cat([model.classify(x[i:i + 2048]).argmax(1) for i in range(0, len(x), 2048)])
+    pred = torch.cat([model.classify(x[i : i + 2048]).argmax(1) for i in range(0, len(x), 2048)])
     return (pred == y.to(pred.device)).float().mean().item()
 
 
-def baseline_accuracy(train_features: torch.Tensor, train_labels: torch.Tensor, test_features: torch.Tensor,
-                      test_labels: torch.Tensor, method: str = "knn") -> float:
+def baseline_accuracy(
+    train_features: torch.Tensor,
+    train_labels: torch.Tensor,
+    test_features: torch.Tensor,
+    test_labels: torch.Tensor,
+    method: str = "knn",
+) -> float:
     """Accuracy of a classic classifier fitted on the labelled features only: ``"knn"`` (1 nearest
     neighbour) or ``"logistic"`` (multinomial logistic regression, scikit-learn defaults, more iterations)."""
     from sklearn.linear_model import LogisticRegression

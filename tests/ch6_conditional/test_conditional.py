@@ -23,7 +23,12 @@ def test_one_hot_checks_its_input():
     assert torch.equal(cvae.one_hot(torch.tensor([0, 3])), torch.eye(10)[[0, 3]])
     oh = torch.eye(10)[[1, 2]]
     assert cvae.one_hot(oh) is oh
-    for bad in (torch.tensor([10]), torch.tensor([-1]), torch.tensor([0.5, 1.0]), torch.zeros(2, 3, dtype=torch.long)):
+    for bad in (
+        torch.tensor([10]),
+        torch.tensor([-1]),
+        torch.tensor([0.5, 1.0]),
+        torch.zeros(2, 3, dtype=torch.long),
+    ):
         with pytest.raises(ValueError):
             cvae.one_hot(bad)
 
@@ -39,7 +44,7 @@ def test_cvae_loss_is_the_conditional_negative_elbo():
     z = mu + (0.5 * logvar).exp() * torch.randn_like(mu)
     logits = model.decoder(torch.cat([z, F.one_hot(y, 10).float()], 1))
     recon = F.binary_cross_entropy_with_logits(logits, x.flatten(1), reduction="none").sum(1)
-    kl = 0.5 * (mu ** 2 + logvar.exp() - logvar - 1).sum(1)
+    kl = 0.5 * (mu**2 + logvar.exp() - logvar - 1).sum(1)
     assert parts["loss"].shape == (5,)
     assert torch.allclose(parts["recon"], recon, atol=1e-4) and torch.allclose(parts["kl"], kl, atol=1e-5)
     assert torch.allclose(parts["loss"], recon + kl, atol=1e-4)
@@ -48,15 +53,16 @@ def test_cvae_loss_is_the_conditional_negative_elbo():
 def test_the_decoder_listens_to_the_label_and_analogies_decode_every_label():
     model = cvae.CVAE(2, hidden=(32,), device="cpu")
     z = torch.randn(4, 2)
-    assert not torch.allclose(model.decode(z, torch.zeros(4, dtype=torch.long)),
-                              model.decode(z, torch.ones(4, dtype=torch.long)))
+    assert not torch.allclose(
+        model.decode(z, torch.zeros(4, dtype=torch.long)), model.decode(z, torch.ones(4, dtype=torch.long))
+    )
     x, y = torch.rand(3, 1, 28, 28), torch.tensor([4, 7, 1])
     grid = cvae.analogies(model, x, y)
     assert grid.shape == (3, 10, 1, 28, 28)
     mu, _ = model.encode(x, y)
     for i in range(3):
         for label in (0, int(y[i]), 9):
-            expected = torch.sigmoid(model.decode(mu[i:i + 1], torch.tensor([label])))[0]
+            expected = torch.sigmoid(model.decode(mu[i : i + 1], torch.tensor([label])))[0]
             assert torch.allclose(grid[i, label], expected, atol=1e-6)
     samples = cvae.generate(model, torch.arange(10), generator=torch.Generator().manual_seed(0))
     assert samples.shape == (10, 1, 28, 28) and 0 <= samples.min() and samples.max() <= 1
@@ -102,7 +108,9 @@ def test_labelled_elbo_written_out():
     eps = torch.randn(4, 3)
     mu, logvar = model.encode(x, y)
     z = mu + (0.5 * logvar).exp() * eps
-    log_px = -F.binary_cross_entropy_with_logits(model.decode(z, y).flatten(1), x.flatten(1), reduction="none").sum(1)
+    log_px = -F.binary_cross_entropy_with_logits(
+        model.decode(z, y).flatten(1), x.flatten(1), reduction="none"
+    ).sum(1)
     log_pz = torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(1)
     log_qz = torch.distributions.Normal(mu, (0.5 * logvar).exp()).log_prob(z).sum(1)
     kl_closed = losses.kl_std_normal(mu, logvar)
@@ -116,12 +124,12 @@ def test_unlabelled_bound_equals_the_brute_force_sum_over_the_ten_labels():
     model, x = _m2(), torch.rand(6, 1, 28, 28)
     eps = torch.randn(6, 10, 3)
     fast = m2.unlabelled_elbo(model, x, eps)
-    q = model.classify(x).softmax(1)                                               # [B, 10]
+    q = model.classify(x).softmax(1)  # [B, 10]
     brute = torch.zeros(6)
     for label in range(10):
         y = torch.full((6,), label, dtype=torch.long)
         brute += q[:, label] * m2.labelled_elbo(model, x, y, eps[:, label])
-    brute += -(q * q.log()).sum(1)                                                  # the entropy H(q(y|x))
+    brute += -(q * q.log()).sum(1)  # the entropy H(q(y|x))
     assert fast.shape == (6,)
     assert torch.allclose(fast, brute, atol=1e-3)
 
@@ -129,7 +137,9 @@ def test_unlabelled_bound_equals_the_brute_force_sum_over_the_ten_labels():
 def test_unlabelled_bound_from_parts_closed_forms():
     elbos = torch.randn(5, 10) * 20 - 100
     uniform = torch.zeros(5, 10)
-    assert torch.allclose(m2.unlabelled_bound_from_parts(uniform, elbos), elbos.mean(1) + math.log(10), atol=1e-4)
+    assert torch.allclose(
+        m2.unlabelled_bound_from_parts(uniform, elbos), elbos.mean(1) + math.log(10), atol=1e-4
+    )
     # maximising over q gives log sum_y exp(ELBO(x, y)), reached at q(y|x) proportional to exp(ELBO(x, y))
     best = torch.logsumexp(elbos, 1)
     assert torch.allclose(m2.unlabelled_bound_from_parts(elbos, elbos), best, atol=1e-3)
@@ -166,7 +176,7 @@ def _toy_digits(n_per_class=20):
     y = torch.arange(10).repeat_interleave(n_per_class)
     x = 0.1 * torch.rand(len(y), 1, 28, 28)
     for c in range(10):
-        x[y == c, 0, 2 * c + 3: 2 * c + 6] = 0.9
+        x[y == c, 0, 2 * c + 3 : 2 * c + 6] = 0.9
     return x, y
 
 
@@ -216,14 +226,15 @@ def test_priors_have_the_documented_shapes_and_statistics():
 
 def test_discriminator_loss_sign_and_reference():
     d_prior, d_code = torch.randn(50) * 3, torch.randn(50) * 3
-    reference = (F.binary_cross_entropy_with_logits(d_prior, torch.ones(50), reduction="none")
-                 + F.binary_cross_entropy_with_logits(d_code, torch.zeros(50), reduction="none"))
+    reference = F.binary_cross_entropy_with_logits(
+        d_prior, torch.ones(50), reduction="none"
+    ) + F.binary_cross_entropy_with_logits(d_code, torch.zeros(50), reduction="none")
     assert torch.allclose(aae.discriminator_loss(d_prior, d_code), reference, atol=1e-5)
     big = torch.full((3,), 20.0)
-    assert aae.discriminator_loss(big, -big).max() < 1e-6           # right on both: no loss
-    assert aae.discriminator_loss(-big, big).min() > 39              # wrong on both: about 40 nats
+    assert aae.discriminator_loss(big, -big).max() < 1e-6  # right on both: no loss
+    assert aae.discriminator_loss(-big, big).min() > 39  # wrong on both: about 40 nats
     undecided = aae.discriminator_loss(torch.zeros(1), torch.zeros(1))
-    assert undecided.item() == pytest.approx(2 * math.log(2))        # D = 1/2 everywhere: log 4
+    assert undecided.item() == pytest.approx(2 * math.log(2))  # D = 1/2 everywhere: log 4
     assert torch.isfinite(aae.discriminator_loss(torch.tensor([-1e4]), torch.tensor([1e4]))).all()
 
 
@@ -231,9 +242,9 @@ def test_generator_loss_rewards_fooling_the_discriminator():
     d_code = torch.linspace(-5, 5, 11, requires_grad=True)
     g = aae.generator_loss(d_code)
     assert torch.allclose(g, -F.logsigmoid(d_code))
-    assert (g[1:] < g[:-1]).all()                    # the more D says "prior", the smaller the loss
+    assert (g[1:] < g[:-1]).all()  # the more D says "prior", the smaller the loss
     g.sum().backward()
-    assert (d_code.grad < 0).all()                   # descent raises D's logit on the codes
+    assert (d_code.grad < 0).all()  # descent raises D's logit on the codes
 
 
 def test_one_generator_step_raises_the_discriminators_logit_on_the_codes():
@@ -250,7 +261,7 @@ def test_a_constant_discriminator_scores_one_half():
     model = aae.AAE(hidden=(32,), disc_hidden=(16,), device="cpu")
     last = model.discriminator[-1]
     torch.nn.init.zeros_(last.weight)
-    torch.nn.init.constant_(last.bias, 3.0)                # always says "prior"
+    torch.nn.init.constant_(last.bias, 3.0)  # always says "prior"
     codes, prior = torch.randn(100, 2), aae.sample_prior("normal", 100)
     assert aae.discriminator_accuracy(model, codes, prior) == 0.5
 
@@ -298,9 +309,9 @@ def test_recipes_train_once_then_load(tmp_path, monkeypatch, capsys):
     assert "Loaded" in capsys.readouterr().out
     for a, b in zip(first.state_dict().values(), second.state_dict().values()):
         assert torch.equal(a.cpu(), b.cpu())
-    model, history, labelled = trained.m2(1, x, y, hidden=(16,), latent_dim=2, epochs=1)
+    _, history, labelled = trained.m2(1, x, y, hidden=(16,), latent_dim=2, epochs=1)
     assert len(labelled) == 10 and len(history["loss"]) == 1
-    model, history = trained.aae("swiss roll", x, y, hidden=(16,), epochs=1)
+    _, history = trained.aae("swiss roll", x, y, hidden=(16,), epochs=1)
     assert len(history["recon"]) == 1
     with pytest.raises(ValueError):
         trained.aae("cube", x, y, epochs=1)
@@ -316,7 +327,9 @@ def test_cvae_explorer_redraws_what_the_model_decodes():
     assert box.controls["z1"].description == "style z1"
 
     def expected(label, z):
-        return widgets.png_bytes(torch.sigmoid(model.decode(torch.tensor([z]), torch.tensor([label])))[0].detach())
+        return widgets.png_bytes(
+            torch.sigmoid(model.decode(torch.tensor([z]), torch.tensor([label])))[0].detach()
+        )
 
     assert box.image.value == expected(0, [0.0, 0.0])
     box.controls["label"].value = 7
@@ -331,12 +344,15 @@ def test_cvae_explorer_redraws_what_the_model_decodes():
 
 
 def test_aae_explorer_switches_prior_and_moves_the_cross():
-    aaes = {name: aae.AAE(hidden=(16,), labelled=name == "labelled mixture", device="cpu") for name in aae.PRIORS}
+    aaes = {
+        name: aae.AAE(hidden=(16,), labelled=name == "labelled mixture", device="cpu") for name in aae.PRIORS
+    }
     maps = {}
-    for name, model in aaes.items():
+    for name in aaes:
         labels = torch.arange(10).repeat(20)
-        maps[name] = ch6_widgets.code_map(torch.randn(200, 2), labels,
-                                          aae.sample_prior(name, 200, labels), extent=6.0)
+        maps[name] = ch6_widgets.code_map(
+            torch.randn(200, 2), labels, aae.sample_prior(name, 200, labels), extent=6.0
+        )
         assert maps[name].shape == (168, 168, 3)
     box = ch6_widgets.aae_explorer(aaes, maps)
     assert len(box.images) == 2

@@ -18,15 +18,24 @@ def bound_naive(lg, e):
 
 
 CORRECT = {
-    "check_decoder_input": [lambda z, y: torch.cat([z, F.one_hot(y, 10).float()], 1),
-                            lambda z, y: torch.cat([z, torch.eye(10)[y]], dim=-1),
-                            lambda z, y: torch.cat([z, cvae.one_hot(y)], 1)],
-    "check_m2_unlabelled_bound": [m2.unlabelled_bound_from_parts,
-                                  lambda lg, e: (lg.softmax(1) * (e - lg.log_softmax(1))).sum(1),
-                                  lambda lg, e: (torch.distributions.Categorical(logits=lg).probs * e).sum(1)
-                                  + torch.distributions.Categorical(logits=lg).entropy()],
-    "check_aae_generator_loss": [aae.generator_loss, lambda d: -F.logsigmoid(d),
-                                 lambda d: F.binary_cross_entropy_with_logits(d, torch.ones_like(d), reduction="none")],
+    "check_decoder_input": [
+        lambda z, y: torch.cat([z, F.one_hot(y, 10).float()], 1),
+        lambda z, y: torch.cat([z, torch.eye(10)[y]], dim=-1),
+        lambda z, y: torch.cat([z, cvae.one_hot(y)], 1),
+    ],
+    "check_m2_unlabelled_bound": [
+        m2.unlabelled_bound_from_parts,
+        lambda lg, e: (lg.softmax(1) * (e - lg.log_softmax(1))).sum(1),
+        lambda lg, e: (
+            (torch.distributions.Categorical(logits=lg).probs * e).sum(1)
+            + torch.distributions.Categorical(logits=lg).entropy()
+        ),
+    ],
+    "check_aae_generator_loss": [
+        aae.generator_loss,
+        lambda d: -F.logsigmoid(d),
+        lambda d: F.binary_cross_entropy_with_logits(d, torch.ones_like(d), reduction="none"),
+    ],
 }
 
 WRONG = [
@@ -37,21 +46,42 @@ WRONG = [
     ("check_decoder_input", lambda z, y: F.one_hot(y, 10).float(), "only the one-hot"),
     ("check_decoder_input", lambda z, y: z + y[:, None], "label is missing"),
     ("check_m2_unlabelled_bound", lambda lg, e: (lg.softmax(1) * e).sum(1), "entropy"),
-    ("check_m2_unlabelled_bound", lambda lg, e: (lg.softmax(1) * e).sum(1)
-     + (lg.softmax(1) * lg.log_softmax(1)).sum(1), "wrong sign"),
-    ("check_m2_unlabelled_bound", lambda lg, e: (lg * e).sum(1)
-     - (lg.softmax(1) * lg.log_softmax(1)).sum(1), "weighted by the logits"),
-    ("check_m2_unlabelled_bound", lambda lg, e: e.mean(1) - (lg.softmax(1) * lg.log_softmax(1)).sum(1), "plain mean"),
-    ("check_m2_unlabelled_bound", lambda lg, e: (lg.softmax(0) * e).sum(1)
-     - (lg.softmax(0) * lg.log_softmax(0)).sum(1), "dim 0"),
+    (
+        "check_m2_unlabelled_bound",
+        lambda lg, e: (lg.softmax(1) * e).sum(1) + (lg.softmax(1) * lg.log_softmax(1)).sum(1),
+        "wrong sign",
+    ),
+    (
+        "check_m2_unlabelled_bound",
+        lambda lg, e: (lg * e).sum(1) - (lg.softmax(1) * lg.log_softmax(1)).sum(1),
+        "weighted by the logits",
+    ),
+    (
+        "check_m2_unlabelled_bound",
+        lambda lg, e: e.mean(1) - (lg.softmax(1) * lg.log_softmax(1)).sum(1),
+        "plain mean",
+    ),
+    (
+        "check_m2_unlabelled_bound",
+        lambda lg, e: (lg.softmax(0) * e).sum(1) - (lg.softmax(0) * lg.log_softmax(0)).sum(1),
+        "dim 0",
+    ),
     ("check_m2_unlabelled_bound", bound_naive, "log_softmax"),
-    ("check_m2_unlabelled_bound", lambda lg, e: m2.unlabelled_bound_from_parts(lg, e).mean(), "single number"),
+    (
+        "check_m2_unlabelled_bound",
+        lambda lg, e: m2.unlabelled_bound_from_parts(lg, e).mean(),
+        "single number",
+    ),
     ("check_aae_generator_loss", lambda d: F.softplus(d), "AWAY from the prior"),
     ("check_aae_generator_loss", lambda d: F.logsigmoid(d), "wrong sign"),
     ("check_aae_generator_loss", lambda d: -F.softplus(d), "saturating"),
     ("check_aae_generator_loss", lambda d: -torch.log(torch.sigmoid(d)), "softplus"),
     ("check_aae_generator_loss", lambda d: -torch.log(d), "logits"),
-    ("check_aae_generator_loss", lambda d: F.binary_cross_entropy_with_logits(d, torch.ones_like(d)), "single number"),
+    (
+        "check_aae_generator_loss",
+        lambda d: F.binary_cross_entropy_with_logits(d, torch.ones_like(d)),
+        "single number",
+    ),
 ]
 
 
