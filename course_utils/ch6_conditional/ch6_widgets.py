@@ -97,7 +97,7 @@ def _with_cross(canvas: np.ndarray, z1: float, z2: float, extent: float) -> byte
     image[row, max(0, col - 6) : col + 7] = 0
     image[max(0, row - 6) : row + 7, col] = 0
     buffer = io.BytesIO()
-    PILImage.fromarray(image, mode="RGB").save(buffer, format="PNG")
+    PILImage.fromarray(image, mode="RGB").save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 
