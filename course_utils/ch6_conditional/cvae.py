@@ -15,7 +15,7 @@ from torch import nn
 
 from course_utils import losses
 from course_utils.device import get_device
-from course_utils.models import IMAGE_SHAPE, N_PIXELS, flatten_images, mlp
+from course_utils.models import IMAGE_SHAPE, N_PIXELS, VAE, flatten_images, mlp
 
 N_CLASSES = 10
 
@@ -55,7 +55,7 @@ class CVAE(nn.Module):
         """Codes ``[B, latent_dim]``, labels ``[B]`` -> logits ``[B, 1, 28, 28]``."""
         return self.decoder(torch.cat([z, one_hot(y, self.n_classes)], dim=1)).view(-1, *IMAGE_SHAPE)
 
-    reparameterize = staticmethod(lambda mu, logvar: mu + torch.exp(0.5 * logvar) * torch.randn_like(mu))
+    reparameterize = staticmethod(VAE.reparameterize)  # z = mu + sigma * eps, as in notebook 5
 
     def forward(self, x: torch.Tensor, y: torch.Tensor):
         """-> ``(logits [B, 1, 28, 28], mu [B, D], logvar [B, D])`` with one sampled z."""
