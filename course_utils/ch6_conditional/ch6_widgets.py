@@ -45,7 +45,7 @@ def cvae_explorer(model, limit: float = 3.0, size: int = 168):
     device = next(model.parameters()).device
     controls = {
         "label": W.ToggleButtons(
-            options=list(range(10)), value=0, description="digit", style={"button_width": "28px"}
+            options=list(range(10)), value=0, description="digit", style={"button_width": "36px"}
         ),
         "z1": _slider("style z1", limit),
         "z2": _slider("style z2", limit),
