@@ -1,0 +1,112 @@
+"""Notebook 6's checkers accept correct answers, name the typical mistakes, never raise."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_utils.ch6_conditional import aae, cvae, m2
+from course_utils.classroom import exercises
+
+
+def not_implemented(*args, **kwargs):
+    raise NotImplementedError("Your turn: ...")
+
+
+def bound_naive(lg, e):
+    q = lg.softmax(1)
+    return (q * e).sum(1) - (q * q.log()).sum(1)
+
+
+CORRECT = {
+    "check_decoder_input": [
+        lambda z, y: torch.cat([z, F.one_hot(y, 10).float()], 1),
+        lambda z, y: torch.cat([z, torch.eye(10)[y]], dim=-1),
+        lambda z, y: torch.cat([z, cvae.one_hot(y)], 1),
+    ],
+    "check_m2_unlabelled_bound": [
+        m2.unlabelled_bound_from_parts,
+        lambda lg, e: (lg.softmax(1) * (e - lg.log_softmax(1))).sum(1),
+        lambda lg, e: (
+            (torch.distributions.Categorical(logits=lg).probs * e).sum(1)
+            + torch.distributions.Categorical(logits=lg).entropy()
+        ),
+    ],
+    "check_aae_generator_loss": [
+        aae.generator_loss,
+        lambda d: -F.logsigmoid(d),
+        lambda d: F.binary_cross_entropy_with_logits(d, torch.ones_like(d), reduction="none"),
+    ],
+}
+
+WRONG = [
+    ("check_decoder_input", lambda z, y: torch.cat([z, y.float()[:, None]], 1), "ONE number"),
+    ("check_decoder_input", lambda z, y: torch.cat([z, F.one_hot(y).float()], 1), "num_classes"),
+    ("check_decoder_input", lambda z, y: torch.cat([F.one_hot(y, 10).float(), z], 1), "the order"),
+    ("check_decoder_input", lambda z, y: torch.cat([z.T, F.one_hot(y, 10).float().T], 0).T[:0], "dim 0"),
+    ("check_decoder_input", lambda z, y: F.one_hot(y, 10).float(), "only the one-hot"),
+    ("check_decoder_input", lambda z, y: z + y[:, None], "label is missing"),
+    ("check_m2_unlabelled_bound", lambda lg, e: (lg.softmax(1) * e).sum(1), "entropy"),
+    (
+        "check_m2_unlabelled_bound",
+        lambda lg, e: (lg.softmax(1) * e).sum(1) + (lg.softmax(1) * lg.log_softmax(1)).sum(1),
+        "wrong sign",
+    ),
+    (
+        "check_m2_unlabelled_bound",
+        lambda lg, e: (lg * e).sum(1) - (lg.softmax(1) * lg.log_softmax(1)).sum(1),
+        "weighted by the logits",
+    ),
+    (
+        "check_m2_unlabelled_bound",
+        lambda lg, e: e.mean(1) - (lg.softmax(1) * lg.log_softmax(1)).sum(1),
+        "plain mean",
+    ),
+    (
+        "check_m2_unlabelled_bound",
+        lambda lg, e: (lg.softmax(0) * e).sum(1) - (lg.softmax(0) * lg.log_softmax(0)).sum(1),
+        "dim 0",
+    ),
+    ("check_m2_unlabelled_bound", bound_naive, "log_softmax"),
+    (
+        "check_m2_unlabelled_bound",
+        lambda lg, e: m2.unlabelled_bound_from_parts(lg, e).mean(),
+        "single number",
+    ),
+    ("check_aae_generator_loss", lambda d: F.softplus(d), "AWAY from the prior"),
+    ("check_aae_generator_loss", lambda d: F.logsigmoid(d), "wrong sign"),
+    ("check_aae_generator_loss", lambda d: -F.softplus(d), "saturating"),
+    ("check_aae_generator_loss", lambda d: -torch.log(torch.sigmoid(d)), "softplus"),
+    ("check_aae_generator_loss", lambda d: -torch.log(d), "logits"),
+    (
+        "check_aae_generator_loss",
+        lambda d: F.binary_cross_entropy_with_logits(d, torch.ones_like(d)),
+        "single number",
+    ),
+]
+
+
+@pytest.mark.parametrize("name,fn", [(n, f) for n, fs in CORRECT.items() for f in fs])
+def test_correct_implementations_pass(name, fn, capsys):
+    assert getattr(exercises, name)(fn) is True
+    out = capsys.readouterr().out
+    assert "passed" in out and "❌" not in out
+
+
+@pytest.mark.parametrize("name", sorted(CORRECT))
+def test_blank_exercise_reports_not_implemented(name, capsys):
+    assert getattr(exercises, name)(not_implemented) is False
+    assert "not implemented yet" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name,fn,phrase", WRONG, ids=[f"{n}-{p}" for n, _, p in WRONG])
+def test_typical_mistakes_get_their_hint(name, fn, phrase, capsys):
+    assert getattr(exercises, name)(fn) is False
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and phrase in out, out
+    assert "Traceback" not in out and "solutions.md" in out
+
+
+def test_every_ch6_checker_is_covered():
+    ch6 = {"check_decoder_input", "check_m2_unlabelled_bound", "check_aae_generator_loss"}
+    assert ch6 <= set(exercises.__all__)
+    assert set(CORRECT) == ch6 == {name for name, _, _ in WRONG}
