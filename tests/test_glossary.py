@@ -24,7 +24,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 LECTURE_TITLE = "오토인코더의 모든 것"
 HANGUL = "\uac00-\ud7a3"
 #: A Korean term: Hangul words joined by single spaces or hyphens, optionally after an acronym ("KL 발산").
-KOREAN_TERM = re.compile(rf"(?:\b[A-Z]{{2,}} )?[{HANGUL}]+(?:(?: |\n|-)[{HANGUL}]+)*")
+KOREAN_TERM = re.compile(rf"(?:\b[A-Z]{{2,}} )?[{HANGUL}]+(?:(?: |\n|-)[{HANGUL}]+)*(?: [A-Z]{{2,}}\b(?![{HANGUL}]))?")
 PARENS = re.compile(r"\(([^()]*)\)")
 
 

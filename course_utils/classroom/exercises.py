@@ -637,8 +637,6 @@ def check_aae_generator_loss(fn) -> str:
                              "F.softplus(-d) or -F.logsigmoid(d) never gives NaN or inf.")
 
 
-__all__ = [name for name in dir() if name.startswith("check_")]
-
 
 # ---------------------------------------------------------------------------------------------
 # Notebook 7, the VAE lab: active units, free bits, the continuous Bernoulli's log-normaliser
