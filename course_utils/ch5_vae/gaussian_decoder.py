@@ -13,7 +13,7 @@ so minimizing recon + KL has the same minimizer as SSE / 2 + sigma^2 * KL: a bet
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 

@@ -7,7 +7,7 @@ samples, with the chosen model's numbers in the readout.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import ipywidgets as W
 import torch
