@@ -215,23 +215,31 @@ def test_refined_quadrature_is_exact_where_the_global_grid_is_too_coarse():
     refined = quadrature.refined_quadrature(lambda b: lambda z: lg.log_px_given_z(x[b], z)[:, None], coarse)
     assert torch.allclose(refined.log_px, exact, atol=1e-6)
     assert torch.allclose(refined.log_px_half, exact, atol=1e-4)
-    assert (refined.edge_mass < 1e-6).all() and (refined.outside_mass < 1e-6).all()
+    assert (refined.edge_mass < 1e-3).all() and (refined.outside_mass < 1e-6).all()
     for (a, b, c, d), (m, _) in zip(refined.windows, (lg.posterior(xi) for xi in x)):
-        assert a < m[0] < b and c < m[1] < d
+        assert a < m[0] < b and c < m[1] < d and b - a < 1 and d - c < 1
 
 
-def test_refined_quadrature_adds_the_mass_outside_the_window_and_flags_a_missed_bump():
-    """Two separated bumps: the window sits on the posterior's mean, between them; the coarse cells outside add
-    the rest, and outside_mass says that most of the mass was outside the fine window."""
-    centres = torch.tensor([[-2.0, 0.0], [2.0, 0.0]], dtype=F64)
+def test_refined_quadrature_finds_two_narrow_bumps():
+    """p(x | z) = sum_k exp(-|z - c_k|^2 / 2 s^2), two bumps far apart and narrower than the global grid's
+    spacing: log p(x) = log sum_k 2 pi s^2 N(c_k | 0, (1 + s^2) I) in closed form."""
+    centres, s = torch.tensor([[-2.0, 0.0], [2.0, 0.5]], dtype=F64), 0.02
 
-    def log_lik(z):                                    # a mixture of two narrow-ish Gaussian bumps, [G, 1]
-        d = ((z[:, None, :] - centres[None]) ** 2).sum(-1) / (2 * 0.3 ** 2)
+    def log_lik(z):                                                      # [G, 1]
+        d = ((z[:, None, :] - centres[None]) ** 2).sum(-1) / (2 * s ** 2)
         return torch.logsumexp(-d, 1, keepdim=True)
 
+    var = 1 + s ** 2
+    exact = torch.logsumexp(math.log(2 * math.pi * s ** 2) - math.log(2 * math.pi * var)
+                            - (centres ** 2).sum(1) / (2 * var), 0)
     coarse = quadrature.grid_quadrature(log_lik, quadrature.grid_axis(-6, 6, 0.05))
-    refined = quadrature.refined_quadrature(lambda b: log_lik, coarse, n=81, n_std=0.5)
-    assert refined.outside_mass[0] > 0.5
-    assert abs(refined.log_px[0] - coarse.log_px[0]) < 0.01
+    assert abs(coarse.log_px[0] - exact) > 0.01                       # the global grid alone is off
+    refined = quadrature.refined_quadrature(lambda b: log_lik, coarse)
+    assert abs(refined.log_px[0] - exact) < 1e-6 and abs(refined.log_px_half[0] - exact) < 1e-3
+    assert refined.outside_mass[0] < 1e-5 and refined.n_cells[0] < 100   # only the cells near the bumps
+    a, b, c, d = refined.windows[0]
+    assert a < -2 and b > 2 and c < 0 and d > 0.5                      # the refined cells cover both bumps
     with pytest.raises(ValueError):
-        quadrature.refined_quadrature(lambda b: log_lik, coarse, n=80)
+        quadrature.refined_quadrature(lambda b: log_lik, coarse, m=5)
+    with pytest.raises(ValueError):
+        quadrature.refined_quadrature(lambda b: log_lik, coarse, keep=0.0)
