@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 import torch
+import torch.nn.functional as F
 
 Function = Callable[[torch.Tensor], torch.Tensor]
 
@@ -88,3 +89,56 @@ def variance_vs_samples(f: Function, mu: float, sigma: float, sample_sizes: Sequ
             rows["var"].append(g.var().item())
         out[name] = rows
     return out
+
+
+# ------------------------------------------------------------------ the same two estimators on a VAE's encoder
+
+LogLik = Callable[[torch.Tensor], torch.Tensor]
+
+
+def bernoulli_log_lik(model: torch.nn.Module, x: torch.Tensor) -> LogLik:
+    """``log_lik(z [S, B, D]) -> [S, B]``: log p(x_b | z_sb) under a Bernoulli decoder, differentiable in z.
+
+    ``x``: images ``[B, 1, 28, 28]`` (or ``[B, 784]``) with values in [0, 1].
+    """
+    xf = x.reshape(x.shape[0], -1)
+
+    def log_lik(z: torch.Tensor) -> torch.Tensor:
+        logits = model.decode(z.reshape(-1, z.shape[-1])).reshape(z.shape[0], z.shape[1], -1)
+        return -F.binary_cross_entropy_with_logits(logits, xf.expand_as(logits), reduction="none").sum(-1)
+
+    return log_lik
+
+
+def encoder_gradient_estimates(log_lik: LogLik, mu: torch.Tensor, logvar: torch.Tensor, n_samples: int,
+                               generator: torch.Generator | None = None) -> dict[str, dict[str, torch.Tensor]]:
+    """One-sample estimates of the gradient of E_{z ~ N(mu, diag exp(logvar))}[log_lik(z)] w.r.t. the
+    encoder's outputs ``mu`` and ``logvar`` (each ``[B, D]``), for ``n_samples`` independent samples.
+
+    Returns ``{estimator: {"mu": [S, B, D], "logvar": [S, B, D]}}`` for
+    ``"reparameterized"`` (d log_lik / dz through z = mu + sigma * eps),
+    ``"score function"`` (log_lik(z) times d log q(z) / d(mu, logvar): (z - mu) / sigma^2 and
+    ((z - mu)^2 / sigma^2 - 1) / 2) and ``"score function, baseline"`` (the same with the mean of the
+    other samples' log_lik subtracted: still unbiased, a simple control variate). The KL term of the
+    ELBO has a closed form and the same gradient under both, so it is left out.
+    """
+    if n_samples < 2:
+        raise ValueError(f"encoder_gradient_estimates: need n_samples >= 2, got {n_samples}")
+    if mu.shape != logvar.shape or mu.dim() != 2:
+        raise ValueError(f"mu and logvar must both be [B, D], got {list(mu.shape)} and {list(logvar.shape)}")
+    mu, logvar = mu.detach(), logvar.detach()
+    sigma = torch.exp(0.5 * logvar)
+    eps = torch.randn(n_samples, *mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)
+    z = (mu + sigma * eps).requires_grad_()
+    f = log_lik(z)                                                           # [S, B]
+    (df_dz,) = torch.autograd.grad(f.sum(), z)                               # each sample's own gradient
+    f = f.detach()[..., None]                                                # [S, B, 1]
+    z = z.detach()
+    score_mu = (z - mu) / sigma ** 2                                         # d log q / d mu
+    score_logvar = 0.5 * ((z - mu) ** 2 / sigma ** 2 - 1)                   # d log q / d logvar
+    baseline = (f.sum(0, keepdim=True) - f) / (n_samples - 1)                # leave-one-out mean
+    return {
+        "reparameterized": {"mu": df_dz, "logvar": df_dz * 0.5 * (z - mu)},
+        "score function": {"mu": f * score_mu, "logvar": f * score_logvar},
+        "score function, baseline": {"mu": (f - baseline) * score_mu, "logvar": (f - baseline) * score_logvar},
+    }

@@ -5,8 +5,9 @@ import math
 import pytest
 import torch
 
+from course_utils import data, losses, models, widgets
+from course_utils.ch5_vae import gaussian_decoder, vae_widgets
 from course_utils.ch5_vae import gradient_estimators as ge
-from course_utils import losses, models, widgets
 
 N_REPEATS = 4000
 
@@ -144,3 +145,104 @@ def test_mean_redraw_ms_moves_the_slider_and_is_live(vae20):
     assert box.sliders[0].value == 0.5
     assert box.image.value == expected_png(vae20, torch.tensor([0.5] + [0.0] * 19), 168)
     assert 0 < ms < 1000
+
+
+# ------------------------------------------------------------------ gradient estimators on an encoder
+
+
+def test_encoder_gradient_estimates_match_the_analytic_means_and_variances():
+    """f(z) = z^2, mu = 2, sigma = 1: d/dmu E f = 4 (variances 4 and 87, as for the scalar estimators) and
+    d/dlogvar E f = sigma^2 = 1 (variances 6 and 86.5, from the normal moments E eps^2k = 1, 3, 15, 105)."""
+    mu, logvar = torch.full((1, 1), 2.0, dtype=torch.float64), torch.zeros(1, 1, dtype=torch.float64)
+    est = ge.encoder_gradient_estimates(lambda z: (z ** 2).sum(-1), mu, logvar, 400_000,
+                                        generator=torch.Generator().manual_seed(0))
+    expected = {("reparameterized", "mu"): (4.0, 4.0), ("score function", "mu"): (4.0, 87.0),
+                ("reparameterized", "logvar"): (1.0, 6.0), ("score function", "logvar"): (1.0, 86.5)}
+    for (name, part), (mean, var) in expected.items():
+        g = est[name][part].flatten()
+        assert abs(g.mean() - mean) < 4 * math.sqrt(var / g.numel()), (name, part)
+        assert abs(g.var() / var - 1) < 0.05, (name, part, g.var())
+    for part, mean in (("mu", 4.0), ("logvar", 1.0)):          # the baseline keeps it unbiased, lowers the variance
+        g = est["score function, baseline"][part].flatten()
+        assert abs(g.mean() - mean) < 0.1 and g.var() < 0.7 * est["score function"][part].var()
+
+
+def test_encoder_gradient_estimates_on_a_vae_agree_with_autograd_and_the_bce():
+    torch.manual_seed(0)
+    vae = models.VAE(3, hidden=(16,), device="cpu").eval()
+    x = data.binarize(torch.rand(4, 1, 28, 28), generator=torch.Generator().manual_seed(1))
+    log_lik = ge.bernoulli_log_lik(vae, x)
+    z = torch.randn(5, 4, 3)
+    with torch.no_grad():
+        direct = torch.stack([-losses.bernoulli_nll(vae.decode(z[s]), x) for s in range(5)])
+    assert torch.allclose(log_lik(z), direct, atol=1e-4)
+    with torch.no_grad():
+        mu, logvar = vae.encode(x)
+    est = ge.encoder_gradient_estimates(log_lik, mu, logvar, 6, generator=torch.Generator().manual_seed(2))
+    eps = torch.randn(6, 4, 3, generator=torch.Generator().manual_seed(2))
+    zs = (mu + torch.exp(0.5 * logvar) * eps).requires_grad_()
+    (g,) = torch.autograd.grad(log_lik(zs)[0, 1], zs)           # one sample's own gradient
+    assert torch.allclose(est["reparameterized"]["mu"][0, 1], g[0, 1], atol=1e-5)
+    assert est["score function"]["mu"].shape == (6, 4, 3)
+    with pytest.raises(ValueError):
+        ge.encoder_gradient_estimates(log_lik, mu, logvar, 1)
+    with pytest.raises(ValueError):
+        ge.encoder_gradient_estimates(log_lik, mu, logvar[:, :2], 4)
+
+
+# ------------------------------------------------------------------ Gaussian decoder: sigma^2 is a beta
+
+
+def test_gaussian_vae_loss_is_the_normal_log_density_and_a_beta_vae():
+    torch.manual_seed(0)
+    vae = models.VAE(4, hidden=(16,), device="cpu")
+    x = torch.rand(5, 1, 28, 28)
+    for sigma in (1.0, 0.1):
+        torch.manual_seed(1)
+        out = gaussian_decoder.gaussian_vae_loss(sigma)(vae, x)
+        torch.manual_seed(1)
+        logits, _, _ = vae(x)
+        mean = torch.sigmoid(logits)
+        ref = -torch.distributions.Normal(mean, sigma).log_prob(x).flatten(1).sum(1)
+        assert torch.allclose(out["recon"], ref, rtol=1e-5)
+        assert torch.allclose(out["sse"], (mean - x).pow(2).flatten(1).sum(1))
+        # sigma^2 * loss = sse / 2 + sigma^2 * KL + a constant: a beta-VAE with beta = sigma^2
+        const = sigma ** 2 * 784 * (math.log(sigma) + 0.5 * math.log(2 * math.pi))
+        assert torch.allclose(sigma ** 2 * out["loss"], out["sse"] / 2 + sigma ** 2 * out["kl"] + const, rtol=1e-5)
+    with pytest.raises(ValueError):
+        gaussian_decoder.gaussian_vae_loss(0.0)
+
+
+def test_gaussian_decoder_vae_trains_once_then_loads(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    x = torch.rand(64, 1, 28, 28)
+    model, hist = gaussian_decoder.gaussian_decoder_vae(0.3, 3, x, x[:16], hidden=(8,), epochs=2)
+    assert len(hist["test_kl"]) == 2 and "test_sse" in hist
+    again, hist2 = gaussian_decoder.gaussian_decoder_vae(0.3, 3, x, x[:16], hidden=(8,), epochs=2)
+    assert hist2 == hist and all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
+                                                                      again.state_dict().values()))
+    assert len(list(tmp_path.glob("gvae3d-sigma0.3-*.pt"))) == 1
+
+
+# ------------------------------------------------------------------ the model picker (dropdown / slider)
+
+
+def test_model_picker_redraws_the_chosen_models_reconstructions():
+    torch.manual_seed(0)
+    ms = {d: models.VAE(d, hidden=(16,), device="cpu").eval() for d in (2, 5)}
+    x = torch.rand(3, 1, 28, 28)
+    numbers = {2: {"KL": 1.0}, 5: {"KL": 2.5}}
+    box = vae_widgets.model_picker(ms, x, numbers, name="latent d")
+    first = box.image.value
+    box.controls["latent d"].value = 5
+    assert box.image.value != first and box.values() == {"KL": 2.5, "label": 5} and "2.50" in box.readout.value
+    z = torch.randn(3, 5, generator=torch.Generator().manual_seed(0))
+    expected = vae_widgets.mosaic([x, models.decode_images(ms[5], models.latent_codes(ms[5], x)),
+                                   models.decode_images(ms[5], z)])
+    assert box.image.value == widgets.png_bytes(expected, 560)
+    slider = vae_widgets.model_picker(ms, x, numbers, name="σ", slider=True, n_samples=0)
+    assert type(slider.controls["σ"]).__name__ == "SelectionSlider"
+    with pytest.raises(ValueError):
+        vae_widgets.model_picker(ms, x, {2: {}}, name="d")
+    with pytest.raises(ValueError):
+        vae_widgets.mosaic([x, x[:2]])
