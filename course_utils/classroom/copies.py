@@ -101,38 +101,49 @@ def make_student_copies(out: Path, notebooks: Path = NOTEBOOKS) -> list[Path]:
 
 
 def make_html(out: Path, notebooks: Path = NOTEBOOKS, timeout: int = 1200,
-              kernel: str = "python3") -> tuple[list[Path], list[str]]:
+              kernel: str = "python3", lang: str = "en") -> tuple[list[Path], list[str]]:
     """Execute every ``notebooks/*.ipynb`` (in its own folder, environment inherited) and write
-    ``out/<name>.html`` with the outputs, plus an ``index.html`` linking them.
+    ``out/<name>.html`` with the outputs, plus an ``index.html`` linking them and ``out/mathjax/``.
 
+    The pages read offline (see :mod:`course_utils.classroom.reading`): formulas by the local MathJax,
+    each live widget as a static strip of pictures, alt text on every figure, nothing loaded from the web.
     A notebook that fails is still written (up to the failing cell, whose error is shown) and goes
     on the returned list of failures, ``["name: error", ...]``; the others are not affected.
     """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-    from nbconvert import HTMLExporter
+
+    from course_utils.classroom import reading
 
     out.mkdir(parents=True, exist_ok=True)
-    exporter, written, failures = HTMLExporter(), [], []
+    reading.copy_mathjax(out)
+    exporter, written, failures = reading.exporter(language_code=lang), [], []
     for path in sorted(Path(notebooks).glob("*.ipynb")):
         print(f"executing {path.name} ...", flush=True)
         nb = nbformat.read(path, as_version=4)
         try:
-            NotebookClient(nb, timeout=timeout, kernel_name=kernel,
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
+            with reading.reading_copy_environment():
+                NotebookClient(nb, timeout=timeout, kernel_name=kernel, extra_arguments=reading.KERNEL_ARGUMENTS,
+                               resources={"metadata": {"path": str(path.parent)}}).execute()
         except CellExecutionError as err:
             text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # drop the traceback's terminal colours
             lines = [line.strip() for line in text.splitlines() if line.strip()]
             error = ([line for line in lines if re.match(r"[\w.]*(Error|Exception)\b", line)] or lines or ["?"])[-1]
             failures.append(f"{path.name}: {error.strip()}")
             print(f"FAILED {failures[-1]}", flush=True)
+        for warning in reading.prepare_for_reading(nb):
+            print(f"  {path.name} {warning}", flush=True)
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
+        loads = reading.web_references(body)
+        if loads:
+            raise RuntimeError(f"{path.name}: the page would load from the web: {loads[:3]}")
         target = out / f"{path.stem}.html"
         target.write_text(body, encoding="utf-8")
         written.append(target)
     links = "\n".join(f'<li><a href="{p.name}">{p.stem}</a></li>' for p in written)
-    (out / "index.html").write_text(f"<!doctype html><meta charset='utf-8'><title>All about Autoencoders"
-                                    f"</title><h1>All about Autoencoders (오토인코더의 모든 것)</h1>\n<ul>\n{links}\n</ul>\n",
+    (out / "index.html").write_text(f"<!doctype html><html lang='{lang}'><meta charset='utf-8'>"
+                                    f"<title>All about Autoencoders</title>"
+                                    f"<h1>All about Autoencoders (오토인코더의 모든 것)</h1>\n<ul>\n{links}\n</ul>\n",
                                     encoding="utf-8")
     return written, failures
 

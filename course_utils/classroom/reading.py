@@ -1,0 +1,265 @@
+"""The HTML reading copy, readable offline: local MathJax, no web scripts, widgets as pictures, alt text.
+
+Used by ``python -m course_utils.classroom html`` (:func:`course_utils.classroom.copies.make_html`):
+
+- :func:`copy_mathjax` copies MathJax 2.7 (shipped by the pip package ``jupyter-server-mathjax``) into
+  ``site/mathjax/``, and :func:`exporter` points nbconvert's page at that copy, so formulas render with
+  the network off. Its template (``reading_template/``) drops the web-only scripts of nbconvert's ``lab``
+  page (require.js, the widget manager and mermaid, all from a CDN) and gives every PNG an ``alt``.
+- The notebooks run with ``COURSE_READING_COPY=1`` and this module loaded as an IPython extension
+  (:data:`KERNEL_ARGUMENTS`): each matplotlib figure shown with ``plt.show()`` (or at the end of a cell)
+  carries its suptitle/titles as ``alt`` metadata, and each :func:`course_utils.widgets.live_widget`
+  adds a static picture to its display bundle (:func:`static_picture`): its first slider at its minimum,
+  start and maximum, with the readouts and the caption "interactive in JupyterLab". In JupyterLab
+  (variable unset) a widget costs nothing extra and shows live as before.
+- :func:`prepare_for_reading` then drops the widget views, so the static picture is what the page shows.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import html
+import io
+import os
+import re
+import shutil
+from pathlib import Path
+
+READING_COPY_VARIABLE = "COURSE_READING_COPY"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "reading_template"
+MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"  # the one combined configuration the package ships
+KERNEL_ARGUMENTS = ["--IPKernelApp.extensions=course_utils.classroom.reading"]
+CAPTION = "Interactive in JupyterLab"
+UNRENDERED_WIDGET = ("<p><em>An interactive widget: open the notebook in JupyterLab to use it "
+                     "(it has no static picture).</em></p>")
+
+
+def building_reading_copy() -> bool:
+    """True while the HTML reading copy is being built (``COURSE_READING_COPY=1``)."""
+    return os.environ.get(READING_COPY_VARIABLE) == "1"
+
+
+@contextlib.contextmanager
+def reading_copy_environment():
+    """Set ``COURSE_READING_COPY=1`` for the kernels started inside the block; restore it afterwards."""
+    old = os.environ.get(READING_COPY_VARIABLE)
+    os.environ[READING_COPY_VARIABLE] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(READING_COPY_VARIABLE, None)
+        else:
+            os.environ[READING_COPY_VARIABLE] = old
+
+
+# ---- MathJax and the page template ---------------------------------------------------------------
+
+def mathjax_source() -> Path:
+    """The MathJax 2.7 files of the installed ``jupyter-server-mathjax`` package."""
+    try:
+        import jupyter_server_mathjax
+    except ImportError:
+        raise RuntimeError("the reading copy needs jupyter-server-mathjax for offline formulas: "
+                           "python -m pip install -r requirements.txt") from None
+    static = Path(jupyter_server_mathjax.__file__).resolve().parent / "static"
+    if not (static / "MathJax.js").is_file():
+        raise RuntimeError(f"no MathJax.js in {static}: reinstall jupyter-server-mathjax")
+    return static
+
+
+def copy_mathjax(out: Path) -> Path:
+    """Copy MathJax into ``out/mathjax`` (about 10 MB; refreshed in place) and return that folder."""
+    target = Path(out) / "mathjax"
+    shutil.copytree(mathjax_source(), target, dirs_exist_ok=True)
+    return target
+
+
+def exporter(language_code: str = "en", mathjax_folder: str = "mathjax"):
+    """nbconvert's ``HTMLExporter`` with the reading template, the page's ``lang`` and MathJax at
+    ``<page dir>/mathjax_folder``."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(extra_template_basedirs=[str(TEMPLATE_DIR.parent)], template_name=TEMPLATE_DIR.name,
+                        mathjax_url=f"{mathjax_folder}/MathJax.js?config={MATHJAX_CONFIG}",
+                        language_code=language_code)
+
+
+_LOADING = re.compile(
+    r"""<(?:script|img|iframe|source|audio|video|embed)\b[^>]*\ssrc\s*=\s*["']?(https?:)?//[^"'\s>]*"""
+    r"""|<link\b[^>]*\shref\s*=\s*["']?(https?:)?//[^"'\s>]*"""
+    r"""|@import\s+(?:url\()?\s*["']?(https?:)?//[^"')\s;]*"""
+    r"""|url\(\s*["']?(https?:)?//[^"')\s]*""", re.I)
+
+
+def web_references(page: str) -> list[str]:
+    """What ``page`` (HTML) would LOAD from the web: scripts, styles, images, fonts with an http(s) or
+    protocol-relative address. Hyperlinks (``<a href>``) are not loads and are not listed."""
+    return [match.group(0) for match in _LOADING.finditer(page)]
+
+
+def prepare_for_reading(nb) -> list[str]:
+    """Make an executed notebook ``nb`` static, in place: drop each output's widget view (the
+    ``live_widget`` bundles keep their static picture), replace a widget with nothing else to show by a
+    short note, and drop the widget state. Returns warnings: figures without a title (their alt text
+    falls back to a generic one) and widgets without a picture."""
+    warnings = []
+    nb.metadata.pop("widgets", None)
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW in data:
+                del data[WIDGET_VIEW]
+                if not ({"text/html", "image/png"} & set(data)):
+                    data.clear()
+                    data["text/html"] = UNRENDERED_WIDGET
+                    warnings.append(f"cell {index}: a widget without a static picture (not a live_widget)")
+            if "image/png" in data and output.get("metadata", {}).get("untitled"):
+                warnings.append(f"cell {index}: a figure without a suptitle or title")
+    return warnings
+
+
+# ---- in the kernel: alt text for figures ----------------------------------------------------------
+
+UNTITLED = "A figure (it has no title)"
+
+
+def figure_alt(fig) -> str:
+    """Alt text for a matplotlib figure: its suptitle, else its axes' titles joined by "; ", else
+    :data:`UNTITLED`."""
+    suptitle = getattr(fig, "_suptitle", None)
+    if suptitle is not None and suptitle.get_text().strip():
+        return suptitle.get_text().strip()
+    titles = [ax.get_title(loc).strip() for ax in fig.axes for loc in ("center", "left", "right")]
+    titles = [t for t in titles if t]
+    return "; ".join(dict.fromkeys(titles)) if titles else UNTITLED
+
+
+def load_ipython_extension(ipython) -> None:
+    """IPython extension (loaded in the reading copy's kernels): the inline backend's figure metadata
+    gains ``alt`` (:func:`figure_alt`), and ``untitled: True`` when the figure has no title."""
+    from matplotlib_inline import backend_inline
+
+    original = backend_inline._fetch_figure_metadata
+    if getattr(original, "adds_alt_text", False):
+        return
+
+    def fetch_figure_metadata(fig):
+        metadata = dict(original(fig) or {})
+        metadata["alt"] = figure_alt(fig)
+        if metadata["alt"] == UNTITLED:
+            metadata["untitled"] = True
+        return metadata
+
+    fetch_figure_metadata.adds_alt_text = True
+    backend_inline._fetch_figure_metadata = fetch_figure_metadata
+
+
+# ---- in the kernel: a live widget as a static picture ---------------------------------------------
+
+def _images_shown(widget) -> list:
+    """The ``ipywidgets.Image`` s inside ``widget``, in display order."""
+    import ipywidgets as W
+
+    if isinstance(widget, W.Image):
+        return [widget]
+    return [image for child in getattr(widget, "children", ()) for image in _images_shown(child)]
+
+
+def _first_slider(controls):
+    """``(name, control, [positions])`` for the first numeric slider: its minimum, start and maximum (the
+    midpoint instead of a start that sits at an end); None when no control is a numeric slider."""
+    import ipywidgets as W
+
+    for name, control in controls.items():
+        if not all(hasattr(control, a) for a in ("min", "max")) or isinstance(control.value, (tuple, list)):
+            continue
+        low, high = control.min, control.max
+        if isinstance(control, W.FloatLogSlider):
+            low, high = control.base ** low, control.base ** high
+        start = control.value
+        if start in (low, high):
+            start = (low + high) / 2 if isinstance(control.value, float) else (low + high) // 2
+        return name, control, sorted(set([low, start, high]))
+    return None
+
+
+def _label(name, control, value) -> str:
+    """``"z1 = -3.00"``: the control's description and the value as its own readout shows it."""
+    try:
+        text = format(value, getattr(control, "readout_format", "") or ".3g")
+    except (TypeError, ValueError):
+        text = str(value)
+    return f"{getattr(control, 'description', '') or name} = {text}"
+
+
+def _plain(text: str) -> str:
+    """HTML readout -> plain text for alt attributes."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", str(text))).split())
+
+
+def widget_frames(box) -> tuple[list[tuple[str, list[bytes], str]], str | None]:
+    """The pictures of a :func:`course_utils.widgets.live_widget` ``box``: ``([(label, pngs, readout),
+    ...], slider name)``, its first slider moved to each of :func:`_first_slider`'s positions and put
+    back (the box redraws; its state afterwards is the initial one). One frame when it has no slider."""
+    snapshot = lambda label: (label, [image.value for image in _images_shown(box)], box.readout.value)  # noqa: E731
+    slider = _first_slider(box.controls)
+    if slider is None:
+        return [snapshot("as it starts")], None
+    name, control, positions = slider
+    start = control.value
+    frames = []
+    try:
+        for value in positions:
+            control.value = value
+            frames.append(snapshot(_label(name, control, control.value) + (" (start)" if value == start else "")))
+    finally:
+        control.value = start
+    return frames, getattr(control, "description", "") or name
+
+
+def _strip_png(frames) -> bytes:
+    """All frames' pictures side by side on white, as one PNG (for renderers that take no HTML)."""
+    from PIL import Image
+
+    pictures = [Image.open(io.BytesIO(png)).convert("RGB") for _, pngs, _ in frames for png in pngs]
+    gap = 12
+    width = sum(p.width for p in pictures) + gap * (len(pictures) - 1)
+    strip = Image.new("RGB", (max(width, 1), max((p.height for p in pictures), default=1)), "white")
+    x = 0
+    for picture in pictures:
+        strip.paste(picture, (x, 0))
+        x += picture.width + gap
+    buffer = io.BytesIO()
+    strip.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def static_picture(box, bundle: dict) -> tuple[dict, dict]:
+    """``bundle`` (ipywidgets' display data for ``box``) plus a static picture of the widget: ``text/html``
+    (a strip of frames, each with its readout, alt text and the caption) and ``image/png`` (the strip
+    as one picture). Returns ``(data, metadata)`` as IPython's ``_repr_mimebundle_`` may."""
+    frames, slider_name = widget_frames(box)
+    title = _plain(box.children[0].value) if box.children and hasattr(box.children[0], "value") else ""
+    if slider_name:
+        caption = f"{CAPTION}: move “{slider_name}”. Shown at its minimum, start and maximum."
+    else:
+        caption = f"{CAPTION}."
+    figures = []
+    for label, pngs, readout in frames:
+        alt = html.escape(f"{title + ': ' if title else ''}widget picture, {label}. {_plain(readout)}".strip())
+        images = "".join(f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}" alt="{alt}" '
+                         f'style="margin:0 4px 0 0">' for png in pngs)
+        figures.append(f'<figure style="margin:0 18px 0 0"><div>{images}</div>'
+                       f'<figcaption><b>{html.escape(label)}</b><br>{readout}</figcaption></figure>')
+    page = (f'<figure class="course-widget-picture" style="margin:0">'
+            + (f"<div><b>{html.escape(title)}</b></div>" if title else "")
+            + f'<div style="display:flex;flex-wrap:wrap;align-items:flex-start">{"".join(figures)}</div>'
+            f'<figcaption><em>{html.escape(caption)}</em></figcaption></figure>')
+    data = dict(bundle)
+    data["text/html"] = page
+    data["image/png"] = base64.b64encode(_strip_png(frames)).decode()
+    alt_all = f"{title + ': ' if title else ''}widget pictures ({', '.join(f[0] for f in frames)}). {caption}"
+    return data, {"image/png": {"alt": alt_all}}
