@@ -214,7 +214,8 @@ def widget_frames(box) -> tuple[list[tuple[str, list[bytes], str]], str | None]:
     try:
         for value in positions:
             control.value = value
-            frames.append(snapshot(_label(name, control, control.value) + (" (start)" if value == start else "")))
+            label = _label(name, control, control.value) + (" (start)" if value == start else "")
+            frames.append(snapshot(label))
     finally:
         control.value = start
     return frames, getattr(control, "description", "") or name
@@ -249,12 +250,13 @@ def static_picture(box, bundle: dict) -> tuple[dict, dict]:
         caption = f"{CAPTION}."
     figures = []
     for label, pngs, readout in frames:
-        alt = html.escape(f"{title + ': ' if title else ''}widget picture, {label}. {_plain(readout)}".strip())
+        prefix = f"{title}: " if title else ""
+        alt = html.escape(f"{prefix}widget picture, {label}. {_plain(readout)}".strip())
         images = "".join(f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}" alt="{alt}" '
                          f'style="margin:0 4px 0 0">' for png in pngs)
         figures.append(f'<figure style="margin:0 18px 0 0"><div>{images}</div>'
                        f'<figcaption><b>{html.escape(label)}</b><br>{readout}</figcaption></figure>')
-    page = (f'<figure class="course-widget-picture" style="margin:0">'
+    page = ('<figure class="course-widget-picture" style="margin:0">'
             + (f"<div><b>{html.escape(title)}</b></div>" if title else "")
             + f'<div style="display:flex;flex-wrap:wrap;align-items:flex-start">{"".join(figures)}</div>'
             f'<figcaption><em>{html.escape(caption)}</em></figcaption></figure>')
