@@ -253,7 +253,7 @@ def static_picture(box, bundle: dict) -> tuple[dict, dict]:
         prefix = f"{title}: " if title else ""
         alt = html.escape(f"{prefix}widget picture, {label}. {_plain(readout)}".strip())
         images = "".join(f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}" alt="{alt}" '
-                         f'style="margin:0 4px 0 0">' for png in pngs)
+                         f'style="margin:0 4px 0 0;border:1px solid #bbb">' for png in pngs)
         figures.append(f'<figure style="margin:0 18px 0 0"><div>{images}</div>'
                        f'<figcaption><b>{html.escape(label)}</b><br>{readout}</figcaption></figure>')
     page = ('<figure class="course-widget-picture" style="margin:0">'
