@@ -205,3 +205,25 @@ def code_differences(english, edition) -> list[str]:
         if a.cell_type != "markdown" and a.source != b.source:
             problems.append(f"cell {index}: code differs")
     return problems
+
+
+def edition_problems(lang: str = "ko", notebooks: Path = NOTEBOOKS) -> list[str]:
+    """What is wrong with the ``lang`` notebooks present in ``notebooks/<lang>/``, one line each: a notebook
+    with no English original, cells or code that differ from the English, missing or stale translations,
+    a file that is not what :func:`build_edition` builds now. Empty when every present one is right."""
+    problems = []
+    for path in sorted(edition_dir(lang, notebooks).glob("*.ipynb")):
+        source = Path(notebooks) / path.name
+        if not source.exists():
+            problems.append(f"{lang}/{path.name}: no English notebook of that name")
+            continue
+        english, translated = nbformat.read(source, as_version=4), nbformat.read(path, as_version=4)
+        problems += [f"{lang}/{path.name}: {p}" for p in code_differences(english, translated)]
+        translations = load_translations(path.name, lang, notebooks)
+        built, report = translated_notebook(english, translations, path.name, lang)
+        if not report.complete:
+            problems.append(report.line())
+        if built != translated:
+            command = f"python -m course_utils.classroom edition {lang}"
+            problems.append(f"{lang}/{path.name}: out of date (run: {command})")
+    return problems
