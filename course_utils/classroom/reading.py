@@ -12,7 +12,9 @@ Used by ``python -m course_utils.classroom html`` (:func:`course_utils.classroom
   adds a static picture to its display bundle (:func:`static_picture`): its first slider at its minimum,
   start and maximum, with the readouts and the caption "interactive in JupyterLab". In JupyterLab
   (variable unset) a widget costs nothing extra and shows live as before.
-- :func:`prepare_for_reading` then drops the widget views, so the static picture is what the page shows.
+- :func:`prepare_for_reading` then drops the widget views, so the static picture is what the page shows;
+  a widget that is no ``live_widget`` is drawn from the widget state nbclient saved (its images, texts and
+  control values as the notebook left them: :func:`saved_widget_html`).
 """
 
 from __future__ import annotations
@@ -32,8 +34,7 @@ TEMPLATE_DIR = Path(__file__).resolve().parent / "reading_template"
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"  # the one combined configuration the package ships
 KERNEL_ARGUMENTS = ["--IPKernelApp.extensions=course_utils.classroom.reading"]
 CAPTION = "Interactive in JupyterLab"
-UNRENDERED_WIDGET = ("<p><em>An interactive widget: open the notebook in JupyterLab to use it "
-                     "(it has no static picture).</em></p>")
+UNRENDERED_WIDGET = "<p><em>An interactive widget: open the notebook in JupyterLab to use it.</em></p>"
 
 
 def building_reading_copy() -> bool:
@@ -100,22 +101,86 @@ def web_references(page: str) -> list[str]:
     return [match.group(0) for match in _LOADING.finditer(page)]
 
 
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+_TEXT_MODELS = {"HTMLModel", "HTMLMathModel", "LabelModel"}
+
+
+def _model_id(reference) -> str | None:
+    """``"IPY_MODEL_<id>"`` (a child in the saved state) -> ``"<id>"``."""
+    prefix = "IPY_MODEL_"
+    return reference[len(prefix):] if isinstance(reference, str) and reference.startswith(prefix) else None
+
+
+def saved_widget_html(model_id: str, state: dict) -> str | None:
+    """A static HTML picture of a widget from the notebook's saved widget state (what nbclient stores):
+    its images, texts and each control's value, laid out as its boxes were, with the caption
+    "interactive in JupyterLab". For widgets that do not draw a picture of their own (not a
+    ``live_widget``); the state is the widget as the notebook left it. None when it holds no image."""
+    images = []
+
+    def render(mid: str, depth: int = 0) -> str:
+        model = state.get(mid)
+        if model is None or depth > 30:
+            return ""
+        name, values = model.get("model_name", ""), model.get("state", {})
+        if name.endswith("BoxModel") or name in ("AccordionModel", "TabModel", "StackModel"):
+            inner = "".join(render(_model_id(child) or "", depth + 1) for child in values.get("children", []))
+            direction = "row" if name in ("HBoxModel", "GridBoxModel") else "column"
+            return (f'<div style="display:flex;flex-direction:{direction};flex-wrap:wrap;gap:4px 12px;'
+                    f'align-items:flex-start">{inner}</div>')
+        if name == "ImageModel":
+            data = next((b.get("data") for b in model.get("buffers", [])
+                         if b.get("path") == ["value"] and b.get("encoding") == "base64"), None)
+            if not data:
+                return ""
+            images.append(len(images))
+            width = str(values.get("width", "")).removesuffix("px")
+            size = f' width="{width}"' if width.isdigit() else ""
+            return (f'<img src="data:image/{html.escape(values.get("format", "png"))};base64,{data}"{size} '
+                    f'alt="@ALT@" style="border:1px solid #bbb">')
+        if name in _TEXT_MODELS:
+            return f"<div>{values.get('value', '')}</div>"
+        label = values.get("description") or name[:-len("Model")]
+        if isinstance(values.get("index"), int) and "_options_labels" in values:  # dropdowns, toggle buttons
+            value = values["_options_labels"][values["index"]]
+        elif "value" in values and not isinstance(values["value"], (dict, list)):
+            value = values["value"]
+            if "readout_format" in values and isinstance(value, (int, float)) and not isinstance(value, bool):
+                try:
+                    value = format(value, values["readout_format"])
+                except (TypeError, ValueError):
+                    pass
+        else:
+            return ""
+        return f"<div><code>{html.escape(str(label))} = {html.escape(str(value))}</code></div>"
+
+    body = render(model_id)
+    if not images:
+        return None
+    texts = _plain(body.replace("@ALT@", ""))
+    alt = html.escape(f"Widget picture, as the notebook left it: {texts}"[:300], quote=True)
+    return (f'<figure class="course-widget-picture" style="margin:0">{body.replace("@ALT@", alt)}'
+            f"<figcaption><em>{CAPTION} (shown as the notebook left it).</em></figcaption></figure>")
+
+
 def prepare_for_reading(nb) -> list[str]:
-    """Make an executed notebook ``nb`` static, in place: drop each output's widget view (the
-    ``live_widget`` bundles keep their static picture), replace a widget with nothing else to show by a
-    short note, and drop the widget state. Returns warnings: figures without a title (their alt text
-    falls back to a generic one) and widgets without a picture."""
+    """Make an executed notebook ``nb`` static, in place: drop each output's widget view (a ``live_widget``
+    keeps its own static picture; any other widget is drawn from the saved widget state by
+    :func:`saved_widget_html`, or replaced by a short note when it holds no picture) and the widget state.
+    Returns warnings: figures without a title (their alt text is a generic one), widgets without a picture."""
     warnings = []
-    nb.metadata.pop("widgets", None)
+    state = nb.metadata.pop("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     for index, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if WIDGET_VIEW in data:
-                del data[WIDGET_VIEW]
+                view = data.pop(WIDGET_VIEW)
                 if not ({"text/html", "image/png"} & set(data)):
+                    picture = saved_widget_html(view.get("model_id", ""), state)
                     data.clear()
-                    data["text/html"] = UNRENDERED_WIDGET
-                    warnings.append(f"cell {index}: a widget without a static picture (not a live_widget)")
+                    data["text/html"] = picture or UNRENDERED_WIDGET
+                    if picture is None:
+                        warnings.append(f"cell {index}: a widget without a picture")
             if "image/png" in data and output.get("metadata", {}).get("untitled"):
                 warnings.append(f"cell {index}: a figure without a suptitle or title")
     return warnings

@@ -144,12 +144,44 @@ def test_a_widget_without_a_slider_shows_one_frame(monkeypatch):
     assert "Interactive in JupyterLab." in data["text/html"] and "move" not in data["text/html"]
 
 
+def saved_state(png: str) -> dict:
+    """Widget state as nbclient saves it: box "other" = [HTML title, HBox [slider, dropdown, image], label];
+    box "bare" holds a slider only."""
+    def model(name, **state):
+        return {"model_name": name, "model_module": "@jupyter-widgets/controls", "state": state}
+
+    state = {"other": model("VBoxModel", children=["IPY_MODEL_title", "IPY_MODEL_row", "IPY_MODEL_label"]),
+             "title": model("HTMLModel", value="<b>Posterior explorer</b>"),
+             "row": model("HBoxModel", children=["IPY_MODEL_slider", "IPY_MODEL_pick", "IPY_MODEL_image"]),
+             "slider": model("FloatSliderModel", description="z1", value=0.25, readout_format=".2f"),
+             "pick": model("DropdownModel", description="digit", index=1, _options_labels=["3", "7"]),
+             "image": model("ImageModel", format="png", width="140"),
+             "label": model("LabelModel", value="gap = 1.5 nats"),
+             "bare": model("VBoxModel", children=["IPY_MODEL_slider"])}
+    state["image"]["buffers"] = [{"path": ["value"], "encoding": "base64", "data": png}]
+    return {"state": state, "version_major": 2, "version_minor": 0}
+
+
+def test_a_widget_that_is_no_live_widget_is_drawn_from_the_saved_state():
+    state = saved_state("AAAA")["state"]
+    page = reading.saved_widget_html("other", state)
+    assert '<img src="data:image/png;base64,AAAA" width="140"' in page
+    assert page.index("Posterior explorer") < page.index("z1 = 0.25") < page.index("digit = 7") \
+        < page.index("<img") < page.index("gap = 1.5 nats")
+    assert image_alts(page) == ["Widget picture, as the notebook left it: Posterior explorer z1 = 0.25 "
+                                "digit = 7 gap = 1.5 nats"]
+    assert "Interactive in JupyterLab (shown as the notebook left it)." in page
+    assert reading.saved_widget_html("bare", state) is None  # no picture: the note instead
+    assert reading.saved_widget_html("unknown", state) is None
+
+
 def executed_notebook():
-    """A notebook as nbclient leaves it: a formula, a titled figure, a live widget's bundle, a bare widget."""
+    """A notebook as nbclient leaves it: a formula, a titled figure, a live widget's bundle, another widget
+    (drawn from the saved state), a widget with no picture, an untitled figure."""
     png = base64.b64encode(widgets.png_bytes(np.eye(28))).decode()
-    view = {"model_id": "abc", "version_major": 2, "version_minor": 0}
+    view = {"model_id": "other", "version_major": 2, "version_minor": 0}
     nb = nbformat.v4.new_notebook()
-    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}, "version_major": 2}}
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": saved_state(png)}
     nb.cells = [nbformat.v4.new_markdown_cell("The bound $$\\log p(x) \\ge \\mathrm{ELBO}$$"),
                 nbformat.v4.new_code_cell("plt.show()", outputs=[nbformat.v4.new_output(
                     "display_data", data={"image/png": png, "text/plain": "<Figure>"},
@@ -159,7 +191,10 @@ def executed_notebook():
                     data={reading.WIDGET_VIEW: view, "text/plain": "VBox()", "text/html": "<p>frames</p>",
                           "image/png": png})]),
                 nbformat.v4.new_code_cell("other", outputs=[nbformat.v4.new_output(
-                    "display_data", data={reading.WIDGET_VIEW: view, "text/plain": "HBox()"})]),
+                    "display_data", data={reading.WIDGET_VIEW: view, "text/plain": "VBox()"})]),
+                nbformat.v4.new_code_cell("bare", outputs=[nbformat.v4.new_output(
+                    "display_data", data={reading.WIDGET_VIEW: dict(view, model_id="bare"),
+                                          "text/plain": "VBox()"})]),
                 nbformat.v4.new_code_cell("untitled", outputs=[nbformat.v4.new_output(
                     "display_data", data={"image/png": png}, metadata={"alt": reading.UNTITLED,
                                                                       "untitled": True})])]
@@ -172,9 +207,10 @@ def test_prepare_for_reading_drops_widget_views_and_warns():
     assert "widgets" not in nb.metadata
     assert all(reading.WIDGET_VIEW not in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
     assert nb.cells[2].outputs[0].data["text/html"] == "<p>frames</p>"
-    assert nb.cells[3].outputs[0].data == {"text/html": reading.UNRENDERED_WIDGET}
-    assert warnings == ["cell 3: a widget without a static picture (not a live_widget)",
-                        "cell 4: a figure without a suptitle or title"]
+    assert nb.cells[3].outputs[0].data == {"text/html": reading.saved_widget_html("other", saved_state(
+        nb.cells[1].outputs[0].data["image/png"])["state"])}
+    assert nb.cells[4].outputs[0].data == {"text/html": reading.UNRENDERED_WIDGET}
+    assert warnings == ["cell 4: a widget without a picture", "cell 5: a figure without a suptitle or title"]
 
 
 def test_the_page_loads_nothing_from_the_web_and_every_image_has_alt_text():
@@ -187,8 +223,9 @@ def test_the_page_loads_nothing_from_the_web_and_every_image_has_alt_text():
     assert 'webFont: "STIX-Web"' in page and '<html lang="ko">' in page
     assert "require.js" not in page and "widget-state" not in page and "mermaid" not in page
     alts = image_alts(page)
-    assert len(alts) == 2  # the figure, the untitled figure; the widget shows its text/html
-    assert alts == ['An identity & a "quote"', reading.UNTITLED]
+    assert len(alts) == 3  # the figure, the other widget's picture, the untitled figure
+    assert alts[0] == 'An identity & a "quote"' and alts[2] == reading.UNTITLED
+    assert alts[1].startswith("Widget picture, as the notebook left it: Posterior explorer")
     assert "<p>frames</p>" in page and "open the notebook in JupyterLab" in page
 
 
