@@ -113,10 +113,11 @@ def _model_id(reference) -> str | None:
 
 def saved_widget_html(model_id: str, state: dict) -> str | None:
     """A static HTML picture of a widget from the notebook's saved widget state (what nbclient stores):
-    its images, texts and each control's value, laid out as its boxes were, with the caption
-    "interactive in JupyterLab". For widgets that do not draw a picture of their own (not a
-    ``live_widget``); the state is the widget as the notebook left it. None when it holds no image."""
-    images = []
+    its images, texts, progress bars and each control's value, laid out as its boxes were, with the caption
+    "interactive in JupyterLab" when it has images or controls. For widgets that do not draw a picture of
+    their own (not a ``live_widget``; tqdm's progress bars); the state is the widget as the notebook left
+    it. None when there is nothing to show."""
+    images, texts, controls = [], [], []
 
     def render(mid: str, depth: int = 0) -> str:
         model = state.get(mid)
@@ -139,7 +140,11 @@ def saved_widget_html(model_id: str, state: dict) -> str | None:
             return (f'<img src="data:image/{html.escape(values.get("format", "png"))};base64,{data}"{size} '
                     f'alt="@ALT@" style="border:1px solid #bbb">')
         if name in _TEXT_MODELS:
+            texts.append(values.get("value", ""))
             return f"<div>{values.get('value', '')}</div>"
+        if name in ("FloatProgressModel", "IntProgressModel"):  # e.g. tqdm's bar in a notebook
+            texts.append("progress")
+            return f'<progress value="{values.get("value", 0)}" max="{values.get("max", 100)}"></progress>'
         label = values.get("description") or name[:-len("Model")]
         if isinstance(values.get("index"), int) and "_options_labels" in values:  # dropdowns, toggle buttons
             value = values["_options_labels"][values["index"]]
@@ -152,15 +157,18 @@ def saved_widget_html(model_id: str, state: dict) -> str | None:
                     pass
         else:
             return ""
+        controls.append(label)
         return f"<div><code>{html.escape(str(label))} = {html.escape(str(value))}</code></div>"
 
     body = render(model_id)
-    if not images:
+    if not (images or texts or controls):
         return None
-    texts = _plain(body.replace("@ALT@", ""))
-    alt = html.escape(f"Widget picture, as the notebook left it: {texts}"[:300], quote=True)
-    return (f'<figure class="course-widget-picture" style="margin:0">{body.replace("@ALT@", alt)}'
-            f"<figcaption><em>{CAPTION} (shown as the notebook left it).</em></figcaption></figure>")
+    words = _plain(body.replace("@ALT@", ""))
+    alt = html.escape(f"Widget picture, as the notebook left it: {words}"[:300], quote=True)
+    caption = (f"<figcaption><em>{CAPTION} (shown as the notebook left it).</em></figcaption>"
+               if images or controls else "")
+    body = body.replace("@ALT@", alt)
+    return f'<figure class="course-widget-picture" style="margin:0">{body}{caption}</figure>'
 
 
 def prepare_for_reading(nb) -> list[str]:

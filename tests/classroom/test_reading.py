@@ -146,7 +146,7 @@ def test_a_widget_without_a_slider_shows_one_frame(monkeypatch):
 
 def saved_state(png: str) -> dict:
     """Widget state as nbclient saves it: box "other" = [HTML title, HBox [slider, dropdown, image], label];
-    box "bare" holds a slider only."""
+    box "bare" holds a slider only, "empty" nothing, "tqdm" a progress bar and its count."""
     def model(name, **state):
         return {"model_name": name, "model_module": "@jupyter-widgets/controls", "state": state}
 
@@ -157,7 +157,11 @@ def saved_state(png: str) -> dict:
              "pick": model("DropdownModel", description="digit", index=1, _options_labels=["3", "7"]),
              "image": model("ImageModel", format="png", width="140"),
              "label": model("LabelModel", value="gap = 1.5 nats"),
-             "bare": model("VBoxModel", children=["IPY_MODEL_slider"])}
+             "bare": model("VBoxModel", children=["IPY_MODEL_slider"]),
+             "empty": model("VBoxModel", children=[]),
+             "tqdm": model("HBoxModel", children=["IPY_MODEL_bar", "IPY_MODEL_count"]),
+             "bar": model("FloatProgressModel", value=30, max=30),
+             "count": model("HTMLModel", value="30/30 [00:05]")}
     state["image"]["buffers"] = [{"path": ["value"], "encoding": "base64", "data": png}]
     return {"state": state, "version_major": 2, "version_minor": 0}
 
@@ -171,8 +175,12 @@ def test_a_widget_that_is_no_live_widget_is_drawn_from_the_saved_state():
     assert image_alts(page) == ["Widget picture, as the notebook left it: Posterior explorer z1 = 0.25 "
                                 "digit = 7 gap = 1.5 nats"]
     assert "Interactive in JupyterLab (shown as the notebook left it)." in page
-    assert reading.saved_widget_html("bare", state) is None  # no picture: the note instead
+    assert reading.saved_widget_html("bare", state).count("z1 = 0.25") == 1  # controls alone: their values
+    assert reading.saved_widget_html("empty", state) is None  # nothing to show: the note instead
     assert reading.saved_widget_html("unknown", state) is None
+    bar = reading.saved_widget_html("tqdm", state)
+    assert '<progress value="30" max="30"></progress>' in bar and "30/30 [00:05]" in bar
+    assert "Interactive" not in bar
 
 
 def executed_notebook():
@@ -193,7 +201,7 @@ def executed_notebook():
                 nbformat.v4.new_code_cell("other", outputs=[nbformat.v4.new_output(
                     "display_data", data={reading.WIDGET_VIEW: view, "text/plain": "VBox()"})]),
                 nbformat.v4.new_code_cell("bare", outputs=[nbformat.v4.new_output(
-                    "display_data", data={reading.WIDGET_VIEW: dict(view, model_id="bare"),
+                    "display_data", data={reading.WIDGET_VIEW: dict(view, model_id="empty"),
                                           "text/plain": "VBox()"})]),
                 nbformat.v4.new_code_cell("untitled", outputs=[nbformat.v4.new_output(
                     "display_data", data={"image/png": png}, metadata={"alt": reading.UNTITLED,
