@@ -9,6 +9,7 @@ the course is a :func:`live_widget`, so tests and the browser test address them 
 from __future__ import annotations
 
 import io
+import os
 from typing import Any, Callable, Mapping, Sequence
 
 import ipywidgets as W
@@ -66,7 +67,8 @@ def live_widget(controls: Mapping[str, W.ValueWidget], draw: Callable[..., Any],
 
     Returns a ``VBox`` with ``.controls`` (the mapping), ``.image`` (the first ``ipywidgets.Image``),
     ``.images`` (all of them), ``.readout`` (an ``ipywidgets.HTML``), ``.values()`` (the numbers of
-    the last draw, a dict) and ``.redraw()``. Every control change redraws once, synchronously.
+    the last draw, a dict) and ``.redraw()``. Every control change redraws once, synchronously. While the
+    HTML reading copy is built, its display also carries a static picture (the widget shown offline).
     """
     controls = dict(controls)
     if not controls:
@@ -109,6 +111,19 @@ def live_widget(controls: Mapping[str, W.ValueWidget], draw: Callable[..., Any],
     box.controls, box.image, box.images, box.readout = controls, images[0], images, readout
     box.values = lambda: dict(shown)
     box.redraw = redraw
+    widget_bundle = box._repr_mimebundle_
+
+    def mimebundle(**kwargs):
+        # ipywidgets' live view; only while the HTML reading copy is built (COURSE_READING_COPY=1), plus a
+        # static picture of the widget (see course_utils.classroom.reading) for the page that cannot run it.
+        bundle = widget_bundle(**kwargs)
+        if os.environ.get("COURSE_READING_COPY") != "1":
+            return bundle
+        from course_utils.classroom.reading import static_picture
+
+        return static_picture(box, bundle)
+
+    box._repr_mimebundle_ = mimebundle
     return box
 
 

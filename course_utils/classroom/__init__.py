@@ -1,8 +1,11 @@
-"""The teacher's tools: self-checking exercises, student copies and the HTML reading copy.
+"""The teacher's tools: self-checking exercises, student copies, the HTML reading copy, the Korean edition.
 
-    python -m course_utils.classroom.copies student --out student/   # notebooks with blank exercises + solutions.md
-    python -m course_utils.classroom.copies html --out site/         # execute every notebook, write HTML with outputs
+    python -m course_utils.classroom student --out student/   # notebooks with blank exercises + solutions.md
+    python -m course_utils.classroom html --out site/         # execute every notebook, HTML readable offline
+    python -m course_utils.classroom edition ko               # build notebooks/ko/ from the translations
 
 - :mod:`.exercises`: the ``check_NAME(fn)`` checkers behind every "Your turn".
-- :mod:`.copies`: student copies and the HTML copy (the command above).
+- :mod:`.copies`: student copies and the HTML copy (the commands above, ``--lang ko`` for the Korean edition).
+- :mod:`.reading`: what makes the HTML copy readable offline (local MathJax, widgets as pictures, alt text).
+- :mod:`.edition`: the Korean edition (한국어판) from the English notebooks and one translation file each.
 """

@@ -1,14 +1,16 @@
-"""Classroom commands: student copies with the exercises blanked, and an HTML reading copy.
+"""Classroom commands: student copies with the exercises blanked, an HTML reading copy, the Korean edition.
 
-    python -m course_utils.classroom.copies student --out student/   # notebooks with blank exercises + solutions.md
-    python -m course_utils.classroom.copies html --out site/         # execute every notebook, write HTML with outputs
+    python -m course_utils.classroom student --out student/   # notebooks with blank exercises + solutions.md
+    python -m course_utils.classroom html --out site/         # execute every notebook, HTML readable offline
+    python -m course_utils.classroom edition ko               # build notebooks/ko/ (see .edition)
+    python -m course_utils.classroom student --lang ko        # (html --lang ko too): the Korean edition
 
 An exercise is a code cell tagged ``exercise`` whose solution lines sit between ``# BEGIN SOLUTION``
 and ``# END SOLUTION`` (see :mod:`course_utils.classroom.exercises`). The student copy replaces those lines,
 markers included, by ``raise NotImplementedError("Your turn: ...")`` at the marker's indentation
 and changes nothing else; the original cells go to ``solutions.md`` so a stuck student can go on.
-The HTML copy runs each notebook with nbclient in the environment's mode (``COURSE_FAST`` as set).
-"""
+The HTML copy runs each notebook with nbclient in the environment's mode (``COURSE_FAST`` as set) and
+writes pages that need no network (:mod:`course_utils.classroom.reading`)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ import nbformat
 
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 EXERCISE_TAG = "exercise"
+# "### Your turn: <title>", in the Korean edition "### 직접 해 보기 (Your turn): <title>"
+TITLE = r"^#+[ \t]*(?:Your turn|직접 해 보기)[^:\n]*:[ \t]*(\S.*)$"
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 
@@ -63,7 +67,7 @@ def _task_title(cells, index: int) -> str:
     """The exercise's title: the nearest markdown "### Your turn: <title>" above cell ``index``."""
     for cell in reversed(cells[:index]):
         if cell.cell_type == "markdown":
-            titles = re.findall(r"^#+[ \t]*Your turn[ \t]*:[ \t]*(\S.*)$", cell.source, flags=re.M | re.I)
+            titles = re.findall(TITLE, cell.source, flags=re.M | re.I)
             if titles:
                 return titles[-1].strip()
     match = re.search(r"^\s*def\s+(\w+)", cells[index].source, flags=re.M)
@@ -101,63 +105,119 @@ def make_student_copies(out: Path, notebooks: Path = NOTEBOOKS) -> list[Path]:
 
 
 def make_html(out: Path, notebooks: Path = NOTEBOOKS, timeout: int = 1200,
-              kernel: str = "python3") -> tuple[list[Path], list[str]]:
+              kernel: str = "python3", lang: str = "en") -> tuple[list[Path], list[str]]:
     """Execute every ``notebooks/*.ipynb`` (in its own folder, environment inherited) and write
-    ``out/<name>.html`` with the outputs, plus an ``index.html`` linking them.
+    ``out/<name>.html`` with the outputs, plus an ``index.html`` linking them and ``out/mathjax/``.
 
+    The pages read offline (see :mod:`course_utils.classroom.reading`): formulas by the local MathJax,
+    each live widget as a static strip of pictures, alt text on every figure, nothing loaded from the web.
     A notebook that fails is still written (up to the failing cell, whose error is shown) and goes
     on the returned list of failures, ``["name: error", ...]``; the others are not affected.
     """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-    from nbconvert import HTMLExporter
+
+    from course_utils.classroom import reading
 
     out.mkdir(parents=True, exist_ok=True)
-    exporter, written, failures = HTMLExporter(), [], []
+    reading.copy_mathjax(out)
+    exporter, written, failures = reading.exporter(language_code=lang), [], []
     for path in sorted(Path(notebooks).glob("*.ipynb")):
         print(f"executing {path.name} ...", flush=True)
         nb = nbformat.read(path, as_version=4)
         try:
-            NotebookClient(nb, timeout=timeout, kernel_name=kernel,
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
+            with reading.reading_copy_environment():
+                NotebookClient(nb, timeout=timeout, kernel_name=kernel,
+                               extra_arguments=reading.KERNEL_ARGUMENTS,
+                               resources={"metadata": {"path": str(path.parent)}}).execute()
         except CellExecutionError as err:
             text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # drop the traceback's terminal colours
             lines = [line.strip() for line in text.splitlines() if line.strip()]
-            error = ([line for line in lines if re.match(r"[\w.]*(Error|Exception)\b", line)] or lines or ["?"])[-1]
+            errors = [line for line in lines if re.match(r"[\w.]*(Error|Exception)\b", line)]
+            error = (errors or lines or ["?"])[-1]
             failures.append(f"{path.name}: {error.strip()}")
             print(f"FAILED {failures[-1]}", flush=True)
+        for warning in reading.prepare_for_reading(nb):
+            print(f"  {path.name} {warning}", flush=True)
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
+        loads = reading.web_references(body)
+        if loads:  # a new nbconvert template part, or an output that links a script: say so, never hide it
+            failures.append(f"{path.name}: the page would load from the web: {', '.join(loads[:3])}")
+            print(f"FAILED {failures[-1]}", flush=True)
         target = out / f"{path.stem}.html"
         target.write_text(body, encoding="utf-8")
         written.append(target)
     links = "\n".join(f'<li><a href="{p.name}">{p.stem}</a></li>' for p in written)
-    (out / "index.html").write_text(f"<!doctype html><meta charset='utf-8'><title>All about Autoencoders"
-                                    f"</title><h1>All about Autoencoders (오토인코더의 모든 것)</h1>\n<ul>\n{links}\n</ul>\n",
-                                    encoding="utf-8")
+    (out / "index.html").write_text(f"<!doctype html><html lang='{lang}'><meta charset='utf-8'>"
+                                    f"<title>All about Autoencoders</title>"
+                                    f"<h1>All about Autoencoders (오토인코더의 모든 것)</h1>\n"
+                                    f"<ul>\n{links}\n</ul>\n", encoding="utf-8")
     return written, failures
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.classroom.copies", description=__doc__.splitlines()[0])
+    from course_utils.classroom import edition
+
+    parser = argparse.ArgumentParser(prog="python -m course_utils.classroom",
+                                     description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    student = sub.add_parser("student", help="student copies with the exercise solutions blanked, and solutions.md")
-    student.add_argument("--out", type=Path, default=Path("student"))
-    student.add_argument("--notebooks", type=Path, default=NOTEBOOKS)
-    html = sub.add_parser("html", help="execute the notebooks and write them as HTML with outputs")
-    html.add_argument("--out", type=Path, default=Path("site"))
-    html.add_argument("--notebooks", type=Path, default=NOTEBOOKS)
+    student = sub.add_parser("student", help="student copies with the solutions blanked, and solutions.md")
+    student.add_argument("--out", type=Path, help="default: student/ (student/ko/ for --lang ko)")
+    html = sub.add_parser("html", help="execute the notebooks, write HTML with outputs, readable offline")
+    html.add_argument("--out", type=Path, help="default: site/ (site/ko/ for --lang ko)")
     html.add_argument("--timeout", type=int, default=1200, help="seconds per cell")
+    for command in (student, html):
+        command.add_argument("--lang", default="en", choices=["en", *edition.LANGUAGES],
+                             help="the edition: en (notebooks/) or ko (notebooks/ko/, built by `edition ko`)")
+        command.add_argument("--notebooks", type=Path, help="the notebooks' folder (default: the edition's)")
+    build = sub.add_parser("edition", help="build notebooks/<lang>/ from the English and the translations")
+    build.add_argument("lang", choices=sorted(edition.LANGUAGES))
+    build.add_argument("--notebooks", type=Path, default=NOTEBOOKS, help="the English notebooks")
+    build.add_argument("--check", action="store_true", help="exit 1 when a translation is missing or stale")
+    build.add_argument("--stubs", action="store_true", help="add empty entries for missing translations")
+    build.add_argument("--stamp", nargs="+", metavar=("NOTEBOOK", "CELL_ID"),
+                       help="mark these cells' translations as up to date with the English, then build")
     args = parser.parse_args(argv)
+    if args.command == "edition":
+        return _edition(args)
+    notebooks = args.notebooks or edition.edition_dir(args.lang)
+    if not notebooks.is_dir():
+        hint = "" if args.lang == "en" else f" (run: python -m course_utils.classroom edition {args.lang})"
+        parser.error(f"no folder {notebooks}{hint}")
+    out = args.out or (Path(args.command if args.command == "student" else "site") /
+                       ("" if args.lang == "en" else args.lang))
     if args.command == "student":
-        paths = make_student_copies(args.out, args.notebooks)
-        print(f"wrote {len(paths)} student notebooks and solutions.md to {args.out}/")
+        paths = make_student_copies(out, notebooks)
+        print(f"wrote {len(paths)} student notebooks and solutions.md to {out}/")
     else:
-        paths, failures = make_html(args.out, args.notebooks, timeout=args.timeout)
-        print(f"wrote {len(paths)} HTML pages and index.html to {args.out}/")
+        paths, failures = make_html(out, notebooks, timeout=args.timeout, lang=args.lang)
+        print(f"wrote {len(paths)} HTML pages and index.html to {out}/")
         if failures:
             print(f"{len(failures)} notebook(s) failed:\n  " + "\n  ".join(failures))
             return 1
     return 0
+
+
+def _edition(args) -> int:
+    from course_utils.classroom import edition
+
+    try:
+        if args.stamp:
+            if len(args.stamp) < 2:
+                raise ValueError("--stamp NOTEBOOK CELL_ID [CELL_ID ...]")
+            edition.stamp(args.stamp[0], args.stamp[1:], args.lang, args.notebooks)
+        if args.stubs:
+            print(f"added {edition.add_stubs(args.lang, args.notebooks)} empty translation entries")
+        reports = edition.build_edition(args.lang, args.notebooks)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for report in reports:
+        print(report.line())
+    incomplete = [r for r in reports if not r.complete]
+    print(f"{len(reports) - len(incomplete)} of {len(reports)} notebooks fully translated into "
+          f"{edition.edition_dir(args.lang, args.notebooks)}/")
+    return 1 if args.check and incomplete else 0
 
 
 if __name__ == "__main__":
