@@ -195,10 +195,10 @@ def fit(model: torch.nn.Module, loss_fn: Callable[..., LossOutput], train_data, 
             if len(recent) == FINITE_CHECK_EVERY:
                 _raise_if_diverged(recent, epoch, b + 2 - len(recent))
                 recent = []
-            # every part summed over the batch in one stacked op, on the device: no sync per batch
+            # each part's batch mean times the batch size, stacked on the device: no sync per batch.
+            # (A logged part may cover fewer samples than the batch, e.g. a penalty on a sub-batch.)
             size = batch[0].shape[0]
-            batch_sums = torch.stack([v.detach() if v.dim() == 1 else v.detach().expand(size)
-                                      for v in parts.values()]).sum(dim=1)
+            batch_sums = torch.stack([v.detach().mean() for v in parts.values()]) * size
             if sums is None:
                 names, sums = list(parts), batch_sums
             else:

@@ -185,3 +185,19 @@ def test_fit_validates_a_tensor_again_after_it_changed_in_place():
     view[row, 0, 0, 0] = 2.0  # through a view: the version counter is shared
     with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\]"):
         train.fit(ae, recipes.autoencoder_loss, x, epochs=1, batch_size=32, progress=False)
+
+
+def test_fit_logs_a_part_computed_on_part_of_the_batch():
+    """A loss may log a part over a sub-batch (notebook 3's contractive penalty on 16 of 64 images):
+    its history is the mean of the part, not an error."""
+    model = models.Autoencoder(2, hidden=(8,))
+    x = torch.rand(64, 1, 28, 28)
+
+    def loss(model, x):
+        recon = losses.bernoulli_nll(model(x), x)
+        penalty = recon[:16] * 0 + 1.0  # [16], not [B]
+        return {"loss": recon + penalty.mean(), "recon": recon, "penalty": penalty}
+
+    history = train.fit(model, loss, x, epochs=1, batch_size=64, progress=False)
+    assert history["train_penalty"] == [pytest.approx(1.0)]
+    assert history["train_loss"][0] == pytest.approx(history["train_recon"][0] + 1.0, rel=1e-5)
