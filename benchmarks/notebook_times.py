@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,13 +37,25 @@ def main():
     args = parser.parse_args()
     cache = args.cache or tempfile.mkdtemp(prefix="course-cache-")
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    print(f"data folder {os.environ.get('COURSE_DATA_DIR', '(default)')}; load average at start "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
+    failed = 0
     for r in range(args.repeat):
         total = 0.0
         for nb in notebooks:
-            seconds = run(nb, cache, args.mode == "fast")
+            start = time.perf_counter()
+            try:
+                seconds = run(nb, cache, args.mode == "fast")
+            except CellExecutionError as err:  # report it and go on: the other notebooks still get timed
+                failed += 1
+                first_line = str(err).strip().splitlines()[-1][:300]
+                print(f"[{args.mode}, run {r + 1}] {nb.name}: FAILED after {time.perf_counter() - start:.1f} s: "
+                      f"{first_line}", flush=True)
+                continue
             total += seconds
-            print(f"[{args.mode}, run {r + 1}] {nb.name}: {seconds:.1f} s", flush=True)
+            print(f"[{args.mode}, run {r + 1}] {nb.name}: {seconds:.1f} s (load {os.getloadavg()[0]:.1f})", flush=True)
         print(f"[{args.mode}, run {r + 1}] whole course: {total:.1f} s (cache {cache})", flush=True)
+    raise SystemExit(1 if failed else 0)
 
 
 if __name__ == "__main__":
