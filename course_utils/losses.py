@@ -13,6 +13,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+#: log(2 pi), the constant of every Gaussian log-density (the one definition in the package).
 LOG_2PI = math.log(2 * math.pi)
 
 
@@ -60,7 +61,7 @@ def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, logvar=0.0) -> torch.Tenso
     except RuntimeError as err:
         raise ValueError(f"gaussian_nll: logvar of shape {list(logvar_t.shape)} does not broadcast to "
                          f"{list(mean.shape)}") from err
-    return 0.5 * ((x_f - mean_f) ** 2 * torch.exp(-logvar_f) + logvar_f + LOG_2PI).sum(dim=1)
+    return -gaussian_log_density(x_f, mean_f, logvar_f)
 
 
 def kl_std_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -74,10 +75,19 @@ def kl_std_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(dim=1)
 
 
-def log_normal(z: torch.Tensor, mu=0.0, logvar=0.0) -> torch.Tensor:
-    """log N(z | mu, diag exp(logvar)) summed over the last dimension: ``[..., D]`` -> ``[...]``."""
-    logvar = torch.as_tensor(logvar, dtype=z.dtype, device=z.device)
-    return -0.5 * ((z - mu) ** 2 * torch.exp(-logvar) + logvar + LOG_2PI).sum(dim=-1)
+def gaussian_log_density(x: torch.Tensor, mean=0.0, log_var=0.0) -> torch.Tensor:
+    """log N(x | mean, diag exp(log_var)), constant included, **summed over the last dimension**:
+    ``x`` ``[..., D]`` -> ``[...]``; ``mean`` and ``log_var`` are floats or tensors broadcastable to ``x``.
+
+    The course's one Gaussian log-density (a diagonal covariance given by its log-variance, so it stays
+    finite for tiny variances): -0.5 * sum((x - mean)^2 / var + log var + log 2 pi).
+    """
+    log_var = torch.as_tensor(log_var, dtype=x.dtype, device=x.device)
+    return -0.5 * ((x - mean) ** 2 * torch.exp(-log_var) + log_var + LOG_2PI).sum(dim=-1)
+
+
+#: The name notebooks written before :func:`gaussian_log_density` use (the same function).
+log_normal = gaussian_log_density
 
 
 def vae_loss(model, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -124,6 +134,6 @@ def iwae_bound(model, x: torch.Tensor, k: int, chunk: int = 256) -> torch.Tensor
         logits = model.decode(z.reshape(-1, mu.shape[1])).reshape(m, x.shape[0], -1)
         log_px_z = -bernoulli_nll(logits.reshape(m * x.shape[0], -1),
                                   xf.repeat(m, 1)).reshape(m, x.shape[0])
-        log_w.append(log_px_z + log_normal(z) - log_normal(z, mu, logvar))
+        log_w.append(log_px_z + gaussian_log_density(z) - gaussian_log_density(z, mu, logvar))
     log_w = torch.cat(log_w)                                          # [k, B]
     return torch.logsumexp(log_w, dim=0) - math.log(k)

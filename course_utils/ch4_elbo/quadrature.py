@@ -20,7 +20,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-LOG_2PI = math.log(2 * math.pi)
+from course_utils.losses import gaussian_log_density
 
 
 def grid_axis(low: float, high: float, step: float) -> torch.Tensor:
@@ -99,7 +99,7 @@ def grid_quadrature(log_lik: Callable[[torch.Tensor], torch.Tensor], z1: torch.T
     z2 = z1 if z2 is None else z2
     zz1, zz2 = torch.meshgrid(z1, z2, indexing="xy")                     # [n2, n1]
     pts = torch.stack([zz1.reshape(-1), zz2.reshape(-1)], 1)             # [G, 2], z1 fastest
-    log_prior = -0.5 * (pts ** 2).sum(1) - LOG_2PI                       # log N(z | 0, I_2)
+    log_prior = gaussian_log_density(pts)                                  # log N(z | 0, I_2)
     parts = [log_lik(pts[s:s + chunk]).double() for s in range(0, pts.shape[0], chunk)]
     log_joint = (torch.cat(parts) + log_prior[:, None]).T                # [B, G]
     area = float((z1[1] - z1[0]) * (z2[1] - z2[0]))

@@ -33,7 +33,6 @@ import torch.nn.functional as F
 
 from course_utils import losses
 
-LOG_2PI = math.log(2 * math.pi)
 STUCK = "Stuck? The reference solution is in solutions.md next to the student notebooks."
 
 
@@ -221,11 +220,11 @@ def check_gaussian_nll(fn) -> str:
          lambda m, x: sse(m, x) / _dim(x)),
         ("that is the sum of squared errors; the NLL is 0.5*SSE + D/2*log(2*pi).", sse),
         ("missing the factor 1/2 in front of the squared error.",
-         lambda m, x: sse(m, x) + 0.5 * _dim(x) * LOG_2PI),
+         lambda m, x: sse(m, x) + 0.5 * _dim(x) * losses.LOG_2PI),
         ("twice the reference: missing the factor 1/2 (on both terms).",
          lambda m, x: 2 * losses.gaussian_nll(m, x)),
         ("the constant is log(2*pi) per pixel, it should be 0.5*log(2*pi).",
-         lambda m, x: 0.5 * sse(m, x) + _dim(x) * LOG_2PI),
+         lambda m, x: 0.5 * sse(m, x) + _dim(x) * losses.LOG_2PI),
     ]
     return _compare(fn, losses.gaussian_nll, cases, mistakes)
 
