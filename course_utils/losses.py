@@ -13,6 +13,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from course_utils import randomness
+
 #: log(2 pi), the constant of every Gaussian log-density (the one definition in the package).
 LOG_2PI = math.log(2 * math.pi)
 
@@ -102,25 +104,30 @@ def vae_loss(model, x: torch.Tensor) -> dict[str, torch.Tensor]:
     return {"loss": recon + kl, "recon": recon, "kl": kl}
 
 
-def elbo(model, x: torch.Tensor, n_samples: int = 1) -> torch.Tensor:
+def elbo(model, x: torch.Tensor, n_samples: int = 1, generator: torch.Generator | None = None) -> torch.Tensor:
     """ELBO = E_q[log p(x|z)] - KL(q(z|x) || p(z)) for a Bernoulli-decoder VAE, ``[B]`` nats.
 
     The expectation is a Monte Carlo average over ``n_samples`` reparameterized samples; the KL
     is in closed form. ``x`` must be in [0, 1] (binarize it for a true log-likelihood bound).
+    The samples come from ``generator`` (None: the global one).
     """
     if n_samples < 1:
         raise ValueError(f"elbo: n_samples must be >= 1, got {n_samples}")
     mu, logvar = model.encode(x)
-    rec = torch.stack([-bernoulli_nll(model.decode(model.reparameterize(mu, logvar)), x)
-                       for _ in range(n_samples)]).mean(0)
+    def sample() -> torch.Tensor:
+        return model.reparameterize(mu, logvar) if generator is None else model.reparameterize(mu, logvar, generator)
+
+    rec = torch.stack([-bernoulli_nll(model.decode(sample()), x) for _ in range(n_samples)]).mean(0)
     return rec - kl_std_normal(mu, logvar)
 
 
-def iwae_bound(model, x: torch.Tensor, k: int, chunk: int = 256) -> torch.Tensor:
+def iwae_bound(model, x: torch.Tensor, k: int, chunk: int = 256,
+               generator: torch.Generator | None = None) -> torch.Tensor:
     """Importance-weighted bound log (1/k) sum_i p(x, z_i) / q(z_i | x), z_i ~ q(z|x); ``[B]`` nats.
 
     Rises towards log p(x) as ``k`` grows; ``k=1`` is a one-sample ELBO estimate. Computed with
-    ``logsumexp`` over the k log-weights, ``chunk`` samples at a time to bound memory.
+    ``logsumexp`` over the k log-weights, ``chunk`` samples at a time to bound memory. The samples
+    come from ``generator`` (None: the global one).
     """
     if k < 1:
         raise ValueError(f"iwae_bound: k must be >= 1, got {k}")
@@ -129,7 +136,7 @@ def iwae_bound(model, x: torch.Tensor, k: int, chunk: int = 256) -> torch.Tensor
     log_w = []
     for start in range(0, k, chunk):
         m = min(chunk, k - start)
-        eps = torch.randn(m, *mu.shape, device=mu.device, dtype=mu.dtype)
+        eps = randomness.normal((m, *mu.shape), mu, generator)
         z = mu + torch.exp(0.5 * logvar) * eps                       # [m, B, D]
         logits = model.decode(z.reshape(-1, mu.shape[1])).reshape(m, x.shape[0], -1)
         log_px_z = -bernoulli_nll(logits.reshape(m * x.shape[0], -1),

@@ -22,6 +22,8 @@ from typing import Callable, Sequence
 
 import torch
 
+from course_utils import randomness
+
 #: The noise types by name, in the order the demo's dropdown lists them.
 NOISE_TYPES = ("gaussian", "masking", "salt_and_pepper")
 NOISE_LABELS = {"gaussian": "additive Gaussian (σ)", "masking": "masking (ν set to 0)",
@@ -51,13 +53,8 @@ def _check_level(value, name: str, what: str, upper: float | None) -> float:
 
 
 def _rand(shape, x: torch.Tensor, generator: torch.Generator | None, normal: bool = False) -> torch.Tensor:
-    """Uniform (or standard normal) numbers of ``shape`` on ``x``'s device, drawn from ``generator``
-    on the generator's own device (a CPU generator works for CUDA tensors too)."""
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise ValueError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
-    device = generator.device if generator is not None else x.device
-    draw = torch.randn if normal else torch.rand
-    return draw(shape, generator=generator, device=device, dtype=x.dtype).to(x.device)
+    """Uniform (or standard normal) numbers of ``shape`` for ``x``, by :mod:`course_utils.randomness`."""
+    return (randomness.normal if normal else randomness.uniform)(shape, x, generator)
 
 
 def _chosen_pixels(x: torch.Tensor, fraction: float, generator: torch.Generator | None) -> torch.Tensor:

@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from course_utils import losses
+from course_utils.models import IMAGE_SHAPE, N_PIXELS
 
 STUCK = "Stuck? The reference solution is in solutions.md next to the student notebooks."
 
@@ -198,10 +199,10 @@ def check_gaussian_nll(fn) -> str:
     """``fn(mean, x) -> [B]``: -log N(x | mean, I) summed over pixels, 0.5*log(2*pi) per pixel included."""
     g = _gen(1)
     r = lambda *s: torch.randn(*s, generator=g)  # noqa: E731
-    x_img = torch.rand(4, 1, 28, 28, generator=g)
+    x_img = torch.rand(4, *IMAGE_SHAPE, generator=g)
     cases = [
         Case("a batch of 8 vectors of 20 pixels", (r(8, 20), r(8, 20))),
-        Case("MNIST-shaped images [B, 1, 28, 28]", (torch.rand(4, 1, 28, 28, generator=g), x_img)),
+        Case("MNIST-shaped images [B, 1, 28, 28]", (torch.rand(4, *IMAGE_SHAPE, generator=g), x_img)),
         Case("a perfect reconstruction (mean == x)", (x_img.clone(), x_img.clone())),
         Case("one sample", (r(1, 10), r(1, 10))),
         Case("one pixel per sample", (r(6, 1), r(6, 1))),
@@ -238,7 +239,7 @@ def check_bernoulli_nll(fn) -> str:
     big = 30 * torch.sign(torch.randn(5, 12, generator=g))
     cases = [
         Case("a batch of 8 binary vectors of 20 pixels", (logits(8, 20), binary(8, 20))),
-        Case("MNIST-shaped images [B, 1, 28, 28]", (logits(4, 1, 28, 28), binary(4, 1, 28, 28))),
+        Case("MNIST-shaped images [B, 1, 28, 28]", (logits(4, *IMAGE_SHAPE), binary(4, *IMAGE_SHAPE))),
         Case("grey targets x in [0, 1]", (logits(6, 15), torch.rand(6, 15, generator=g))),
         Case("one sample", (logits(1, 10), binary(1, 10))),
         Case("large logits (+-30)", (big, binary(5, 12)),
@@ -298,7 +299,7 @@ def _vae_cases(seed: int) -> list[Case]:
     binary = lambda *s: (torch.rand(*s, generator=g) < 0.3).float()  # noqa: E731
     return [
         Case("a batch of 6 images [B, 1, 28, 28], 2 latent dims",
-             (2 * r(6, 1, 28, 28), binary(6, 1, 28, 28), r(6, 2), r(6, 2))),
+             (2 * r(6, *IMAGE_SHAPE), binary(6, *IMAGE_SHAPE), r(6, 2), r(6, 2))),
         Case("flat vectors of 20 pixels, 3 latent dims", (2 * r(5, 20), binary(5, 20), r(5, 3), r(5, 3))),
         Case("grey targets x in [0, 1]", (2 * r(4, 20), torch.rand(4, 20, generator=g), r(4, 3), r(4, 3))),
         Case("one sample", (2 * r(1, 20), binary(1, 20), r(1, 2), r(1, 2))),
@@ -373,7 +374,7 @@ def check_pairwise_distances(fn) -> str:
     dup[3] = dup[1]
     cases = [
         Case("10 points in 5-D", (torch.randn(10, 5, generator=g, dtype=torch.float64),)),
-        Case("5 flattened images in 784-D", (torch.rand(5, 784, generator=g, dtype=torch.float64),)),
+        Case("5 flattened images in 784-D", (torch.rand(5, N_PIXELS, generator=g, dtype=torch.float64),)),
         Case("a repeated point (distance exactly 0)", (dup,),
              "If you expanded |a-b|^2 = |a|^2 + |b|^2 - 2 a.b, round-off can make it slightly negative: "
              "clamp(min=0) before sqrt."),
@@ -421,7 +422,7 @@ def _assert_reproducible(fn, x, level):
 def check_masking_noise(fn) -> str:
     """``fn(x, fraction, generator=None)``: about ``fraction`` of the pixels set to 0, the others unchanged."""
     g = _gen(7)
-    x = 0.1 + 0.9 * torch.rand(64, 1, 28, 28, generator=g)   # no zeros, so masked pixels are visible
+    x = 0.1 + 0.9 * torch.rand(64, *IMAGE_SHAPE, generator=g)   # no zeros, so masked pixels are visible
     fraction = 0.3
     out = _call_noise(fn, x, fraction, None)
     xd, kept = x.double(), out != 0
@@ -451,7 +452,7 @@ def check_masking_noise(fn) -> str:
 def check_gaussian_noise(fn) -> str:
     """``fn(x, sigma, generator=None)``: ``x + sigma * eps`` with ``eps ~ N(0, I)``, no clipping."""
     g = _gen(8)
-    x = torch.rand(64, 1, 28, 28, generator=g)
+    x = torch.rand(64, *IMAGE_SHAPE, generator=g)
     sigma = 0.5
     out = _call_noise(fn, x, sigma, None)
     d = out - x.double()
