@@ -1,4 +1,5 @@
-"""Test-session settings (root conftest, so it also covers notebooks/): fast mode, no network, a throw-away checkpoint cache, the CPU's defaults.
+"""Test-session settings (root conftest, so it also covers notebooks/): fast mode, no network, a
+throw-away checkpoint cache, the CPU's defaults.
 
 These are set before ``course_utils`` is imported (config reads them at import) and are inherited by
 the notebook kernels that nbval starts, so every notebook runs in fast mode and offline.

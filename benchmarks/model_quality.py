@@ -8,9 +8,9 @@ import argparse
 import time
 
 import torch
+from common import machine
 
 from course_utils import config, data, losses, recipes
-from common import machine
 
 
 @torch.no_grad()

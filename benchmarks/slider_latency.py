@@ -10,9 +10,9 @@ import statistics
 import time
 
 import numpy as np
+from common import machine
 
 from course_utils import config, data, recipes, widgets
-from common import machine
 
 
 def measure(box, name, moves=200):

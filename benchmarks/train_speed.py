@@ -16,11 +16,11 @@ import time
 
 import torch
 import torch.nn.functional as F
+from common import machine, mnist_60k_root
 from torch import nn
 from torchvision import datasets, transforms
 
 from course_utils import losses, models, train
-from common import machine, mnist_60k_root
 
 
 class ExampleVAE(nn.Module):
@@ -118,7 +118,8 @@ def main():
     per_epoch_a = sum(times_a) / len(times_a)
     print(f"\nseconds per epoch: (a) {per_epoch_a:.2f}  (b) {per_epoch_b:.2f}  "
           f"speed-up {per_epoch_a / per_epoch_b:.2f}x")
-    print(f"train loss after {args.epochs} epochs (summed BCE + KL per image): (a) {loss_a:.2f}  (b) {loss_b:.2f}")
+    print(f"train loss after {args.epochs} epochs (summed BCE + KL per image): "
+        f"(a) {loss_a:.2f}  (b) {loss_b:.2f}")
 
 
 if __name__ == "__main__":

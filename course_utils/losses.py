@@ -67,7 +67,9 @@ def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, logvar=0.0) -> torch.Tenso
 
 
 def kl_std_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, diag exp(logvar)) || N(0, I)) = 0.5 * sum(mu^2 + exp(logvar) - logvar - 1); ``[B, D]`` -> ``[B]``."""
+    """KL(N(mu, diag exp(logvar)) || N(0, I)) = 0.5 * sum(mu^2 + exp(logvar) - logvar - 1).
+
+    ``[B, D]`` -> ``[B]``."""
     if mu.shape != logvar.shape:
         raise ValueError(f"kl_std_normal: mu {list(mu.shape)} and logvar {list(logvar.shape)} differ in shape")
     if mu.dim() != 2:

@@ -7,7 +7,7 @@ Gaussian decoder when trained with :func:`course_utils.losses.gaussian_nll`.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn

@@ -5,7 +5,7 @@ In a notebook, end the cell with ``plt.show()`` so the figure is shown once.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np

@@ -8,8 +8,8 @@ batch by :func:`course_utils.train.fit`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 

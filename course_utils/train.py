@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from tqdm.auto import tqdm
 
 from course_utils.data import batches
-from course_utils.device import get_device
 
 LossOutput = torch.Tensor | dict[str, torch.Tensor]
 

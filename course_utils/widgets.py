@@ -9,7 +9,8 @@ the course is a :func:`live_widget`, so tests and the browser test address them 
 from __future__ import annotations
 
 import io
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import ipywidgets as W
 import numpy as np

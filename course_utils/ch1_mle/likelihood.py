@@ -25,7 +25,8 @@ def gaussian_nll_value(mu: float, y: float) -> float:
 
 
 def bernoulli_nll_value(p: float, y: float) -> float:
-    """``-log Bernoulli(y | p)`` in nats, from :func:`course_utils.losses.bernoulli_nll` (on the logit of p)."""
+    """``-log Bernoulli(y | p)`` in nats, from :func:`course_utils.losses.bernoulli_nll` (on the logit
+    of p)."""
     if not 0 < p < 1:
         raise ValueError(f"p must lie strictly between 0 and 1, got {p!r}")
     logit = torch.tensor([[math.log(p / (1 - p))]], dtype=torch.float64)
@@ -37,7 +38,8 @@ def gaussian_widget(mu: float = 0.5, y: float = 1.5, n_samples: int = 300, seed:
 
     Draws the density ``N(t | mu, 1)``, a histogram of ``n_samples`` samples ``mu + eps`` (``eps`` fixed
     by ``seed``, so the cloud moves with ``mu``) and the target with its NLL. A
-    :func:`~course_utils.widgets.live_widget`: controls ``"mu"``, ``"y"``; ``values()``: ``mu``, ``y``, ``nll``.
+    :func:`~course_utils.widgets.live_widget`: controls ``"mu"``, ``"y"``; ``values()``: ``mu``, ``y``,
+    ``nll``.
     """
     from course_utils.widgets import live_widget
 

@@ -36,7 +36,7 @@ def erase_box(image: torch.Tensor, top: int, left: int, height: int, width: int)
     top, left, height, width = int(top), int(left), int(height), int(width)
     if height < 0 or width < 0:
         raise ValueError(f"erase_box: height and width must be >= 0, got height={height}, width={width}")
-    if not (0 <= top and top + height <= H and 0 <= left and left + width <= W_):
+    if not (top >= 0 and top + height <= H and left >= 0 and left + width <= W_):
         raise ValueError(f"erase_box: the box rows {top}..{top + height - 1}, columns {left}..{left + width - 1} "
                          f"does not fit inside the {H}x{W_} image")
     out = image.clone()

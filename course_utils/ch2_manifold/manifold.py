@@ -9,7 +9,7 @@ Arrays are NumPy unless a docstring says tensor; ``N`` points, ``D`` (or ``d``) 
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -257,7 +257,8 @@ def curse_widget(n_points: int = 1000, bins: int = 4, max_dim: int = 100, dim: i
     fraction and relative contrast against d, with the current d marked.
 
     A :func:`~course_utils.widgets.live_widget`: control ``"dim"``; ``values()``: the current d's
-    ``dim``, ``occupied``, ``contrast``; also ``curves`` (:func:`curse_of_dimensionality` over ``curve_dims``)."""
+    ``dim``, ``occupied``, ``contrast``; also ``curves`` (:func:`curse_of_dimensionality` over
+    ``curve_dims``)."""
     import ipywidgets as W
     import matplotlib.pyplot as plt
 

@@ -18,7 +18,7 @@ can be reproduced, and rejects bad arguments with a ``ValueError``.
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 

@@ -10,7 +10,6 @@ import math
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 from matplotlib.patches import Ellipse
 

@@ -69,7 +69,9 @@ def kl_gaussians(mean1, cov1, mean2, cov2) -> torch.Tensor:
 
 @dataclass
 class LinearGaussian:
-    """p(z) = N(0, I_d), p(x | z) = N(W z + b, sigma^2 I_D). ``W`` ``[D, d]``, ``b`` ``[D]``, ``sigma`` > 0."""
+    """p(z) = N(0, I_d), p(x | z) = N(W z + b, sigma^2 I_D).
+
+    ``W`` ``[D, d]``, ``b`` ``[D]``, ``sigma`` > 0."""
 
     W: torch.Tensor
     b: torch.Tensor
@@ -93,7 +95,7 @@ class LinearGaussian:
         return self.W.shape[0]
 
     @classmethod
-    def random(cls, data_dim: int, latent_dim: int, sigma: float = 0.5, seed: int = 0) -> "LinearGaussian":
+    def random(cls, data_dim: int, latent_dim: int, sigma: float = 0.5, seed: int = 0) -> LinearGaussian:
         g = torch.Generator().manual_seed(seed)
         W = torch.randn(data_dim, latent_dim, generator=g, dtype=torch.float64)
         b = torch.randn(data_dim, generator=g, dtype=torch.float64)
@@ -147,7 +149,9 @@ class LinearGaussian:
 
     def elbo_monte_carlo(self, x: torch.Tensor, q_mean: torch.Tensor, q_cov: torch.Tensor, n: int,
                          generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Monte Carlo ELBO: mean of log p(x, z_i) - log q(z_i), z_i ~ q. Returns ``(estimate, std. error)``."""
+        """Monte Carlo ELBO: mean of log p(x, z_i) - log q(z_i), z_i ~ q.
+
+        Returns ``(estimate, std. error)``."""
         mu = _f64(q_mean)
         cov = _cov(q_cov, self.latent_dim)
         L = torch.linalg.cholesky(cov)

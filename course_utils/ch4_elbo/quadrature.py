@@ -14,8 +14,8 @@ A likelihood is passed as a function ``log_lik(z [G, 2]) -> [G, B]`` (one column
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -32,7 +32,8 @@ def grid_axis(low: float, high: float, step: float) -> torch.Tensor:
 
 
 def bernoulli_decoder_loglik(model: torch.nn.Module, x: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
-    """``log_lik(z [G, 2]) -> [G, B]``: log p(x_b | z_g) for a Bernoulli decoder and images ``x`` ``[B, ...]``.
+    """``log_lik(z [G, 2]) -> [G, B]``: log p(x_b | z_g) for a Bernoulli decoder and images ``x``
+    ``[B, ...]``.
 
     log p(x | z) = sum_j x_j l_j - softplus(l_j) with l = decode(z) the logits, so the decoded grid is
     shared by all B images (one matrix product, not B decodes).
@@ -84,7 +85,8 @@ class GridPosterior:
         return mean, cov
 
     def boundary_mass(self) -> torch.Tensor:
-        """Posterior probability in the outermost ring of grid cells, ``[B]``: near 0 if the box is big enough."""
+        """Posterior probability in the outermost ring of grid cells, ``[B]``: near 0 if the box is big
+        enough."""
         p = self.cell_probabilities()
         inner = p[:, 1:-1, 1:-1].flatten(1).sum(1)
         return (1 - inner).clamp_min(0)

@@ -1,7 +1,7 @@
 """Classroom commands: student copies with the exercises blanked, and an HTML reading copy.
 
-    python -m course_utils.classroom.copies student --out student/   # notebooks with blank exercises + solutions.md
-    python -m course_utils.classroom.copies html --out site/         # execute every notebook, write HTML with outputs
+    python -m course_utils.classroom.copies student --out student/  # blank exercises + solutions.md
+    python -m course_utils.classroom.copies html --out site/        # run every notebook, write HTML
 
 An exercise is a code cell tagged ``exercise`` whose solution lines sit between ``# BEGIN SOLUTION``
 and ``# END SOLUTION`` (see :mod:`course_utils.classroom.exercises`). The student copy replaces those lines,

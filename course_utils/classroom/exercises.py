@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -79,7 +80,7 @@ _EXCEPTION_ADVICE = {
     "between 0 and 1": "F.binary_cross_entropy wants probabilities; with logits use "
                        "F.binary_cross_entropy_with_logits (or apply torch.sigmoid once).",
     "must match the size": "Check the shapes of your intermediate tensors (print t.shape).",
-    "unexpected keyword argument 'generator'": "Add the parameter generator=None and pass it to torch.rand/randn.",
+    "unexpected keyword argument 'generator'": "Add a parameter generator=None, pass it to torch.rand/randn.",
 }
 
 
@@ -116,7 +117,8 @@ def _per_sample_shape_hint(got: torch.Size, expected: torch.Size, inp: torch.Siz
     B = inp[0]
     if got.numel() == 1 and B > 1:
         return (f"you returned a single number, so you also reduced over the batch. Return one value per "
-                f"sample, shape [B] = {list(expected)}: sum over the {over} only; the caller averages over the batch.")
+                f"sample, shape [B] = {list(expected)}: sum over the {over} only; "
+                "the caller averages over the batch.")
     if got == inp:
         return (f"you returned one value per element {list(got)}: sum over the {over} to get shape "
                 f"[B] = {list(expected)}.")
@@ -275,7 +277,8 @@ def check_kl_std_normal(fn) -> str:
     mistakes = [
         ("wrong sign: KL = 0.5 * sum(mu^2 + sigma^2 - log sigma^2 - 1) is never negative.",
          lambda m, lv: -losses.kl_std_normal(m, lv)),
-        ("missing the -1 inside the sum (your result = reference + D/2); check: KL must be 0 when mu = 0, logvar = 0.",
+        ("missing the -1 inside the sum (your result = reference + D/2); "
+            "check: KL must be 0 when mu = 0, logvar = 0.",
          lambda m, lv: losses.kl_std_normal(m, lv) + 0.5 * m.shape[1]),
         ("you used logvar as sigma: the variance is sigma^2 = exp(logvar) and log sigma^2 = logvar.",
          lambda m, lv: 0.5 * (m ** 2 + lv ** 2 - torch.log(lv ** 2) - 1).sum(1)),
@@ -327,7 +330,8 @@ def check_elbo_from_parts(fn) -> str:
          lambda lg, x, m, lv: nll(lg, x) - kl(m, lv)),
         ("you forgot the KL term.", lambda lg, x, m, lv: -nll(lg, x)),
         (_BATCH_MEAN, lambda lg, x, m, lv: -nll(lg, x).mean() / _dim(x) - kl(m, lv)),
-        ("you averaged the reconstruction term over pixels: sum it (a mean weights the KL 784 times too much).",
+        ("you averaged the reconstruction term over pixels: "
+            "sum it (a mean weights the KL 784 times too much).",
          lambda lg, x, m, lv: -nll(lg, x) / _dim(x) - kl(m, lv)),
     ]
     return _compare(fn, _reference_elbo, _vae_cases(4), mistakes)
@@ -340,7 +344,8 @@ def check_vae_loss_from_parts(fn) -> str:
     mistakes = [
         ("you returned the ELBO; the loss to minimise is its negative: bernoulli_nll + KL.",
          lambda lg, x, m, lv: -nll(lg, x) - kl(m, lv)),
-        ("sign of the KL: loss = reconstruction NLL + KL; the KL is ADDED (it penalises q far from the prior).",
+        ("sign of the KL: loss = reconstruction NLL + KL; "
+            "the KL is ADDED (it penalises q far from the prior).",
          lambda lg, x, m, lv: nll(lg, x) - kl(m, lv)),
         ("you forgot the KL term.", lambda lg, x, m, lv: nll(lg, x)),
         (_BATCH_MEAN, lambda lg, x, m, lv: nll(lg, x).mean() / _dim(x) + kl(m, lv)),
@@ -358,7 +363,8 @@ def check_vae_loss_from_parts(fn) -> str:
 def _pairwise_shape_hint(got, expected, inp, over) -> str:
     N, D = inp
     if got == torch.Size([N, N, D]):
-        return f"you returned the differences per coordinate {list(got)}: square, SUM over the last dim, take the root."
+        return (f"you returned the differences per coordinate {list(got)}: "
+                "square, SUM over the last dim, take the root.")
     if got.numel() == N * (N - 1) // 2 and len(got) == 1:
         return "that is the condensed upper triangle (like torch.pdist); return the full [N, N] matrix."
     return f"wrong shape: expected [N, N] = {list(expected)}, got {list(got)}."
@@ -368,7 +374,9 @@ def _pairwise_shape_hint(got, expected, inp, over) -> str:
 def check_pairwise_distances(fn) -> str:
     """``fn(X) -> [N, N]``: Euclidean distances between the rows of ``X`` ``[N, D]`` (reference:
     :func:`course_utils.ch2_manifold.manifold.pairwise_distances`)."""
-    from course_utils.ch2_manifold.manifold import pairwise_distances as reference  # imported here: manifold loads scikit-learn
+    from course_utils.ch2_manifold.manifold import (
+        pairwise_distances as reference,  # imported here: manifold loads scikit-learn
+    )
     g = _gen(6)
     dup = torch.rand(6, 3, generator=g, dtype=torch.float64)
     dup[3] = dup[1]
@@ -420,7 +428,8 @@ def _assert_reproducible(fn, x, level):
 
 @_checker
 def check_masking_noise(fn) -> str:
-    """``fn(x, fraction, generator=None)``: about ``fraction`` of the pixels set to 0, the others unchanged."""
+    """``fn(x, fraction, generator=None)``: about ``fraction`` of the pixels set to 0, the others
+    unchanged."""
     g = _gen(7)
     x = 0.1 + 0.9 * torch.rand(64, *IMAGE_SHAPE, generator=g)   # no zeros, so masked pixels are visible
     fraction = 0.3
@@ -516,7 +525,8 @@ def check_reparameterize(fn) -> str:
     if logvar.grad is None or not torch.allclose(logvar.grad, 0.5 * (zd - mu0), atol=1e-4):
         raise _Hint("the gradient does not reach logvar correctly: compute sigma = exp(0.5 * logvar) "
                     "from logvar itself (no .detach(), no torch.normal).")
-    return (f"sample means {[round(v, 2) for v in mean.tolist()]} ~ mu, stds {[round(v, 2) for v in std.tolist()]} "
+    return (f"sample means {[round(v, 2) for v in mean.tolist()]} ~ mu, "
+            f"stds {[round(v, 2) for v in std.tolist()]} "
             f"~ exp(0.5 logvar), and gradients reach mu and logvar.")
 
 

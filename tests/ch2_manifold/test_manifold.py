@@ -1,13 +1,12 @@
-"""Notebook 2 (manifold learning): course_utils.ch2_manifold.manifold's measurements and every widget control."""
+"""Notebook 2 (manifold learning): course_utils.ch2_manifold.manifold's measurements and every widget
+control."""
 
 import numpy as np
 import pytest
 import torch
 
 from course_utils import models
-
 from course_utils.ch2_manifold import manifold
-
 
 # ---------------------------------------------------------------------------- measurements
 

@@ -7,9 +7,7 @@ import pytest
 import torch
 
 from course_utils import models, plots, widgets
-
 from course_utils.ch3_autoencoders import contractive, corruption
-
 from course_utils.classroom import exercises
 
 

@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from course_utils import data, losses, models
-
 from course_utils.ch4_elbo import elbo_widgets, prior_map, quadrature
 from course_utils.ch4_elbo.linear_gaussian import LinearGaussian, full_cov_log_density, kl_gaussians
 

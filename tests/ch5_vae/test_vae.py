@@ -1,12 +1,13 @@
-"""Tests for notebook 5 (the VAE): the gradient estimators, and every slider of its widgets moved in Python."""
+"""Tests for notebook 5 (the VAE): the gradient estimators, and every slider of its widgets moved in
+Python."""
 
 import math
 
 import pytest
 import torch
 
-from course_utils.ch5_vae import gradient_estimators as ge
 from course_utils import losses, models, widgets
+from course_utils.ch5_vae import gradient_estimators as ge
 
 N_REPEATS = 4000
 
@@ -81,7 +82,8 @@ def expected_png(model, z, size):
 
 
 def test_latent_explorer_on_the_most_active_of_20_dims(vae20, digits):
-    """The notebook ranks the 20 dimensions by average KL and gives sliders to the top ones, the others at 0."""
+    """The notebook ranks the 20 dimensions by average KL and gives sliders to the top ones, the others
+    at 0."""
     with torch.no_grad():
         mu, logvar = vae20.encode(digits)
         kl_per_dim = (0.5 * (mu.pow(2) + logvar.exp() - logvar - 1)).mean(0)
