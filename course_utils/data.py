@@ -21,15 +21,16 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import torch
 
 from course_utils import config, mnist_files
 from course_utils.device import get_device
+from course_utils.models import IMAGE_SIZE, N_PIXELS
 
 #: Seconds to wait for the MNIST mirrors before falling back to the offline digits.
 NETWORK_TIMEOUT = 3.0
@@ -151,7 +152,7 @@ def offline_digits(root: str | os.PathLike | None = None) -> tuple[np.ndarray, n
     try:
         with np.load(cached, allow_pickle=False) as f:
             x, y = f["x"], f["y"]
-        if (x.shape == (5000, 784) and x.dtype == np.uint8 and y.shape == (5000,)
+        if (x.shape == (5000, N_PIXELS) and x.dtype == np.uint8 and y.shape == (5000,)
                 and y.min() >= 0 and y.max() <= 9):
             return x, y.astype(np.int64)
     except Exception:  # missing, unreadable, not a zip, a truncated zip, wrong keys: parse again
@@ -181,8 +182,8 @@ def offline_digits(root: str | os.PathLike | None = None) -> tuple[np.ndarray, n
 def _offline_splits(root: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     x, y = offline_digits(root)
     train_idx, test_idx = offline_split(y)
-    return {"train": (x[train_idx].reshape(-1, 28, 28), y[train_idx]),
-            "test": (x[test_idx].reshape(-1, 28, 28), y[test_idx])}
+    return {"train": (x[train_idx].reshape(-1, IMAGE_SIZE, IMAGE_SIZE), y[train_idx]),
+            "test": (x[test_idx].reshape(-1, IMAGE_SIZE, IMAGE_SIZE), y[test_idx])}
 
 
 def _has_raw_files(root: Path) -> bool:

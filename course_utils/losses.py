@@ -14,6 +14,9 @@ import math
 import torch
 import torch.nn.functional as F
 
+from course_utils import randomness
+
+#: log(2 pi), the constant of every Gaussian log-density (the one definition in the package).
 LOG_2PI = math.log(2 * math.pi)
 
 
@@ -79,11 +82,13 @@ def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, logvar=0.0) -> torch.Tenso
     except RuntimeError as err:
         raise ValueError(f"gaussian_nll: logvar of shape {list(logvar_t.shape)} does not broadcast to "
                          f"{list(mean.shape)}") from err
-    return 0.5 * ((x_f - mean_f) ** 2 * torch.exp(-logvar_f) + logvar_f + LOG_2PI).sum(dim=1)
+    return -gaussian_log_density(x_f, mean_f, logvar_f)
 
 
 def kl_std_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, diag exp(logvar)) || N(0, I)) = 0.5 * sum(mu^2 + exp(logvar) - logvar - 1); ``[B, D]`` -> ``[B]``."""
+    """KL(N(mu, diag exp(logvar)) || N(0, I)) = 0.5 * sum(mu^2 + exp(logvar) - logvar - 1).
+
+    ``[B, D]`` -> ``[B]``."""
     if mu.shape != logvar.shape:
         raise ValueError(f"kl_std_normal: mu {list(mu.shape)} and logvar {list(logvar.shape)} differ in shape")
     if mu.dim() != 2:
@@ -93,10 +98,16 @@ def kl_std_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(dim=1)
 
 
-def log_normal(z: torch.Tensor, mu=0.0, logvar=0.0) -> torch.Tensor:
-    """log N(z | mu, diag exp(logvar)) summed over the last dimension: ``[..., D]`` -> ``[...]``."""
-    logvar = torch.as_tensor(logvar, dtype=z.dtype, device=z.device)
-    return -0.5 * ((z - mu) ** 2 * torch.exp(-logvar) + logvar + LOG_2PI).sum(dim=-1)
+def gaussian_log_density(x: torch.Tensor, mean=0.0, log_var=0.0) -> torch.Tensor:
+    """log N(x | mean, diag exp(log_var)), constant included, **summed over the last dimension**:
+    ``x`` ``[..., D]`` -> ``[...]``; ``mean`` and ``log_var`` are floats or tensors broadcastable to ``x``.
+
+    The course's one Gaussian log-density (a diagonal covariance given by its log-variance, so it stays
+    finite for tiny variances): -0.5 * sum((x - mean)^2 / var + log var + log 2 pi).
+    """
+    log_var = torch.as_tensor(log_var, dtype=x.dtype, device=x.device)
+    return -0.5 * ((x - mean) ** 2 * torch.exp(-log_var) + log_var + LOG_2PI).sum(dim=-1)
+
 
 
 def vae_loss(model, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -111,25 +122,30 @@ def vae_loss(model, x: torch.Tensor) -> dict[str, torch.Tensor]:
     return {"loss": recon + kl, "recon": recon, "kl": kl}
 
 
-def elbo(model, x: torch.Tensor, n_samples: int = 1) -> torch.Tensor:
+def elbo(model, x: torch.Tensor, n_samples: int = 1, generator: torch.Generator | None = None) -> torch.Tensor:
     """ELBO = E_q[log p(x|z)] - KL(q(z|x) || p(z)) for a Bernoulli-decoder VAE, ``[B]`` nats.
 
     The expectation is a Monte Carlo average over ``n_samples`` reparameterized samples; the KL
     is in closed form. ``x`` must be in [0, 1] (binarize it for a true log-likelihood bound).
+    The samples come from ``generator`` (None: the global one).
     """
     if n_samples < 1:
         raise ValueError(f"elbo: n_samples must be >= 1, got {n_samples}")
     mu, logvar = model.encode(x)
-    rec = torch.stack([-bernoulli_nll(model.decode(model.reparameterize(mu, logvar)), x)
-                       for _ in range(n_samples)]).mean(0)
+    def sample() -> torch.Tensor:
+        return model.reparameterize(mu, logvar) if generator is None else model.reparameterize(mu, logvar, generator)
+
+    rec = torch.stack([-bernoulli_nll(model.decode(sample()), x) for _ in range(n_samples)]).mean(0)
     return rec - kl_std_normal(mu, logvar)
 
 
-def iwae_bound(model, x: torch.Tensor, k: int, chunk: int = 256) -> torch.Tensor:
+def iwae_bound(model, x: torch.Tensor, k: int, chunk: int = 256,
+               generator: torch.Generator | None = None) -> torch.Tensor:
     """Importance-weighted bound log (1/k) sum_i p(x, z_i) / q(z_i | x), z_i ~ q(z|x); ``[B]`` nats.
 
     Rises towards log p(x) as ``k`` grows; ``k=1`` is a one-sample ELBO estimate. Computed with
-    ``logsumexp`` over the k log-weights, ``chunk`` samples at a time to bound memory.
+    ``logsumexp`` over the k log-weights, ``chunk`` samples at a time to bound memory. The samples
+    come from ``generator`` (None: the global one).
     """
     if k < 1:
         raise ValueError(f"iwae_bound: k must be >= 1, got {k}")
@@ -138,11 +154,11 @@ def iwae_bound(model, x: torch.Tensor, k: int, chunk: int = 256) -> torch.Tensor
     log_w = []
     for start in range(0, k, chunk):
         m = min(chunk, k - start)
-        eps = torch.randn(m, *mu.shape, device=mu.device, dtype=mu.dtype)
+        eps = randomness.normal((m, *mu.shape), mu, generator)
         z = mu + torch.exp(0.5 * logvar) * eps                       # [m, B, D]
         logits = model.decode(z.reshape(-1, mu.shape[1])).reshape(m, x.shape[0], -1)
         log_px_z = -bernoulli_nll(logits.reshape(m * x.shape[0], -1),
                                   xf.repeat(m, 1)).reshape(m, x.shape[0])
-        log_w.append(log_px_z + log_normal(z) - log_normal(z, mu, logvar))
+        log_w.append(log_px_z + gaussian_log_density(z) - gaussian_log_density(z, mu, logvar))
     log_w = torch.cat(log_w)                                          # [k, B]
     return torch.logsumexp(log_w, dim=0) - math.log(k)

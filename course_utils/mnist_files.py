@@ -28,11 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils.models import IMAGE_SIZE
+
 #: The four files torchvision's MNIST reads, as (split, kind) -> file name.
 FILES = {("train", "images"): "train-images-idx3-ubyte", ("train", "labels"): "train-labels-idx1-ubyte",
          ("test", "images"): "t10k-images-idx3-ubyte", ("test", "labels"): "t10k-labels-idx1-ubyte"}
 IMAGES_MAGIC, LABELS_MAGIC = 2051, 2049
-SIDE = 28
+SIDE = IMAGE_SIZE  # MNIST's images are SIDE x SIDE
 
 
 class BadMnistFile(ValueError):

@@ -7,15 +7,19 @@ Gaussian decoder when trained with :func:`course_utils.losses.gaussian_nll`.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
+from course_utils import randomness
 from course_utils.device import get_device
 
-IMAGE_SHAPE = (1, 28, 28)
-N_PIXELS = 784
+#: An MNIST digit: ``IMAGE_SIZE`` x ``IMAGE_SIZE`` grey pixels, stored as ``IMAGE_SHAPE`` = (channels, height,
+#: width); ``N_PIXELS`` of them in all. The package writes these names, never the literals 28 and 784.
+IMAGE_SIZE = 28
+IMAGE_SHAPE = (1, IMAGE_SIZE, IMAGE_SIZE)
+N_PIXELS = IMAGE_SIZE * IMAGE_SIZE
 
 
 def mlp(sizes: Sequence[int], activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
@@ -30,7 +34,7 @@ def mlp(sizes: Sequence[int], activation: type[nn.Module] = nn.ReLU) -> nn.Seque
 
 def flatten_images(x: torch.Tensor) -> torch.Tensor:
     """``[B, 1, 28, 28]`` or ``[B, 784]`` -> ``[B, 784]``; anything else is a ``ValueError``."""
-    if x.dim() >= 2 and x[0].numel() == N_PIXELS and x.shape[-1] in (28, N_PIXELS):
+    if x.dim() >= 2 and x[0].numel() == N_PIXELS and x.shape[-1] in (IMAGE_SIZE, N_PIXELS):
         return x.reshape(x.shape[0], N_PIXELS)
     raise ValueError(f"expected images of shape [B, 1, 28, 28] or [B, 784], got {list(x.shape)}")
 
@@ -78,10 +82,12 @@ class VAE(nn.Module):
         return mu, logvar
 
     @staticmethod
-    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-        """z = mu + sigma * eps with eps ~ N(0, I): a sample that gradients flow through."""
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor,
+                       generator: torch.Generator | None = None) -> torch.Tensor:
+        """z = mu + sigma * eps with eps ~ N(0, I) drawn from ``generator`` (None: the global one):
+        a sample that gradients flow through."""
         std = torch.exp(0.5 * logvar)
-        return mu + std * torch.randn_like(std)
+        return mu + std * randomness.normal(std.shape, std, generator)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """``[B, latent_dim]`` -> logits ``[B, 1, 28, 28]``."""

@@ -5,14 +5,14 @@ In a notebook, end the cell with ``plt.show()`` so the figure is shown once.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from torchvision.utils import make_grid
 
-from course_utils.models import decode_images
+from course_utils.models import IMAGE_SHAPE, N_PIXELS, decode_images
 
 
 def _axes(ax, figsize):
@@ -22,14 +22,26 @@ def _axes(ax, figsize):
     return ax.figure, ax
 
 
+#: The gap between tiled digits, in pixels, and its grey level (1.0: white): one look for every grid.
+GRID_PADDING = 2
+GRID_PAD_VALUE = 1.0
+
+
+def tile(images: torch.Tensor, nrow: int = 10) -> torch.Tensor:
+    """Images ``[N, 1, 28, 28]`` (values in [0, 1]) -> one grey picture ``[H, W]`` on the CPU, ``nrow``
+    per row, separated by :data:`GRID_PADDING` pixels of :data:`GRID_PAD_VALUE`."""
+    images = images.detach().float().cpu().reshape(-1, *IMAGE_SHAPE).clamp(0, 1)
+    return make_grid(images, nrow=nrow, padding=GRID_PADDING, pad_value=GRID_PAD_VALUE)[0]
+
+
 def image_grid(images: torch.Tensor, nrow: int = 10, title: str | None = None, ax=None,
                figsize=None):
     """Tile images ``[N, 1, 28, 28]`` (values in [0, 1]) into one grid, ``nrow`` per row."""
-    images = images.detach().float().cpu().reshape(-1, 1, 28, 28).clamp(0, 1)
-    grid = make_grid(images, nrow=nrow, padding=2, pad_value=1.0)[0].numpy()
+    grid = tile(images, nrow).numpy()
     if figsize is None:
-        rows = int(np.ceil(images.shape[0] / nrow))
-        figsize = (min(nrow, images.shape[0]) * 0.6 + 0.4, rows * 0.6 + (0.5 if title else 0.2))
+        n = images.numel() // N_PIXELS
+        rows = int(np.ceil(n / nrow))
+        figsize = (min(nrow, n) * 0.6 + 0.4, rows * 0.6 + (0.5 if title else 0.2))
     fig, ax = _axes(ax, figsize)
     ax.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()

@@ -8,7 +8,8 @@ batch by :func:`course_utils.train.fit`.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 
@@ -26,20 +27,61 @@ def autoencoder_loss(model, x):
     return losses.bernoulli_nll(model(x), x)
 
 
-def _trained(kind: str, model_class, loss_fn, prefix: str, latent_dim: int, train_x, test_x, hidden,
-             epochs, lr, batch_size, seed, name):
-    """Build ``model_class(latent_dim, hidden)`` with a fixed seed and train it on ``loss_fn`` once."""
-    epochs = DEFAULT_EPOCHS if epochs is None else epochs
-    cfg = {"kind": kind, "latent_dim": latent_dim, "hidden": list(hidden), "epochs": epochs,
-           "lr": lr, "batch_size": batch_size, "seed": seed, "n_train": int(train_x.shape[0])}
+#: kind -> (model class, per-sample loss, checkpoint-name prefix).
+KINDS = {"autoencoder": (models.Autoencoder, autoencoder_loss, "ae"), "vae": (models.VAE, losses.vae_loss, "vae")}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How one standard model is built and trained: the settings that name its checkpoint.
+
+    ``kind``: ``"autoencoder"`` (trained on :func:`autoencoder_loss`) or ``"vae"`` (on
+    :func:`course_utils.losses.vae_loss`); ``epochs=None`` means :data:`DEFAULT_EPOCHS`; ``name``: the
+    checkpoint's name (default ``ae2d``, ``vae20d``, ...). ``seed`` seeds the initial weights and the
+    batch order (the convention of :mod:`course_utils.randomness`).
+    """
+
+    kind: str
+    latent_dim: int
+    hidden: tuple[int, ...] = HIDDEN
+    epochs: int | None = None
+    lr: float = 1e-3
+    batch_size: int = 128
+    seed: int = 0
+    name: str | None = None
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown recipe kind {self.kind!r}; choose one of {sorted(KINDS)}")
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        if self.epochs is None:
+            object.__setattr__(self, "epochs", DEFAULT_EPOCHS)
+
+    def checkpoint_name(self) -> str:
+        return self.name or f"{KINDS[self.kind][2]}{self.latent_dim}d"
+
+    def settings(self, n_train: int) -> dict:
+        """The settings a cached checkpoint must match (with the number of training images)."""
+        return {"kind": self.kind, "latent_dim": self.latent_dim, "hidden": list(self.hidden),
+                "epochs": self.epochs, "lr": self.lr, "batch_size": self.batch_size, "seed": self.seed,
+                "n_train": int(n_train)}
+
+
+def train(recipe: Recipe, train_x: torch.Tensor, test_x: torch.Tensor | None = None):
+    """Build the recipe's model with its seed and train it on ``train_x`` once; later calls load it.
+
+    Returns ``(model, history)`` (see :func:`course_utils.checkpoints.load_or_train`).
+    """
+    model_class, loss_fn, _ = KINDS[recipe.kind]
 
     def build():
-        torch.manual_seed(seed)
-        return model_class(latent_dim, hidden=hidden)
+        torch.manual_seed(recipe.seed)
+        return model_class(recipe.latent_dim, hidden=recipe.hidden)
 
-    return load_or_train(name or f"{prefix}{latent_dim}d", build,
-                         lambda m: fit(m, loss_fn, train_x, test_data=test_x, epochs=epochs,
-                                       lr=lr, batch_size=batch_size, seed=seed), cfg)
+    return load_or_train(recipe.checkpoint_name(), build,
+                         lambda m: fit(m, loss_fn, train_x, test_data=test_x, epochs=recipe.epochs,
+                                       lr=recipe.lr, batch_size=recipe.batch_size, seed=recipe.seed),
+                         recipe.settings(train_x.shape[0]))
 
 
 def autoencoder(latent_dim: int, train_x: torch.Tensor, test_x: torch.Tensor | None = None, *,
@@ -49,8 +91,8 @@ def autoencoder(latent_dim: int, train_x: torch.Tensor, test_x: torch.Tensor | N
 
     Returns ``(model, history)``; trained once per setting and data source, then loaded.
     """
-    return _trained("autoencoder", models.Autoencoder, autoencoder_loss, "ae", latent_dim, train_x, test_x,
-                    hidden, epochs, lr, batch_size, seed, name)
+    return train(Recipe("autoencoder", latent_dim, tuple(hidden), epochs, lr, batch_size, seed, name),
+                 train_x, test_x)
 
 
 def vae(latent_dim: int, train_x: torch.Tensor, test_x: torch.Tensor | None = None, *,
@@ -60,5 +102,4 @@ def vae(latent_dim: int, train_x: torch.Tensor, test_x: torch.Tensor | None = No
 
     Returns ``(model, history)`` with ``recon`` and ``kl`` parts in the history.
     """
-    return _trained("vae", models.VAE, losses.vae_loss, "vae", latent_dim, train_x, test_x,
-                    hidden, epochs, lr, batch_size, seed, name)
+    return train(Recipe("vae", latent_dim, tuple(hidden), epochs, lr, batch_size, seed, name), train_x, test_x)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import weakref
 from collections import defaultdict
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from tqdm.auto import tqdm

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import ipywidgets as W
 import numpy as np
 import torch
 from PIL import Image as PILImage
 
-from course_utils.models import decode_images, latent_codes
+from course_utils.models import IMAGE_SHAPE, decode_images, latent_codes
 
 
 def png_bytes(image, size: int = 168) -> bytes:
@@ -55,31 +56,53 @@ def as_png(picture, size: int = 168) -> bytes:
     return png_bytes(picture, size)
 
 
+#: ``(box, bundle) -> (data, metadata)``: a static picture of a live widget, for the HTML reading copy.
+#: Registered by :mod:`course_utils.classroom.reading` when it is imported (the core imports no classroom).
+reading_copy_picture: Callable[[W.Box, dict], tuple[dict, dict]] | None = None
+
+
 def live_widget(controls: Mapping[str, W.ValueWidget], draw: Callable[..., Any], *, size: int = 168,
-                controls_below: bool = False, title: str | None = None) -> W.VBox:
+                controls_below: bool = False, title: str | None = None, placement: str | None = None,
+                captions: Sequence[str] | None = None,
+                buttons: Mapping[str, Callable[[], None] | None] | None = None) -> W.VBox:
     """The one way the course builds a live widget: controls, a picture, a readout.
 
-    ``controls``: name -> ipywidget with a ``.value`` (sliders, dropdowns, toggles). ``draw(**values)``
-    gets the controls' current values by name and returns ``(picture, readout)`` or
+    ``controls``: name -> ipywidget with a ``.value`` (sliders, dropdowns, toggles, index boxes).
+    ``draw(**values)`` gets the controls' current values by name and returns ``(picture, readout)`` or
     ``(picture, readout, numbers)``: ``picture`` is PNG bytes, a matplotlib figure or one grey image
     (a list of them gives several images side by side), ``readout`` a text shown under it (HTML
     allowed), ``numbers`` a dict of the numbers on display (what tests read).
 
+    Layout: ``placement`` is ``"left"`` (controls in a column left of the picture, the default),
+    ``"above"`` (controls in a row above it, for wide figures) or ``"below"`` (``controls_below=True``
+    is the same). ``captions``: one line above each image. ``title``: a bold line on top.
+    ``buttons``: label -> action (or None): a button that runs the action, then redraws; with buttons,
+    ``controls`` may be empty (e.g. "draw new random images", where ``draw`` itself draws anew).
+
     Returns a ``VBox`` with ``.controls`` (the mapping), ``.image`` (the first ``ipywidgets.Image``),
     ``.images`` (all of them), ``.readout`` (an ``ipywidgets.HTML``), ``.values()`` (the numbers of
-    the last draw, a dict) and ``.redraw()``. Every control change redraws once, synchronously. While the
-    HTML reading copy is built, its display also carries a static picture (the widget shown offline).
+    the last draw, a dict), ``.buttons`` (label -> ``ipywidgets.Button``) and ``.redraw()``. Every
+    control change redraws once, synchronously. While the HTML reading copy is built, its display also
+    carries a static picture (the widget shown offline).
     """
-    controls = dict(controls)
-    if not controls:
-        raise ValueError("live_widget needs at least one control")
+    controls, buttons = dict(controls), dict(buttons or {})
+    if not controls and not buttons:
+        raise ValueError("live_widget needs at least one control or button")
     for name, control in controls.items():
         if not hasattr(control, "value"):
             raise ValueError(f"control {name!r} has no .value: {type(control).__name__}")
+    placement = placement or ("below" if controls_below else "left")
+    if placement not in ("left", "above", "below"):
+        raise ValueError(f"placement must be 'left', 'above' or 'below', got {placement!r}")
     images: list[W.Image] = []
     readout = W.HTML()
-    shown: dict[str, float] = {}
+    shown: dict[str, Any] = {}
     image_row = W.HBox([])
+
+    def image_cell(i: int) -> W.Widget:
+        if captions is None or i >= len(captions):
+            return images[i]
+        return W.VBox([W.Label(captions[i]), images[i]], layout=W.Layout(margin="0 24px 0 0"))
 
     def redraw(_change=None) -> None:
         result = draw(**{name: control.value for name, control in controls.items()})
@@ -90,7 +113,7 @@ def live_widget(controls: Mapping[str, W.ValueWidget], draw: Callable[..., Any],
         while len(images) < len(pictures):
             images.append(W.Image(format="png"))
         if len(image_row.children) != len(pictures):
-            image_row.children = images[:len(pictures)]
+            image_row.children = [image_cell(i) for i in range(len(pictures))]
         for widget, pic in zip(images, pictures):
             widget.value = as_png(pic, size)
         readout.value = str(text)
@@ -99,29 +122,36 @@ def live_widget(controls: Mapping[str, W.ValueWidget], draw: Callable[..., Any],
 
     for control in controls.values():
         control.observe(redraw, names="value")
+    button_widgets = {label: W.Button(description=label) for label in buttons}
+    for label, button in button_widgets.items():
+        def clicked(_button, action=buttons[label]):
+            if action is not None:
+                action()
+            redraw()
+        button.on_click(clicked)
     redraw()
-    control_box = W.VBox(list(controls.values()))
-    if controls_below:
-        children = [image_row, control_box, readout]
+    inputs = [*controls.values(), *button_widgets.values()]
+    if placement == "left":
+        children = [W.HBox([W.VBox(inputs), image_row]), readout]
     else:
-        children = [W.HBox([control_box, image_row]), readout]
+        control_box = W.HBox(inputs, layout=W.Layout(flex_flow="row wrap"))
+        children = [control_box, image_row, readout] if placement == "above" else [image_row, control_box, readout]
     if title:
         children.insert(0, W.HTML(f"<b>{title}</b>"))
     box = W.VBox(children)
     box.controls, box.image, box.images, box.readout = controls, images[0], images, readout
+    box.buttons = button_widgets
     box.values = lambda: dict(shown)
     box.redraw = redraw
     widget_bundle = box._repr_mimebundle_
 
     def mimebundle(**kwargs):
         # ipywidgets' live view; only while the HTML reading copy is built (COURSE_READING_COPY=1), plus a
-        # static picture of the widget (see course_utils.classroom.reading) for the page that cannot run it.
+        # static picture of the widget for the page that cannot run it.
         bundle = widget_bundle(**kwargs)
-        if os.environ.get("COURSE_READING_COPY") != "1":
+        if reading_copy_picture is None or os.environ.get("COURSE_READING_COPY") != "1":
             return bundle
-        from course_utils.classroom.reading import static_picture
-
-        return static_picture(box, bundle)
+        return reading_copy_picture(box, bundle)
 
     box._repr_mimebundle_ = mimebundle
     return box
@@ -137,8 +167,9 @@ def latent_explorer(model: torch.nn.Module, dims: Sequence[int] | None = None,
     """Sliders over latent dimensions; every move decodes the code and redraws the digit.
 
     ``dims``: which dimensions get a slider (default: the first ``max_sliders``); the others are
-    held at ``z0`` (default: zeros, the prior's mean). Returns a ``VBox`` with attributes
-    ``sliders`` (dict dim -> FloatSlider), ``image`` (the ``ipywidgets.Image``) and ``code()``.
+    held at ``z0`` (default: zeros, the prior's mean). A :func:`live_widget`: the slider of
+    dimension ``d`` is ``controls[f"z{d + 1}"]``; ``values()["code"]`` is the whole decoded code
+    (a list of ``latent_dim`` floats).
     """
     latent_dim = model.latent_dim
     if dims is None:
@@ -152,90 +183,79 @@ def latent_explorer(model: torch.nn.Module, dims: Sequence[int] | None = None,
     if base.numel() != latent_dim:
         raise ValueError(f"z0 must have {latent_dim} entries, got {base.numel()}")
     device = _model_device(model)
-    sliders = {d: W.FloatSlider(value=float(base[d]), min=-limit, max=limit, step=step,
-                                description=f"z{d + 1}", continuous_update=True,
-                                readout_format=".2f") for d in dims}
-    image = W.Image(format="png", width=size, height=size)
+    sliders = {f"z{d + 1}": W.FloatSlider(value=float(base[d]), min=-limit, max=limit, step=step,
+                                          description=f"z{d + 1}", continuous_update=True,
+                                          readout_format=".2f") for d in dims}
 
-    def code() -> torch.Tensor:
+    def draw(**values):
         z = base.clone()
-        for d, slider in sliders.items():
-            z[d] = slider.value
-        return z
+        for d in dims:
+            z[d] = values[f"z{d + 1}"]
+        return decode_images(model, z.to(device)[None])[0], "", {"code": z.tolist()}
 
-    def redraw(_change=None):
-        image.value = png_bytes(decode_images(model, code().to(device)[None])[0], size)
+    return live_widget(sliders, draw, size=size)
 
-    for slider in sliders.values():
-        slider.observe(redraw, names="value")
-    redraw()
-    box = W.VBox([W.HBox([W.VBox(list(sliders.values())), image])])
-    box.sliders, box.image, box.code = sliders, image, code
-    return box
+
+def _blend(model: torch.nn.Module, x0: torch.Tensor, x1: torch.Tensor):
+    """``blend(alpha) -> (pixel blend, decoded blend of the codes)`` between two digits ``[1, 28, 28]``."""
+    device = _model_device(model)
+    x0 = x0.detach().float().reshape(1, *IMAGE_SHAPE).to(device)
+    x1 = x1.detach().float().reshape(1, *IMAGE_SHAPE).to(device)
+    z0, z1 = latent_codes(model, torch.cat([x0, x1]))
+
+    def blend(a: float) -> tuple[torch.Tensor, torch.Tensor]:
+        return (1 - a) * x0[0] + a * x1[0], decode_images(model, ((1 - a) * z0 + a * z1)[None])[0]
+
+    return blend
+
+
+BLEND_CAPTIONS = ("pixel space: (1-α)·x0 + α·x1", "along the manifold: g((1-α)·z0 + α·z1)")
+
+
+def _alpha_slider(value: float = 0.0, step: float = 0.02) -> W.FloatSlider:
+    return W.FloatSlider(value=value, min=0.0, max=1.0, step=step, description="alpha",
+                         continuous_update=True, readout_format=".2f")
 
 
 def interpolation_slider(model: torch.nn.Module, x0: torch.Tensor, x1: torch.Tensor,
                          size: int = 140, step: float = 0.02) -> W.VBox:
     """One slider alpha in [0, 1] moves along two paths between digits ``x0`` and ``x1``
-    (each ``[1, 28, 28]``): the pixel blend (1-alpha) x0 + alpha x1, and the decoded blend of
-    their codes (the path along the learned manifold).
+    (each ``[1, 28, 28]``): the pixel blend (1-alpha) x0 + alpha x1 (``images[0]``), and the
+    decoded blend of their codes, the path along the learned manifold (``images[1]``).
 
-    Returns a ``VBox`` with attributes ``slider``, ``pixel_image`` and ``image`` (the decoded one).
+    A :func:`live_widget` with the control ``"alpha"``.
     """
-    device = _model_device(model)
-    x0 = x0.detach().float().reshape(1, 1, 28, 28).to(device)
-    x1 = x1.detach().float().reshape(1, 1, 28, 28).to(device)
-    z0, z1 = latent_codes(model, torch.cat([x0, x1]))
-    slider = W.FloatSlider(value=0.0, min=0.0, max=1.0, step=step, description="alpha",
-                           continuous_update=True, readout_format=".2f")
-    pixel_image = W.Image(format="png", width=size, height=size)
-    image = W.Image(format="png", width=size, height=size)
-
-    def redraw(_change=None):
-        a = slider.value
-        pixel_image.value = png_bytes((1 - a) * x0[0] + a * x1[0], size)
-        image.value = png_bytes(decode_images(model, ((1 - a) * z0 + a * z1)[None])[0], size)
-
-    slider.observe(redraw, names="value")
-    redraw()
-    labels = [W.Label("pixel space: (1-α)·x0 + α·x1"), W.Label("along the manifold: g((1-α)·z0 + α·z1)")]
-    left = W.VBox([labels[0], pixel_image], layout=W.Layout(margin="0 32px 0 0"))
-    box = W.VBox([slider, W.HBox([left, W.VBox([labels[1], image])])])
-    box.slider, box.pixel_image, box.image = slider, pixel_image, image
-    return box
+    blend = _blend(model, x0, x1)
+    return live_widget({"alpha": _alpha_slider(0.0, step)}, lambda alpha: (list(blend(alpha)), ""),
+                       size=size, placement="above", captions=BLEND_CAPTIONS)
 
 
 def interpolation_picker(model: torch.nn.Module, images: torch.Tensor, index0: int = 0, index1: int = 1,
-                         size: int = 140, alpha: float = 0.0) -> W.VBox:
-    """Two index boxes pick digits from ``images`` ``[N, 1, 28, 28]``; each change rebuilds an
-    :func:`interpolation_slider` between ``images[index0]`` and ``images[index1]``, keeping alpha.
+                         size: int = 140, alpha: float = 0.0,
+                         measure: Callable[[float, torch.Tensor, torch.Tensor], tuple[str, dict]] | None = None,
+                         ) -> W.VBox:
+    """Two index boxes pick digits A and B from ``images`` ``[N, 1, 28, 28]``; the slider alpha moves
+    along the pixel blend and the decoded blend between them (as :func:`interpolation_slider`).
 
-    Returns a ``VBox`` with attributes ``index0``, ``index1`` (``BoundedIntText``),
-    ``interpolation()`` -> the current interpolation ``VBox`` (its ``slider``, ``image``, ...), and
-    ``on_rebuild`` (a list of callables run with the new interpolation box after each rebuild).
+    ``measure(alpha, pixel_blend, decoded_blend) -> (readout, numbers)`` adds a readout (e.g. the
+    distance to the data). A :func:`live_widget` with controls ``"index0"``, ``"index1"``
+    (``BoundedIntText``) and ``"alpha"``; ``values()`` has the indices, alpha and ``measure``'s numbers.
     """
     n = images.shape[0]
-    boxes = [W.BoundedIntText(value=int(i), min=0, max=n - 1, description=f"digit {name}")
-             for i, name in ((index0, "A"), (index1, "B"))]
-    holder = W.VBox()
-    box = W.VBox([W.HBox(boxes), holder])
-    box.on_rebuild = []
+    controls = {f"index{k}": W.BoundedIntText(value=int(i), min=0, max=n - 1, description=f"digit {name}")
+                for k, (i, name) in enumerate(((index0, "A"), (index1, "B")))}
+    controls["alpha"] = _alpha_slider(alpha)
+    blends: dict[tuple[int, int], Callable] = {}
 
-    def rebuild(_change=None):
-        keep = holder.children[0].slider.value if holder.children else alpha
-        inner = interpolation_slider(model, images[boxes[0].value], images[boxes[1].value], size=size)
-        inner.slider.value = keep
-        holder.children = [inner]
-        for callback in box.on_rebuild:
-            callback(inner)
+    def draw(index0: int, index1: int, alpha: float):
+        if (index0, index1) not in blends:
+            blends.clear()
+            blends[index0, index1] = _blend(model, images[index0], images[index1])
+        pixel, decoded = blends[index0, index1](alpha)
+        text, numbers = measure(alpha, pixel, decoded) if measure is not None else ("", {})
+        return [pixel, decoded], text, {"index0": index0, "index1": index1, "alpha": alpha, **numbers}
 
-    for b in boxes:
-        b.observe(rebuild, names="value")
-    rebuild()
-    box.index0, box.index1 = boxes
-    box.interpolation = lambda: holder.children[0]
-    box.rebuild = rebuild
-    return box
+    return live_widget(controls, draw, size=size, placement="above", captions=BLEND_CAPTIONS)
 
 
 def mean_redraw_ms(slider, values: Sequence[float]) -> float:

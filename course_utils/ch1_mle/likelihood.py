@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from course_utils import losses
+from course_utils.losses import LOG_2PI
 
 
 def gaussian_nll_value(mu: float, y: float) -> float:
@@ -24,7 +25,8 @@ def gaussian_nll_value(mu: float, y: float) -> float:
 
 
 def bernoulli_nll_value(p: float, y: float) -> float:
-    """``-log Bernoulli(y | p)`` in nats, from :func:`course_utils.losses.bernoulli_nll` (on the logit of p)."""
+    """``-log Bernoulli(y | p)`` in nats, from :func:`course_utils.losses.bernoulli_nll` (on the logit
+    of p)."""
     if not 0 < p < 1:
         raise ValueError(f"p must lie strictly between 0 and 1, got {p!r}")
     logit = torch.tensor([[math.log(p / (1 - p))]], dtype=torch.float64)
@@ -35,94 +37,75 @@ def gaussian_widget(mu: float = 0.5, y: float = 1.5, n_samples: int = 300, seed:
     """Sliders ``mu`` (the network's output, the predicted mean) and ``y`` (the target).
 
     Draws the density ``N(t | mu, 1)``, a histogram of ``n_samples`` samples ``mu + eps`` (``eps`` fixed
-    by ``seed``, so the cloud moves with ``mu``) and the target with its NLL. Returns a ``VBox`` with
-    attributes ``sliders`` (dict ``mu``, ``y``), ``image``, ``readout`` (``HTML``) and ``nll()``.
+    by ``seed``, so the cloud moves with ``mu``) and the target with its NLL. A
+    :func:`~course_utils.widgets.live_widget`: controls ``"mu"``, ``"y"``; ``values()``: ``mu``, ``y``,
+    ``nll``.
     """
-    from course_utils.widgets import figure_png
+    from course_utils.widgets import live_widget
 
     eps = torch.randn(n_samples, generator=torch.Generator().manual_seed(seed)).numpy()
     sliders = {"mu": W.FloatSlider(value=mu, min=-3, max=3, step=0.05, description="μ (output)",
                                    continuous_update=False, readout_format=".2f"),
                "y": W.FloatSlider(value=y, min=-4, max=4, step=0.05, description="y (target)",
                                   continuous_update=False, readout_format=".2f")}
-    image, readout = W.Image(format="png"), W.HTML()
 
-    def nll() -> float:
-        return gaussian_nll_value(sliders["mu"].value, sliders["y"].value)
-
-    def redraw(_change=None):
+    def draw(mu: float, y: float):
         import matplotlib.pyplot as plt
 
-        m, t = sliders["mu"].value, sliders["y"].value
-        value = nll()
+        value = gaussian_nll_value(mu, y)
         grid = np.linspace(-6, 6, 400)
-        density = np.exp(-0.5 * (grid - m) ** 2) / math.sqrt(2 * math.pi)
+        density = losses.gaussian_log_density(torch.from_numpy(grid)[:, None], mu).exp().numpy()
         fig, ax = plt.subplots(figsize=(6.4, 3.0))
-        ax.hist(m + eps, bins=np.arange(-6, 6.01, 0.4), density=True, color="tab:blue", alpha=0.25,
+        ax.hist(mu + eps, bins=np.arange(-6, 6.01, 0.4), density=True, color="tab:blue", alpha=0.25,
                 label=f"{len(eps)} samples from N(μ, 1)")
         ax.plot(grid, density, color="tab:blue", label="p(y | μ) = N(y | μ, 1)")
         p_y = math.exp(-value)
-        ax.vlines(t, 0, p_y, color="tab:red", lw=2)
-        ax.plot([t], [p_y], "o", color="tab:red", label=f"target y: p = {p_y:.3f}, −log p = {value:.3f}")
+        ax.vlines(y, 0, p_y, color="tab:red", lw=2)
+        ax.plot([y], [p_y], "o", color="tab:red", label=f"target y: p = {p_y:.3f}, −log p = {value:.3f}")
         ax.set_xlim(-6, 6)
         ax.set_ylim(0, 0.5)
         ax.set_xlabel("y")
         ax.legend(fontsize=8, loc="upper left")
         ax.grid(alpha=0.3)
         fig.tight_layout()
-        image.value = figure_png(fig)
-        readout.value = (f"−log N(y | μ, 1) = ½(y−μ)² + ½ log 2π = {0.5 * (t - m) ** 2:.4f} + "
-                         f"{0.5 * math.log(2 * math.pi):.4f} = <b>{value:.4f}</b> nats")
+        readout = (f"−log N(y | μ, 1) = ½(y−μ)² + ½ log 2π = {0.5 * (y - mu) ** 2:.4f} + "
+                   f"{0.5 * LOG_2PI:.4f} = <b>{value:.4f}</b> nats")
+        return fig, readout, {"mu": mu, "y": y, "nll": value}
 
-    for slider in sliders.values():
-        slider.observe(redraw, names="value")
-    redraw()
-    box = W.VBox([W.HBox(list(sliders.values())), image, readout])
-    box.sliders, box.image, box.readout, box.nll = sliders, image, readout, nll
-    return box
+    return live_widget(sliders, draw, placement="above")
 
 
 def bernoulli_widget(p: float = 0.8, y: int = 1, n_samples: int = 100, seed: int = 0) -> W.VBox:
     """Slider ``p`` (the network's output after the sigmoid) and a toggle for the target ``y`` in {0, 1}.
 
     Draws the pmf, the frequencies of ``n_samples`` samples ``u < p`` (``u`` uniform, fixed by ``seed``)
-    and the NLL of the target. Returns a ``VBox`` with attributes ``slider``, ``target`` (the
-    ``ToggleButtons``), ``image``, ``readout`` (``HTML``) and ``nll()``.
+    and the NLL of the target. A :func:`~course_utils.widgets.live_widget`: controls ``"p"`` (slider),
+    ``"y"`` (``ToggleButtons``); ``values()``: ``p``, ``y``, ``nll``.
     """
-    from course_utils.widgets import figure_png
+    from course_utils.widgets import live_widget
 
     u = torch.rand(n_samples, generator=torch.Generator().manual_seed(seed)).numpy()
-    slider = W.FloatSlider(value=p, min=0.01, max=0.99, step=0.01, description="p (output)",
-                           continuous_update=False, readout_format=".2f")
-    target = W.ToggleButtons(options=[("y = 0", 0), ("y = 1", 1)], value=y, description="target")
-    image, readout = W.Image(format="png"), W.HTML()
+    controls = {"p": W.FloatSlider(value=p, min=0.01, max=0.99, step=0.01, description="p (output)",
+                                   continuous_update=False, readout_format=".2f"),
+                "y": W.ToggleButtons(options=[("y = 0", 0), ("y = 1", 1)], value=y, description="target")}
 
-    def nll() -> float:
-        return bernoulli_nll_value(slider.value, target.value)
-
-    def redraw(_change=None):
+    def draw(p: float, y: int):
         import matplotlib.pyplot as plt
 
-        q, t = slider.value, target.value
-        value = nll()
-        samples = (u < q).astype(int)
+        value = bernoulli_nll_value(p, y)
+        samples = (u < p).astype(int)
         fig, ax = plt.subplots(figsize=(5.2, 3.0))
-        colours = ["tab:red" if k == t else "tab:blue" for k in (0, 1)]
-        ax.bar([-0.15, 0.85], [1 - q, q], width=0.3, color=colours, label="pmf: P(0) = 1−p, P(1) = p")
+        colours = ["tab:red" if k == y else "tab:blue" for k in (0, 1)]
+        ax.bar([-0.15, 0.85], [1 - p, p], width=0.3, color=colours, label="pmf: P(0) = 1−p, P(1) = p")
         ax.bar([0.15, 1.15], [np.mean(samples == 0), np.mean(samples == 1)], width=0.3, color="grey",
                alpha=0.5, label=f"frequency in {len(u)} samples")
         ax.set_xticks([0, 1])
         ax.set_ylim(0, 1.05)
-        ax.set_title(f"target y = {t} (red): −log p(y) = {value:.3f} nats")
+        ax.set_title(f"target y = {y} (red): −log p(y) = {value:.3f} nats")
         ax.legend(fontsize=8, loc="upper center")
         fig.tight_layout()
-        image.value = figure_png(fig)
-        readout.value = (f"−log p(y) = −[y ln p + (1−y) ln(1−p)] = <b>{value:.4f}</b> nats; "
-                         f"samples: {''.join(map(str, samples[:40]))}…")
+        readout = (f"−log p(y) = −[y ln p + (1−y) ln(1−p)] = <b>{value:.4f}</b> nats; "
+                   f"samples: {''.join(map(str, samples[:40]))}…")
+        return fig, readout, {"p": p, "y": y, "nll": value}
 
-    slider.observe(redraw, names="value")
-    target.observe(redraw, names="value")
-    redraw()
-    box = W.VBox([W.HBox([slider, target]), image, readout])
-    box.slider, box.target, box.image, box.readout, box.nll = slider, target, image, readout, nll
-    return box
+    return live_widget(controls, draw, placement="above")

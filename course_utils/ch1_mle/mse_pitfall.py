@@ -36,7 +36,7 @@ def erase_box(image: torch.Tensor, top: int, left: int, height: int, width: int)
     top, left, height, width = int(top), int(left), int(height), int(width)
     if height < 0 or width < 0:
         raise ValueError(f"erase_box: height and width must be >= 0, got height={height}, width={width}")
-    if not (0 <= top and top + height <= H and 0 <= left and left + width <= W_):
+    if not (top >= 0 and top + height <= H and left >= 0 and left + width <= W_):
         raise ValueError(f"erase_box: the box rows {top}..{top + height - 1}, columns {left}..{left + width - 1} "
                          f"does not fit inside the {H}x{W_} image")
     out = image.clone()
@@ -136,10 +136,10 @@ def mse_pitfall_widget(image: torch.Tensor, box: tuple[int, int, int, int] | Non
 
     Shows (a) ``image`` (one ``[28, 28]``-like image), (b) ``erase_box(image, *box)`` with the box outlined,
     (c) ``shift(image, dx, dy)``, and the live distances ``||a-b||^2``, ``||a-c||^2`` (sums over pixels).
-    Returns a ``VBox`` with attributes ``sliders`` (dict ``top``, ``left``, ``height``, ``width``, ``dx``,
-    ``dy``), ``image`` (the plot), ``readout`` (``HTML``) and ``distances()`` -> ``(d_b, d_c)``.
+    A :func:`~course_utils.widgets.live_widget`: controls ``"top"``, ``"left"``, ``"height"``, ``"width"``,
+    ``"dx"``, ``"dy"``; ``values()``: ``erased`` (``||a-b||^2``), ``shifted`` (``||a-c||^2``) and ``box``.
     """
-    from course_utils.widgets import figure_png
+    from course_utils.widgets import live_widget
 
     a = _check_image(image, "mse_pitfall_widget").detach().float().cpu()
     a = a.reshape(a.shape[-2:])
@@ -157,27 +157,17 @@ def mse_pitfall_widget(image: torch.Tensor, box: tuple[int, int, int, int] | Non
         "dy": W.FloatSlider(value=dy, min=-max_shift, max=max_shift, step=0.05, description="shift dy",
                             readout_format="+.2f", continuous_update=False),
     }
-    plot = W.Image(format="png")
-    readout = W.HTML()
 
-    def current():
-        s = {k: v.value for k, v in sliders.items()}
-        box_now = (s["top"], s["left"], min(s["height"], H - s["top"]), min(s["width"], W_ - s["left"]))
-        b, c = erase_box(a, *box_now), shift(a, s["dx"], s["dy"])
-        return box_now, b, c, s["dx"], s["dy"]
-
-    def distances() -> tuple[float, float]:
-        _, b, c, _, _ = current()
-        return squared_distance(a, b), squared_distance(a, c)
-
-    def redraw(_change=None):
-        box_now, b, c, sx, sy = current()
+    def draw(top: int, left: int, height: int, width: int, dx: float, dy: float):
+        box_now = (top, left, min(height, H - top), min(width, W_ - left))
+        b, c = erase_box(a, *box_now), shift(a, dx, dy)
         d_b, d_c = squared_distance(a, b), squared_distance(a, c)
-        plot.value = figure_png(pitfall_figure(a, b, c, box_now, sx, sy, d_b, d_c))
         closer = "(b) the broken digit" if d_b < d_c else "(c) the shifted digit"
-        readout.value = (f"‖a−b‖² = {d_b:.4f} &nbsp; ‖a−c‖² = {d_c:.4f} &nbsp; "
-                         f"(sums over {H * W_} pixels; means: {d_b / (H * W_):.5f} and {d_c / (H * W_):.5f})"
-                         f"<br>pixel distance calls {closer} closer to (a)")
+        readout = (f"‖a−b‖² = {d_b:.4f} &nbsp; ‖a−c‖² = {d_c:.4f} &nbsp; "
+                   f"(sums over {H * W_} pixels; means: {d_b / (H * W_):.5f} and {d_c / (H * W_):.5f})"
+                   f"<br>pixel distance calls {closer} closer to (a)")
+        return pitfall_figure(a, b, c, box_now, dx, dy, d_b, d_c), readout, \
+            {"erased": d_b, "shifted": d_c, "box": box_now}
 
     def limit_box(_change=None):
         # keep the box inside the image; lowering max clamps the value, which triggers a redraw
@@ -186,12 +176,4 @@ def mse_pitfall_widget(image: torch.Tensor, box: tuple[int, int, int, int] | Non
 
     sliders["top"].observe(limit_box, names="value")
     sliders["left"].observe(limit_box, names="value")
-    for slider in sliders.values():
-        slider.observe(redraw, names="value")
-    redraw()
-    controls = W.HBox([W.VBox([sliders[k] for k in ("top", "left", "height", "width")]),
-                       W.VBox([sliders["dx"], sliders["dy"]])])
-    box_widget = W.VBox([controls, plot, readout])
-    box_widget.sliders, box_widget.image, box_widget.readout = sliders, plot, readout
-    box_widget.distances = distances
-    return box_widget
+    return live_widget(sliders, draw, placement="above")

@@ -100,42 +100,31 @@ def neuron_widget(epochs: int = 300, w: float = 2.0, b: float = 2.0, lr: float =
     """Sliders for the starting ``w``, ``b`` and the learning rate, and a toggle for the loss.
 
     Each change reruns :func:`train_neuron` for ``epochs`` epochs and redraws output and cost
-    against epochs. Returns a ``VBox`` with attributes ``sliders`` (dict ``w``, ``b``, ``lr``),
-    ``loss`` (the ``ToggleButtons``: ``"mse"``, ``"ce"`` or ``"both"``), ``image`` (the plot) and
-    ``readout`` (an ``HTML`` with the final output and cost of each run), and ``runs()``.
+    against epochs. A :func:`~course_utils.widgets.live_widget`: controls ``"w"``, ``"b"``, ``"lr"``
+    and ``"loss"`` (``ToggleButtons``: ``"mse"``, ``"ce"`` or ``"both"``); the readout gives the final
+    output and cost of each run, ``values()`` the same as ``{"mse": {"output", "cost"}, ...}``.
     """
-    from course_utils.widgets import figure_png
+    from course_utils.widgets import live_widget
 
     if loss not in (*LOSSES, "both"):
         raise ValueError(f"loss must be 'mse', 'ce' or 'both', got {loss!r}")
-    sliders = {
+    controls = {
         "w": W.FloatSlider(value=w, min=-4.0, max=4.0, step=0.1, description="start w",
                            readout_format=".1f", continuous_update=False),
         "b": W.FloatSlider(value=b, min=-4.0, max=4.0, step=0.1, description="start b",
                            readout_format=".1f", continuous_update=False),
         "lr": W.FloatLogSlider(value=lr, base=10, min=-2, max=1, step=0.05, description="η (rate)",
                                readout_format=".3f", continuous_update=False),
+        "loss": W.ToggleButtons(options=[("MSE", "mse"), ("cross-entropy", "ce"), ("both", "both")],
+                                value=loss, description="loss"),
     }
-    toggle = W.ToggleButtons(options=[("MSE", "mse"), ("cross-entropy", "ce"), ("both", "both")],
-                             value=loss, description="loss")
-    image = W.Image(format="png")
-    readout = W.HTML()
 
-    def runs() -> dict[str, dict[str, list[float]]]:
-        chosen = list(LOSSES) if toggle.value == "both" else [toggle.value]
-        return {name: train_neuron(name, w=sliders["w"].value, b=sliders["b"].value,
-                                   lr=sliders["lr"].value, epochs=epochs) for name in chosen}
+    def draw(w: float, b: float, lr: float, loss: str):
+        chosen = list(LOSSES) if loss == "both" else [loss]
+        runs = {name: train_neuron(name, w=w, b=b, lr=lr, epochs=epochs) for name in chosen}
+        readout = "<br>".join(f"{LOSSES[name]}: after {epochs} epochs output a = {run['output'][-1]:.4f}, "
+                              f"cost = {run['loss'][-1]:.4f}" for name, run in runs.items())
+        numbers = {name: {"output": run["output"][-1], "cost": run["loss"][-1]} for name, run in runs.items()}
+        return plot_runs(runs), readout, numbers
 
-    def redraw(_change=None):
-        current = runs()
-        image.value = figure_png(plot_runs(current))
-        readout.value = "<br>".join(
-            f"{LOSSES[name]}: after {epochs} epochs output a = {run['output'][-1]:.4f}, "
-            f"cost = {run['loss'][-1]:.4f}" for name, run in current.items())
-
-    for control in (*sliders.values(), toggle):
-        control.observe(redraw, names="value")
-    redraw()
-    box = W.VBox([W.HBox([W.VBox(list(sliders.values())), toggle]), image, readout])
-    box.sliders, box.loss, box.image, box.readout, box.runs = sliders, toggle, image, readout, runs
-    return box
+    return live_widget(controls, draw, placement="above")

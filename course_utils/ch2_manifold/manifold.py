@@ -9,7 +9,7 @@ Arrays are NumPy unless a docstring says tensor; ``N`` points, ``D`` (or ``d``) 
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -272,23 +272,21 @@ def curse_widget(n_points: int = 1000, bins: int = 4, max_dim: int = 100, dim: i
     of their pairwise distances divided by the mean (it narrows as d grows); right: occupied-cell
     fraction and relative contrast against d, with the current d marked.
 
-    Returns a ``VBox`` with ``slider``, ``image``, ``label`` and ``stats`` (dict of the current d's
-    ``dim``, ``occupied``, ``contrast``)."""
+    A :func:`~course_utils.widgets.live_widget`: control ``"dim"``; ``values()``: the current d's
+    ``dim``, ``occupied``, ``contrast``; also ``curves`` (:func:`curse_of_dimensionality` over
+    ``curve_dims``)."""
     import ipywidgets as W
     import matplotlib.pyplot as plt
 
-    from course_utils.widgets import figure_png
+    from course_utils.widgets import live_widget
 
     curve_dims = [d for d in curve_dims if d <= max_dim]
     curves = curse_of_dimensionality(curve_dims, n_points, bins, seed)
     slider = W.IntSlider(value=dim, min=1, max=max_dim, step=1, description="dimension d",
                          continuous_update=False, style={"description_width": "initial"})
-    image = W.Image(format="png")
-    label = W.HTML()
-    box = W.VBox([slider, label, image])
 
-    def redraw(_change=None):
-        d = slider.value
+    def draw(dim: int):
+        d = dim
         X = uniform_points(n_points, d, seed)
         dist = pairwise_distances(X).numpy()[np.triu_indices(n_points, k=1)]
         stats = {"dim": d, "occupied": occupied_fraction(X, bins), "contrast": relative_contrast(X)}
@@ -305,54 +303,48 @@ def curse_widget(n_points: int = 1000, bins: int = 4, max_dim: int = 100, dim: i
             ax.grid(alpha=0.3, which="both")
         axes[1].set_ylim(1e-10, 2)   # beyond d = 20 the fraction is astronomically small
         fig.tight_layout()
-        image.value = figure_png(fig)
-        label.value = (f"<b>d = {d}</b>: {n_points} points occupy <b>{stats['occupied']:.3g}</b> of the "
-                       f"{bins}<sup>{d}</sup> cells; relative contrast of distances <b>{stats['contrast']:.3g}</b>")
-        box.stats = stats
+        readout = (f"<b>d = {d}</b>: {n_points} points occupy <b>{stats['occupied']:.3g}</b> of the "
+                   f"{bins}<sup>{d}</sup> cells; relative contrast of distances <b>{stats['contrast']:.3g}</b>")
+        return fig, readout, stats
 
-    slider.observe(redraw, names="value")
-    redraw()
-    box.slider, box.image, box.label, box.curves = slider, image, label, curves
+    box = live_widget({"dim": slider}, draw, placement="above")
+    box.curves = curves
     return box
 
 
 def random_images_widget(real: torch.Tensor, reference: torch.Tensor, n: int = 8, seed: int = 0):
-    """The manifold hypothesis: a button draws ``n`` uniformly random 28x28 images, shown above ``n``
-    real digits ``real`` ``[>=n, 1, 28, 28]``, with each row's mean distance to its nearest digit in
+    """The manifold hypothesis: a button draws ``n`` uniformly random 28x28 images (the ``k``-th draw is
+    the ``k``-th ``torch.rand((n, 1, 28, 28))`` of a generator seeded with ``seed``), shown above ``n``
+    real digits ``real`` ``[>=n, 1, 28, 28]``, with each row's distance to its nearest digit in
     ``reference`` (the training images).
 
-    Returns a ``VBox`` with ``button``, ``image``, ``label``, ``random_images`` (the current draw) and
-    ``distances`` (dict ``random``/``real`` -> ``[n]`` tensors)."""
-    import ipywidgets as W
+    A :func:`~course_utils.widgets.live_widget` with the button ``"draw new random images"``;
+    ``values()``: ``random_mean``, ``random_min``, ``real_mean``, ``real_max`` (the distances shown)."""
     import matplotlib.pyplot as plt
 
+    from course_utils.models import IMAGE_SHAPE
     from course_utils.plots import image_grid
-    from course_utils.widgets import figure_png
+    from course_utils.widgets import live_widget
 
     generator = torch.Generator().manual_seed(seed)
     real = real[:n].detach().float().cpu()
     real_dist = nearest_distance(real, reference).cpu()
-    button = W.Button(description="draw new random images", icon="random",
-                      layout=W.Layout(width="220px"))
-    image = W.Image(format="png")
-    label = W.HTML()
-    box = W.VBox([button, image, label])
 
-    def redraw(_button=None):
-        noise = torch.rand((n, 1, 28, 28), generator=generator)
+    def draw():
+        noise = torch.rand((n, *IMAGE_SHAPE), generator=generator)
         dist = nearest_distance(noise, reference).cpu()
         fig, ax = plt.subplots(figsize=(n * 0.75, 1.9))
         image_grid(torch.cat([noise, real]), nrow=n, ax=ax,
                    title="top: uniformly random pixels, bottom: real digits")
-        image.value = figure_png(fig)
-        label.value = (f"distance to the nearest training digit: random images <b>{dist.mean():.2f}</b> "
-                       f"on average (min {dist.min():.2f}), real test digits <b>{real_dist.mean():.2f}</b> "
-                       f"(max {real_dist.max():.2f})")
-        box.random_images, box.distances = noise, {"random": dist, "real": real_dist}
+        readout = (f"distance to the nearest training digit: random images <b>{dist.mean():.2f}</b> "
+                   f"on average (min {dist.min():.2f}), real test digits <b>{real_dist.mean():.2f}</b> "
+                   f"(max {real_dist.max():.2f})")
+        return fig, readout, {"random_mean": dist.mean().item(), "random_min": dist.min().item(),
+                              "real_mean": real_dist.mean().item(), "real_max": real_dist.max().item()}
 
-    button.on_click(redraw)
-    redraw()
-    box.button, box.image, box.label = button, image, label
+    box = live_widget({}, draw, buttons={"draw new random images": None}, placement="above")
+    box.buttons["draw new random images"].icon = "random"
+    box.buttons["draw new random images"].layout.width = "220px"
     return box
 
 
@@ -360,83 +352,53 @@ def swiss_roll_widget(X: np.ndarray, t: np.ndarray, geodesic: np.ndarray, predec
                       i: int = 0, j: int = 1):
     """Two sliders pick points ``i`` and ``j`` of the Swiss roll ``X`` ``[N, 3]`` (coloured by the roll
     position ``t``); the picture draws the straight segment (Euclidean distance) and the shortest path
-    along the k-NN graph (geodesic distance), and the label prints both.
+    along the k-NN graph (geodesic distance), and the readout prints both.
 
-    Returns a ``VBox`` with ``sliders`` (``i``, ``j``), ``image``, ``label`` and ``distances``
-    (dict ``euclidean``, ``geodesic``, ``path``)."""
+    A :func:`~course_utils.widgets.live_widget`: controls ``"i"``, ``"j"``; ``values()``: ``euclidean``,
+    ``geodesic`` and ``path`` (the graph path's point indices)."""
     import ipywidgets as W
     import matplotlib.pyplot as plt
 
-    from course_utils.widgets import figure_png
+    from course_utils.widgets import live_widget
 
     n = len(X)
     sliders = {name: W.IntSlider(value=v, min=0, max=n - 1, description=f"point {name}",
                                  continuous_update=False) for name, v in (("i", i), ("j", j))}
-    image = W.Image(format="png")
-    label = W.HTML()
-    box = W.VBox([W.HBox(list(sliders.values())), label, image])
 
-    def redraw(_change=None):
-        a, b = sliders["i"].value, sliders["j"].value
-        path = geodesic_path(predecessors, a, b)
-        dist = {"euclidean": float(np.linalg.norm(X[a] - X[b])), "geodesic": float(geodesic[a, b]),
+    def draw(i: int, j: int):
+        path = geodesic_path(predecessors, i, j)
+        dist = {"euclidean": float(np.linalg.norm(X[i] - X[j])), "geodesic": float(geodesic[i, j]),
                 "path": path}
         fig = plt.figure(figsize=(5.5, 4.5))
         ax = fig.add_subplot(projection="3d")
         ax.scatter(X[:, 0], X[:, 1], X[:, 2], c=t, cmap="viridis", s=5, alpha=0.5)
-        ax.plot(*X[[a, b]].T, color="tab:red", lw=2.5, label=f"straight line {dist['euclidean']:.1f}")
+        ax.plot(*X[[i, j]].T, color="tab:red", lw=2.5, label=f"straight line {dist['euclidean']:.1f}")
         ax.plot(*X[path].T, color="black", lw=2.5, label=f"along the graph {dist['geodesic']:.1f}")
-        ax.scatter(*X[[a, b]].T, color="tab:red", s=40, depthshade=False)
+        ax.scatter(*X[[i, j]].T, color="tab:red", s=40, depthshade=False)
         ax.view_init(elev=12, azim=-75)
         ax.legend(loc="upper left", fontsize=8)
         ax.set_axis_off()
-        image.value = figure_png(fig)
-        label.value = (f"points {a} and {b}: Euclidean distance <b>{dist['euclidean']:.2f}</b>, geodesic "
-                       f"distance <b>{dist['geodesic']:.2f}</b> ({len(path) - 1} graph edges)")
-        box.distances = dist
+        readout = (f"points {i} and {j}: Euclidean distance <b>{dist['euclidean']:.2f}</b>, geodesic "
+                   f"distance <b>{dist['geodesic']:.2f}</b> ({len(path) - 1} graph edges)")
+        return fig, readout, dist
 
-    for slider in sliders.values():
-        slider.observe(redraw, names="value")
-    redraw()
-    box.sliders, box.image, box.label = sliders, image, label
-    return box
+    return live_widget(sliders, draw, placement="above")
 
 
-def interpolation_picker(model: torch.nn.Module, images: torch.Tensor, reference: torch.Tensor,
-                         first: int = 0, second: int = 1):
+def interpolation_distance_picker(model: torch.nn.Module, images: torch.Tensor, reference: torch.Tensor,
+                                  first: int = 0, second: int = 1):
     """:func:`course_utils.widgets.interpolation_picker` (two index boxes, one alpha moving the pixel
-    blend and the decoded blend of the codes), plus a label with each current image's distance to its
-    nearest digit in ``reference``.
+    blend and the decoded blend of the codes, starting at alpha = 0.5) with a readout of each current
+    image's distance to its nearest digit in ``reference``: off the data, or on it.
 
-    Returns a ``VBox`` with ``first``, ``second`` (``BoundedIntText``), ``inner`` (the current
-    interpolation slider box), ``label`` and ``distances`` (dict ``pixel``, ``decoded``)."""
-    import ipywidgets as W
+    A :func:`~course_utils.widgets.live_widget`: controls ``"index0"``, ``"index1"``, ``"alpha"``;
+    ``values()`` adds ``pixel`` and ``decoded`` (the two distances)."""
+    from course_utils.widgets import interpolation_picker
 
-    from course_utils.models import decode_images, latent_codes
-    from course_utils.widgets import interpolation_picker as picker_widget
-
-    device = next(model.parameters()).device
-    picker = picker_widget(model, images, first, second, alpha=0.5)
-    label = W.HTML()
-    box = W.VBox([picker, label])
-
-    def measure(_change=None):
-        a = box.inner.slider.value
-        x0, x1 = images[picker.index0.value].float(), images[picker.index1.value].float()
-        z0, z1 = latent_codes(model, torch.stack([x0, x1]).to(device))
-        pixel = (1 - a) * x0 + a * x1
-        decoded = decode_images(model, ((1 - a) * z0 + a * z1)[None])[0]
+    def measure(alpha: float, pixel: torch.Tensor, decoded: torch.Tensor):
         d = nearest_distance(torch.stack([pixel, decoded.to(pixel.device)]), reference).cpu()
-        box.distances = {"pixel": float(d[0]), "decoded": float(d[1])}
-        label.value = (f"α = {a:.2f}: distance to the nearest training digit: pixel blend "
-                       f"<b>{d[0]:.2f}</b>, decoded code <b>{d[1]:.2f}</b>")
+        readout = (f"α = {alpha:.2f}: distance to the nearest training digit: pixel blend "
+                   f"<b>{d[0]:.2f}</b>, decoded code <b>{d[1]:.2f}</b>")
+        return readout, {"pixel": float(d[0]), "decoded": float(d[1])}
 
-    def follow(inner):
-        box.inner = inner
-        inner.slider.observe(measure, names="value")
-        measure()
-
-    picker.on_rebuild.append(follow)
-    follow(picker.interpolation())
-    box.first, box.second, box.label = picker.index0, picker.index1, label
-    return box
+    return interpolation_picker(model, images, first, second, alpha=0.5, measure=measure)

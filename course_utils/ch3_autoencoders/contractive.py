@@ -11,10 +11,12 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch.func import jacrev, vmap
+
+from course_utils import randomness
 
 
 def jacobian_frobenius_sq(encode: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
@@ -56,8 +58,7 @@ def code_sensitivity(encode: Callable[[torch.Tensor], torch.Tensor], x: torch.Te
     spread_sq = (z - z.mean(dim=0)).pow(2).sum(dim=1).mean()
     moved_sq = torch.zeros((), device=z.device)
     for _ in range(n_draws):
-        device = generator.device if generator is not None else x.device
-        noise = torch.randn(x.shape, generator=generator, device=device, dtype=x.dtype).to(x.device)
+        noise = randomness.normal(x.shape, x, generator)
         moved_sq += (encode(x + eps * noise) - z).pow(2).sum(dim=1).mean() / n_draws
     with torch.enable_grad():
         jac_sq = jacobian_frobenius_sq(encode, x).mean()

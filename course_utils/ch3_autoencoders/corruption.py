@@ -18,9 +18,11 @@ can be reproduced, and rejects bad arguments with a ``ValueError``.
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
+
+from course_utils import randomness
 
 #: The noise types by name, in the order the demo's dropdown lists them.
 NOISE_TYPES = ("gaussian", "masking", "salt_and_pepper")
@@ -51,13 +53,8 @@ def _check_level(value, name: str, what: str, upper: float | None) -> float:
 
 
 def _rand(shape, x: torch.Tensor, generator: torch.Generator | None, normal: bool = False) -> torch.Tensor:
-    """Uniform (or standard normal) numbers of ``shape`` on ``x``'s device, drawn from ``generator``
-    on the generator's own device (a CPU generator works for CUDA tensors too)."""
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise ValueError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
-    device = generator.device if generator is not None else x.device
-    draw = torch.randn if normal else torch.rand
-    return draw(shape, generator=generator, device=device, dtype=x.dtype).to(x.device)
+    """Uniform (or standard normal) numbers of ``shape`` for ``x``, by :mod:`course_utils.randomness`."""
+    return (randomness.normal if normal else randomness.uniform)(shape, x, generator)
 
 
 def _chosen_pixels(x: torch.Tensor, fraction: float, generator: torch.Generator | None) -> torch.Tensor:
@@ -134,17 +131,18 @@ def denoising_explorer(models: dict, x: torch.Tensor, kinds: Sequence[str] = NOI
                        level: float = 0.3, max_level: float = 0.9, seed: int = 0, size: int = 560):
     """Dropdown (noise type) and slider (sigma or nu) over a few clean digits ``x`` ``[n, 1, 28, 28]``.
 
-    Draws, as one PNG in an ``ipywidgets.Image``, the rows: clean, corrupted, then one row of
-    reconstructions per entry of ``models`` (name -> autoencoder returning logits). The noise is drawn
-    from a generator seeded with ``seed`` at every redraw, so a setting always shows the same
-    corruption. A label prints each model's mean squared error to the clean digits.
-    Returns a ``VBox`` with attributes ``dropdown``, ``slider``, ``image``, ``errors_label`` and
-    ``state()`` -> dict with the current ``noisy``, ``recons`` (name -> images) and ``errors``.
+    Draws, as one picture, the rows: clean, corrupted, then one row of reconstructions per entry of
+    ``models`` (name -> autoencoder returning logits). The noise is drawn from a generator seeded with
+    ``seed`` at every redraw, so a setting always shows the same corruption. The readout names the rows
+    and prints each model's mean squared error to the clean digits. A
+    :func:`~course_utils.widgets.live_widget`: controls ``"kind"`` (dropdown), ``"level"`` (slider);
+    ``values()``: ``errors`` (model name -> mean squared error, as :func:`denoising_errors`).
     """
     import ipywidgets as W
-    from torchvision.utils import make_grid
 
-    from course_utils.widgets import png_bytes
+    from course_utils.models import IMAGE_SHAPE
+    from course_utils.plots import tile
+    from course_utils.widgets import live_widget
 
     if not models:
         raise ValueError("denoising_explorer needs at least one model")
@@ -152,34 +150,23 @@ def denoising_explorer(models: dict, x: torch.Tensor, kinds: Sequence[str] = NOI
     if unknown or not kinds:
         raise ValueError(f"unknown noise types {unknown}; choose from {list(NOISE_TYPES)}")
     device = next(next(iter(models.values())).parameters()).device
-    x = x.detach().float().reshape(-1, 1, 28, 28).to(device)
-    dropdown = W.Dropdown(options=[(NOISE_LABELS[k], k) for k in kinds], value=kinds[0],
-                          description="noise")
-    slider = W.FloatSlider(value=level, min=0.0, max=max_level, step=0.05, description="σ or ν",
-                           continuous_update=True, readout_format=".2f")
-    image = W.Image(format="png", width=size)
-    errors_label = W.HTML()
+    x = x.detach().float().reshape(-1, *IMAGE_SHAPE).to(device)
+    controls = {"kind": W.Dropdown(options=[(NOISE_LABELS[k], k) for k in kinds], value=kinds[0],
+                                   description="noise"),
+                "level": W.FloatSlider(value=level, min=0.0, max=max_level, step=0.05, description="σ or ν",
+                                       continuous_update=True, readout_format=".2f")}
     row_names = ["clean", "corrupted", *[f"{name}: reconstruction" for name in models]]
-    names_label = W.HTML("<br>".join(f"row {i + 1}: {n}" for i, n in enumerate(row_names)))
-    current: dict = {}
+    rows_text = "; ".join(f"row {i + 1}: {n}" for i, n in enumerate(row_names))
 
-    def redraw(_change=None):
+    def draw(kind: str, level: float):
         generator = torch.Generator().manual_seed(seed)
-        noisy = corrupt(x, dropdown.value, slider.value, generator=generator)
-        errors = denoising_errors(models, x, noisy)
+        noisy = corrupt(x, kind, level, generator=generator)
+        errors = {k: v.mean().item() for k, v in denoising_errors(models, x, noisy).items()}
         with torch.no_grad():
-            recons = {name: torch.sigmoid(model(noisy)) for name, model in models.items()}
-        rows = torch.cat([x, noisy.clamp(0, 1), *recons.values()]).cpu()
-        grid = make_grid(rows, nrow=x.shape[0], padding=2, pad_value=0.5)[0]
-        image.value = png_bytes(grid, size)
-        current.update(noisy=noisy, recons=recons, errors={k: v.mean().item() for k, v in errors.items()})
-        errors_label.value = "mean squared error to the clean digits: " + ", ".join(
-            f"<b>{name}</b> {err:.2f}" for name, err in current["errors"].items())
+            recons = [torch.sigmoid(model(noisy)) for model in models.values()]
+        grid = tile(torch.cat([x, noisy.clamp(0, 1), *recons]), nrow=x.shape[0])
+        readout = (f"{rows_text}<br>mean squared error to the clean digits: "
+                   + ", ".join(f"<b>{name}</b> {err:.2f}" for name, err in errors.items()))
+        return grid, readout, {"errors": errors}
 
-    dropdown.observe(redraw, names="value")
-    slider.observe(redraw, names="value")
-    redraw()
-    box = W.VBox([W.HBox([dropdown, slider]), W.HBox([image, names_label]), errors_label])
-    box.dropdown, box.slider, box.image, box.errors_label = dropdown, slider, image, errors_label
-    box.state = lambda: dict(current)
-    return box
+    return live_widget(controls, draw, size=size, placement="above")

@@ -1,8 +1,7 @@
 """Widgets of notebook 4 (the generative model and the ELBO).
 
-Each draws into an ``ipywidgets.Image`` (PNG bytes) and writes its numbers into an ``ipywidgets.HTML``;
-each returned box also exposes ``values()`` (the numbers on display) so a test can move a slider in
-Python and check both the picture and the numbers.
+Each is a :func:`course_utils.widgets.live_widget`: ``controls``, ``image``, ``readout`` and ``values()``
+(the numbers on display), so a test can move a slider in Python and check both the picture and the numbers.
 """
 
 from __future__ import annotations
@@ -11,14 +10,14 @@ import math
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 from matplotlib.patches import Ellipse
 
 from course_utils.ch4_elbo import quadrature
 from course_utils.ch4_elbo.linear_gaussian import LinearGaussian
 from course_utils.ch4_elbo.prior_map import doersch_ring
-from course_utils.widgets import figure_png
+from course_utils.losses import gaussian_log_density
+from course_utils.widgets import live_widget
 
 
 def _radius_stats(points: torch.Tensor) -> dict[str, float]:
@@ -29,61 +28,44 @@ def _radius_stats(points: torch.Tensor) -> dict[str, float]:
 def ring_blend(n: int = 2000, seed: int = 0, size: int = 380) -> W.VBox:
     """Slider alpha in [0, 1]: the points (1 - alpha) z + alpha g(z), z ~ N(0, I), g = Doersch's ring map.
 
-    Colour = the angle of z, so one sees each point travel. Box attributes: ``slider``, ``image``,
-    ``label``, ``points()``, ``values()`` (alpha, mean and std of the radius on display).
+    Colour = the angle of z, so one sees each point travel. A :func:`~course_utils.widgets.live_widget`:
+    control ``"alpha"``; ``values()``: ``alpha``, mean and std of the radius on display.
     """
     z = torch.randn(n, 2, generator=torch.Generator().manual_seed(seed))
     gz = doersch_ring(z)
     colour = torch.atan2(z[:, 1], z[:, 0]).numpy()
     slider = W.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description="alpha",
                            continuous_update=True, readout_format=".2f")
-    image = W.Image(format="png", width=size, height=size)
-    label = W.HTML()
 
-    def points() -> torch.Tensor:
-        a = slider.value
-        return (1 - a) * z + a * gz
-
-    def values() -> dict[str, float]:
-        return {"alpha": slider.value, **_radius_stats(points())}
-
-    def redraw(_change=None):
-        p = points().numpy()
+    def draw(alpha: float):
+        points = (1 - alpha) * z + alpha * gz
+        v = {"alpha": alpha, **_radius_stats(points)}
+        p = points.numpy()
         fig, ax = plt.subplots(figsize=(4, 4), dpi=80)
         ax.scatter(p[:, 0], p[:, 1], c=colour, cmap="hsv", s=3, linewidths=0)
         ax.set_xlim(-3.5, 3.5)
         ax.set_ylim(-3.5, 3.5)
         ax.set_aspect("equal")
-        ax.set_title(f"(1-α)·z + α·g(z),  α = {slider.value:.2f}")
+        ax.set_title(f"(1-α)·z + α·g(z),  α = {alpha:.2f}")
         ax.grid(alpha=0.3)
-        image.value = figure_png(fig)
-        v = values()
-        label.value = (f"radius ‖x‖: mean <b>{v['mean_radius']:.3f}</b>, "
-                       f"std <b>{v['std_radius']:.3f}</b>")
+        readout = f"radius ‖x‖: mean <b>{v['mean_radius']:.3f}</b>, std <b>{v['std_radius']:.3f}</b>"
+        return fig, readout, v
 
-    slider.observe(redraw, names="value")
-    redraw()
-    box = W.VBox([slider, image, label])
-    box.slider, box.image, box.label, box.points, box.values = slider, image, label, points, values
-    return box
+    return live_widget({"alpha": slider}, draw, size=size, placement="above")
 
 
 def learned_map_viewer(snapshots: list[dict], data: torch.Tensor, size: int = 640) -> W.VBox:
     """Slider over the training snapshots of :func:`course_utils.ch4_elbo.prior_map.fit_map`: left the prior
-    samples z, right g_theta(z) at that step over the target data. Box: ``slider``, ``image``, ``label``,
-    ``values()`` (step, energy distance, mean radius)."""
+    samples z, right g_theta(z) at that step over the target data. A
+    :func:`~course_utils.widgets.live_widget`: control ``"snapshot"``; ``values()``: step, energy distance,
+    mean and std of the radius."""
     slider = W.IntSlider(value=len(snapshots) - 1, min=0, max=len(snapshots) - 1, step=1,
                          description="snapshot", continuous_update=True)
-    image = W.Image(format="png", width=size)
-    label = W.HTML()
     shown = data[:1500].numpy()
 
-    def values() -> dict[str, float]:
-        s = snapshots[slider.value]
-        return {"step": s["step"], "energy": s["energy"], **_radius_stats(s["x"])}
-
-    def redraw(_change=None):
-        s = snapshots[slider.value]
+    def draw(snapshot: int):
+        s = snapshots[snapshot]
+        v = {"step": s["step"], "energy": s["energy"], **_radius_stats(s["x"])}
         colour = torch.atan2(s["z"][:, 1], s["z"][:, 0]).numpy()
         fig, axes = plt.subplots(1, 2, figsize=(8, 4), dpi=80)
         axes[0].scatter(s["z"][:, 0], s["z"][:, 1], c=colour, cmap="hsv", s=3, linewidths=0)
@@ -96,24 +78,25 @@ def learned_map_viewer(snapshots: list[dict], data: torch.Tensor, size: int = 64
             ax.set_ylim(-lim, lim)
             ax.set_aspect("equal")
             ax.grid(alpha=0.3)
-        image.value = figure_png(fig)
-        v = values()
-        label.value = (f"step <b>{v['step']}</b>: energy distance to the data <b>{v['energy']:.4f}</b>, "
-                       f"mean radius <b>{v['mean_radius']:.3f}</b>")
+        readout = (f"step <b>{v['step']}</b>: energy distance to the data <b>{v['energy']:.4f}</b>, "
+                   f"mean radius <b>{v['mean_radius']:.3f}</b>")
+        return fig, readout, v
 
-    slider.observe(redraw, names="value")
-    redraw()
-    box = W.VBox([slider, image, label])
-    box.slider, box.image, box.label, box.values = slider, image, label, values
-    return box
+    return live_widget({"snapshot": slider}, draw, size=size, placement="above")
+
+
+def _density(z: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+    """The 1-D Gaussian density N(z | mean, std^2) at the points ``z`` ``[G]``."""
+    return gaussian_log_density(z[:, None], mean, 2 * math.log(std)).exp()
 
 
 def linear_gaussian_explorer(model: LinearGaussian, x: torch.Tensor, size: int = 640) -> W.VBox:
     """Sliders for q(z) = N(mean, std^2) over a 1-D latent of a linear-Gaussian model and one point ``x``.
 
-    Draws p(z | x) and q(z), and bars for log p(x), ELBO(q) and the gap; the label prints them with
-    KL(q || p(z | x)). A button sets q to the exact posterior. Box: ``mean``, ``std``, ``button``,
-    ``image``, ``label``, ``values()`` (log_px, elbo, gap, kl).
+    Draws p(z | x) and q(z), and bars for log p(x), ELBO(q) and the gap log p(x) - ELBO(q); the readout
+    prints them with KL(q || p(z | x)). The button "q = p(z|x)" sets q to the exact posterior. A
+    :func:`~course_utils.widgets.live_widget`: controls ``"q_mean"``, ``"q_std"``; ``values()``: ``log_px``,
+    ``elbo``, ``gap``, ``kl``, ``q_mean``, ``q_std``.
     """
     if model.latent_dim != 1:
         raise ValueError("linear_gaussian_explorer draws a 1-D latent; the model has "
@@ -121,27 +104,20 @@ def linear_gaussian_explorer(model: LinearGaussian, x: torch.Tensor, size: int =
     m, S = model.posterior(x)
     post_mean, post_std = float(m[0]), float(S[0, 0].sqrt())
     log_px = float(model.log_px(x))
-    mean = W.FloatSlider(value=round(post_mean + 1.0, 2), min=round(post_mean - 3, 1),
-                         max=round(post_mean + 3, 1), step=0.01, description="q mean",
-                         continuous_update=True, readout_format=".2f")
-    std = W.FloatSlider(value=1.0, min=0.05, max=2.0, step=0.01, description="q std",
-                        continuous_update=True, readout_format=".3f")
-    button = W.Button(description="q = p(z|x)")
-    image = W.Image(format="png", width=size)
-    label = W.HTML()
+    controls = {"q_mean": W.FloatSlider(value=round(post_mean + 1.0, 2), min=round(post_mean - 3, 1),
+                                        max=round(post_mean + 3, 1), step=0.01, description="q mean",
+                                        continuous_update=True, readout_format=".2f"),
+                "q_std": W.FloatSlider(value=1.0, min=0.05, max=2.0, step=0.01, description="q std",
+                                       continuous_update=True, readout_format=".3f")}
     zs = torch.linspace(post_mean - 4.5, post_mean + 4.5, 400, dtype=torch.float64)
 
-    def values() -> dict[str, float]:
-        qm = torch.tensor([mean.value], dtype=torch.float64)
-        qs = torch.tensor([std.value], dtype=torch.float64)
+    def draw(q_mean: float, q_std: float):
+        qm = torch.tensor([q_mean], dtype=torch.float64)
+        qs = torch.tensor([q_std], dtype=torch.float64)
         elbo = float(model.elbo(x, qm, qs))
-        return {"log_px": log_px, "elbo": elbo, "gap": log_px - elbo, "kl": float(model.gap(x, qm, qs)),
-                "q_mean": mean.value, "q_std": std.value}
-
-    def redraw(_change=None):
-        v = values()
-        post = torch.exp(-0.5 * ((zs - post_mean) / post_std) ** 2) / (post_std * math.sqrt(2 * math.pi))
-        q = torch.exp(-0.5 * ((zs - v["q_mean"]) / v["q_std"]) ** 2) / (v["q_std"] * math.sqrt(2 * math.pi))
+        v = {"log_px": log_px, "elbo": elbo, "gap": log_px - elbo, "kl": float(model.kl_to_posterior(x, qm, qs)),
+             "q_mean": q_mean, "q_std": q_std}
+        post, q = _density(zs, post_mean, post_std), _density(zs, q_mean, q_std)
         fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), dpi=80, gridspec_kw={"width_ratios": [3, 2]})
         axes[0].plot(zs, post, "k", lw=2, label="p(z | x) (exact)")
         axes[0].plot(zs, q, "C1", lw=2, label="q(z)")
@@ -161,24 +137,15 @@ def linear_gaussian_explorer(model: LinearGaussian, x: torch.Tensor, size: int =
         axes[1].legend(loc="upper right", fontsize=8)
         axes[1].set_title("nats")
         fig.tight_layout()
-        image.value = figure_png(fig)
-        label.value = (f"log p(x) = <b>{v['log_px']:.4f}</b> &nbsp; ELBO = <b>{v['elbo']:.4f}</b> &nbsp; "
-                       f"gap = <b>{v['gap']:.4f}</b> &nbsp; KL(q ‖ p(z|x)) = <b>{v['kl']:.4f}</b>")
+        readout = (f"log p(x) = <b>{v['log_px']:.4f}</b> &nbsp; ELBO = <b>{v['elbo']:.4f}</b> &nbsp; "
+                   f"gap = <b>{v['gap']:.4f}</b> &nbsp; KL(q ‖ p(z|x)) = <b>{v['kl']:.4f}</b>")
+        return fig, readout, v
 
-    def to_posterior(_button=None):
-        with mean.hold_trait_notifications(), std.hold_trait_notifications():
-            mean.value = post_mean
-            std.value = post_std
-        redraw()
+    def to_posterior():
+        controls["q_mean"].value = post_mean
+        controls["q_std"].value = post_std
 
-    mean.observe(redraw, names="value")
-    std.observe(redraw, names="value")
-    button.on_click(to_posterior)
-    redraw()
-    box = W.VBox([W.HBox([W.VBox([mean, std]), button]), image, label])
-    box.mean, box.std, box.button, box.image, box.label, box.values = mean, std, button, image, label, values
-    box.to_posterior = to_posterior
-    return box
+    return live_widget(controls, draw, size=size, placement="above", buttons={"q = p(z|x)": to_posterior})
 
 
 def _ellipse(ax, mean, std, n_std, **kw):
@@ -191,9 +158,10 @@ def posterior_explorer(model: torch.nn.Module, images: torch.Tensor, global_grid
 
     For the chosen digit: the digit, the exact posterior p(z | x) as a heat map on an ``n_grid`` x
     ``n_grid`` grid around its mass (found from ``global_grid``, the quadrature over all digits), and
-    q(z | x)'s 1- and 2-sigma ellipses; the label prints the numbers in ``table`` (name -> ``[N]``, e.g.
-    ELBO, IWAE_k, log p(x)) and the fine local grid's log p(x). Box: ``slider``, ``image``, ``label``,
-    ``values()``.
+    q(z | x)'s 1- and 2-sigma ellipses; the readout prints the numbers in ``table`` (name -> ``[N]``, e.g.
+    ELBO, IWAE_k, log p(x)) and the fine local grid's log p(x). A :func:`~course_utils.widgets.live_widget`:
+    control ``"digit"``; ``values()``: the table's numbers for that digit, ``log_px_local_grid``,
+    ``q_mean`` and ``q_std``.
     """
     device = next(model.parameters()).device
     with torch.no_grad():
@@ -201,8 +169,6 @@ def posterior_explorer(model: torch.nn.Module, images: torch.Tensor, global_grid
     mu, std = mu.double().cpu(), (0.5 * logvar).exp().double().cpu()
     slider = W.IntSlider(value=0, min=0, max=images.shape[0] - 1, step=1, description="digit",
                          continuous_update=False)
-    image = W.Image(format="png", width=size)
-    label = W.HTML()
     cache: dict[int, quadrature.GridPosterior] = {}
 
     def local(i: int) -> quadrature.GridPosterior:
@@ -215,17 +181,11 @@ def posterior_explorer(model: torch.nn.Module, images: torch.Tensor, global_grid
                 quadrature.bernoulli_decoder_loglik(model, images[i:i + 1]), w, n=n_grid)
         return cache[i]
 
-    def values() -> dict[str, float]:
-        i = slider.value
-        out = {name: float(v[i]) for name, v in table.items()}
-        out["log_px_local_grid"] = float(local(i).log_px[0])
-        out["q_mean"] = mu[i].tolist()
-        out["q_std"] = std[i].tolist()
-        return out
-
-    def redraw(_change=None):
-        i = slider.value
+    def draw(digit: int):
+        i = digit
         lg = local(i)
+        v = {name: float(t[i]) for name, t in table.items()}
+        v.update(log_px_local_grid=float(lg.log_px[0]), q_mean=mu[i].tolist(), q_std=std[i].tolist())
         dens = lg.posterior()[0].numpy()
         z1, z2 = lg.z1.numpy(), lg.z2.numpy()
         fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), dpi=80, gridspec_kw={"width_ratios": [1, 1.6]})
@@ -245,16 +205,10 @@ def posterior_explorer(model: torch.nn.Module, images: torch.Tensor, global_grid
         ax.set_title("exact posterior (grid) and q(z|x)")
         ax.legend(loc="upper right", fontsize=8, facecolor="grey", framealpha=0.6, labelcolor="w")
         fig.tight_layout()
-        image.value = figure_png(fig)
-        v = values()
         rows = "".join(f"<tr><td>{name}</td><td style='text-align:right'><b>{v[name]:.2f}</b></td></tr>"
                        for name in table)
         rows += (f"<tr><td>log p(x), fine local grid</td><td style='text-align:right'>"
                  f"<b>{v['log_px_local_grid']:.2f}</b></td></tr>")
-        label.value = f"<table>{rows}</table><small>nats, for this binarized digit</small>"
+        return fig, f"<table>{rows}</table><small>nats, for this binarized digit</small>", v
 
-    slider.observe(redraw, names="value")
-    redraw()
-    box = W.VBox([slider, W.HBox([image, label])])
-    box.slider, box.image, box.label, box.values, box.local = slider, image, label, values, local
-    return box
+    return live_widget({"digit": slider}, draw, size=size, placement="above")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-LOG_2PI = math.log(2 * math.pi)
+from course_utils.losses import LOG_2PI, gaussian_log_density
 
 
 def _f64(t) -> torch.Tensor:
@@ -40,8 +40,9 @@ def _cov(cov_or_std: torch.Tensor, d: int) -> torch.Tensor:
     return c
 
 
-def gaussian_log_density(x: torch.Tensor, mean: torch.Tensor, cov: torch.Tensor) -> torch.Tensor:
-    """log N(x | mean, cov) for a full covariance, via a Cholesky factor. ``x`` ``[..., D]`` -> ``[...]``."""
+def full_cov_log_density(x: torch.Tensor, mean: torch.Tensor, cov: torch.Tensor) -> torch.Tensor:
+    """log N(x | mean, cov) for a full covariance, via a Cholesky factor (for a diagonal one,
+    :func:`course_utils.losses.gaussian_log_density`). ``x`` ``[..., D]`` -> ``[...]``."""
     x, mean, cov = _f64(x), _f64(mean), _f64(cov)
     L = torch.linalg.cholesky(cov)
     diff = (x - mean).unsqueeze(-1)                                     # [..., D, 1]
@@ -68,7 +69,9 @@ def kl_gaussians(mean1, cov1, mean2, cov2) -> torch.Tensor:
 
 @dataclass
 class LinearGaussian:
-    """p(z) = N(0, I_d), p(x | z) = N(W z + b, sigma^2 I_D). ``W`` ``[D, d]``, ``b`` ``[D]``, ``sigma`` > 0."""
+    """p(z) = N(0, I_d), p(x | z) = N(W z + b, sigma^2 I_D).
+
+    ``W`` ``[D, d]``, ``b`` ``[D]``, ``sigma`` > 0."""
 
     W: torch.Tensor
     b: torch.Tensor
@@ -92,7 +95,7 @@ class LinearGaussian:
         return self.W.shape[0]
 
     @classmethod
-    def random(cls, data_dim: int, latent_dim: int, sigma: float = 0.5, seed: int = 0) -> "LinearGaussian":
+    def random(cls, data_dim: int, latent_dim: int, sigma: float = 0.5, seed: int = 0) -> LinearGaussian:
         g = torch.Generator().manual_seed(seed)
         W = torch.randn(data_dim, latent_dim, generator=g, dtype=torch.float64)
         b = torch.randn(data_dim, generator=g, dtype=torch.float64)
@@ -110,18 +113,16 @@ class LinearGaussian:
 
     def log_px(self, x: torch.Tensor) -> torch.Tensor:
         """Exact log p(x) = log N(x | b, W W^T + sigma^2 I); ``x`` ``[..., D]`` -> ``[...]``."""
-        return gaussian_log_density(x, self.b, self.marginal_cov())
+        return full_cov_log_density(x, self.b, self.marginal_cov())
 
     def log_px_given_z(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log N(x | W z + b, sigma^2 I); ``x`` ``[D]`` or ``[..., D]``, ``z`` ``[..., d]`` -> ``[...]``."""
         mean = _f64(z) @ self.W.T + self.b
-        return -0.5 * (((_f64(x) - mean) / self.sigma) ** 2).sum(-1) \
-            - self.data_dim * (math.log(self.sigma) + 0.5 * LOG_2PI)
+        return gaussian_log_density(_f64(x), mean, 2 * math.log(self.sigma))
 
     def log_prior(self, z: torch.Tensor) -> torch.Tensor:
         """log N(z | 0, I); ``[..., d]`` -> ``[...]``."""
-        z = _f64(z)
-        return -0.5 * ((z ** 2).sum(-1) + self.latent_dim * LOG_2PI)
+        return gaussian_log_density(_f64(z))
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Exact p(z | x) = N(m, S): ``(m [d], S [d, d])``."""
@@ -148,16 +149,18 @@ class LinearGaussian:
 
     def elbo_monte_carlo(self, x: torch.Tensor, q_mean: torch.Tensor, q_cov: torch.Tensor, n: int,
                          generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Monte Carlo ELBO: mean of log p(x, z_i) - log q(z_i), z_i ~ q. Returns ``(estimate, std. error)``."""
+        """Monte Carlo ELBO: mean of log p(x, z_i) - log q(z_i), z_i ~ q.
+
+        Returns ``(estimate, std. error)``."""
         mu = _f64(q_mean)
         cov = _cov(q_cov, self.latent_dim)
         L = torch.linalg.cholesky(cov)
         eps = torch.randn(n, self.latent_dim, generator=generator, dtype=torch.float64)
         z = mu + eps @ L.T
-        w = self.log_px_given_z(x, z) + self.log_prior(z) - gaussian_log_density(z, mu, cov)
+        w = self.log_px_given_z(x, z) + self.log_prior(z) - full_cov_log_density(z, mu, cov)
         return w.mean(), w.std() / math.sqrt(n)
 
-    def gap(self, x: torch.Tensor, q_mean: torch.Tensor, q_cov: torch.Tensor) -> torch.Tensor:
-        """KL(q || p(z | x)) in closed form: what log p(x) - ELBO(q) must equal."""
+    def kl_to_posterior(self, x: torch.Tensor, q_mean: torch.Tensor, q_cov: torch.Tensor) -> torch.Tensor:
+        """KL(q || p(z | x)) in closed form: what the gap log p(x) - ELBO(q) must equal."""
         m, S = self.posterior(x)
         return kl_gaussians(_f64(q_mean), _cov(q_cov, self.latent_dim), m, S)

@@ -23,14 +23,16 @@ def doersch_ring(z: torch.Tensor) -> torch.Tensor:
 
 def ring_data(n: int, radius: float = 1.0, noise: float = 0.05,
               generator: torch.Generator | None = None) -> torch.Tensor:
-    """``n`` points ``[n, 2]`` at uniform angles on a circle of ``radius``, radial Gaussian noise ``noise``."""
+    """``n`` points ``[n, 2]`` at uniform angles on a circle of ``radius``, with radial Gaussian noise
+    of standard deviation ``noise``."""
     angle = 2 * math.pi * torch.rand(n, generator=generator)
     r = radius + noise * torch.randn(n, generator=generator)
     return torch.stack([r * torch.cos(angle), r * torch.sin(angle)], 1)
 
 
 def energy_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Energy distance 2 E||A - B|| - E||A - A'|| - E||B - B'|| between samples ``a`` ``[N, D]``, ``b`` ``[M, D]``.
+    """Energy distance 2 E||A - B|| - E||A - A'|| - E||B - B'|| between samples ``a`` ``[N, D]`` and
+    ``b`` ``[M, D]``.
 
     Zero exactly when the two distributions are equal, positive otherwise; needs only samples, so it
     can train a sampler. (The within-set means include the zero diagonal: a small-sample bias only.)

@@ -14,13 +14,13 @@ A likelihood is passed as a function ``log_lik(z [G, 2]) -> [G, B]`` (one column
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
-LOG_2PI = math.log(2 * math.pi)
+from course_utils.losses import gaussian_log_density
 
 
 def grid_axis(low: float, high: float, step: float) -> torch.Tensor:
@@ -32,7 +32,8 @@ def grid_axis(low: float, high: float, step: float) -> torch.Tensor:
 
 
 def bernoulli_decoder_loglik(model: torch.nn.Module, x: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
-    """``log_lik(z [G, 2]) -> [G, B]``: log p(x_b | z_g) for a Bernoulli decoder and images ``x`` ``[B, ...]``.
+    """``log_lik(z [G, 2]) -> [G, B]``: log p(x_b | z_g) for a Bernoulli decoder and images ``x``
+    ``[B, ...]``.
 
     log p(x | z) = sum_j x_j l_j - softplus(l_j) with l = decode(z) the logits, so the decoded grid is
     shared by all B images (one matrix product, not B decodes).
@@ -84,7 +85,8 @@ class GridPosterior:
         return mean, cov
 
     def boundary_mass(self) -> torch.Tensor:
-        """Posterior probability in the outermost ring of grid cells, ``[B]``: near 0 if the box is big enough."""
+        """Posterior probability in the outermost ring of grid cells, ``[B]``: near 0 if the box is big
+        enough."""
         p = self.cell_probabilities()
         inner = p[:, 1:-1, 1:-1].flatten(1).sum(1)
         return (1 - inner).clamp_min(0)
@@ -99,7 +101,7 @@ def grid_quadrature(log_lik: Callable[[torch.Tensor], torch.Tensor], z1: torch.T
     z2 = z1 if z2 is None else z2
     zz1, zz2 = torch.meshgrid(z1, z2, indexing="xy")                     # [n2, n1]
     pts = torch.stack([zz1.reshape(-1), zz2.reshape(-1)], 1)             # [G, 2], z1 fastest
-    log_prior = -0.5 * (pts ** 2).sum(1) - LOG_2PI                       # log N(z | 0, I_2)
+    log_prior = gaussian_log_density(pts)                                  # log N(z | 0, I_2)
     parts = [log_lik(pts[s:s + chunk]).double() for s in range(0, pts.shape[0], chunk)]
     log_joint = (torch.cat(parts) + log_prior[:, None]).T                # [B, G]
     area = float((z1[1] - z1[0]) * (z2[1] - z2[0]))

@@ -12,7 +12,7 @@ Both use autograd on a surrogate, as a VAE's training step would.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F

@@ -26,14 +26,15 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 
 from course_utils import losses
+from course_utils.models import IMAGE_SHAPE, N_PIXELS
 
-LOG_2PI = math.log(2 * math.pi)
 STUCK = "Stuck? The reference solution is in solutions.md next to the student notebooks."
 
 
@@ -79,7 +80,7 @@ _EXCEPTION_ADVICE = {
     "between 0 and 1": "F.binary_cross_entropy wants probabilities; with logits use "
                        "F.binary_cross_entropy_with_logits (or apply torch.sigmoid once).",
     "must match the size": "Check the shapes of your intermediate tensors (print t.shape).",
-    "unexpected keyword argument 'generator'": "Add the parameter generator=None and pass it to torch.rand/randn.",
+    "unexpected keyword argument 'generator'": "Add a parameter generator=None, pass it to torch.rand/randn.",
 }
 
 
@@ -116,7 +117,8 @@ def _per_sample_shape_hint(got: torch.Size, expected: torch.Size, inp: torch.Siz
     B = inp[0]
     if got.numel() == 1 and B > 1:
         return (f"you returned a single number, so you also reduced over the batch. Return one value per "
-                f"sample, shape [B] = {list(expected)}: sum over the {over} only; the caller averages over the batch.")
+                f"sample, shape [B] = {list(expected)}: sum over the {over} only; "
+                "the caller averages over the batch.")
     if got == inp:
         return (f"you returned one value per element {list(got)}: sum over the {over} to get shape "
                 f"[B] = {list(expected)}.")
@@ -199,10 +201,10 @@ def check_gaussian_nll(fn) -> str:
     """``fn(mean, x) -> [B]``: -log N(x | mean, I) summed over pixels, 0.5*log(2*pi) per pixel included."""
     g = _gen(1)
     r = lambda *s: torch.randn(*s, generator=g)  # noqa: E731
-    x_img = torch.rand(4, 1, 28, 28, generator=g)
+    x_img = torch.rand(4, *IMAGE_SHAPE, generator=g)
     cases = [
         Case("a batch of 8 vectors of 20 pixels", (r(8, 20), r(8, 20))),
-        Case("MNIST-shaped images [B, 1, 28, 28]", (torch.rand(4, 1, 28, 28, generator=g), x_img)),
+        Case("MNIST-shaped images [B, 1, 28, 28]", (torch.rand(4, *IMAGE_SHAPE, generator=g), x_img)),
         Case("a perfect reconstruction (mean == x)", (x_img.clone(), x_img.clone())),
         Case("one sample", (r(1, 10), r(1, 10))),
         Case("one pixel per sample", (r(6, 1), r(6, 1))),
@@ -221,11 +223,11 @@ def check_gaussian_nll(fn) -> str:
          lambda m, x: sse(m, x) / _dim(x)),
         ("that is the sum of squared errors; the NLL is 0.5*SSE + D/2*log(2*pi).", sse),
         ("missing the factor 1/2 in front of the squared error.",
-         lambda m, x: sse(m, x) + 0.5 * _dim(x) * LOG_2PI),
+         lambda m, x: sse(m, x) + 0.5 * _dim(x) * losses.LOG_2PI),
         ("twice the reference: missing the factor 1/2 (on both terms).",
          lambda m, x: 2 * losses.gaussian_nll(m, x)),
         ("the constant is log(2*pi) per pixel, it should be 0.5*log(2*pi).",
-         lambda m, x: 0.5 * sse(m, x) + _dim(x) * LOG_2PI),
+         lambda m, x: 0.5 * sse(m, x) + _dim(x) * losses.LOG_2PI),
     ]
     return _compare(fn, losses.gaussian_nll, cases, mistakes)
 
@@ -239,7 +241,7 @@ def check_bernoulli_nll(fn) -> str:
     big = 30 * torch.sign(torch.randn(5, 12, generator=g))
     cases = [
         Case("a batch of 8 binary vectors of 20 pixels", (logits(8, 20), binary(8, 20))),
-        Case("MNIST-shaped images [B, 1, 28, 28]", (logits(4, 1, 28, 28), binary(4, 1, 28, 28))),
+        Case("MNIST-shaped images [B, 1, 28, 28]", (logits(4, *IMAGE_SHAPE), binary(4, *IMAGE_SHAPE))),
         Case("grey targets x in [0, 1]", (logits(6, 15), torch.rand(6, 15, generator=g))),
         Case("one sample", (logits(1, 10), binary(1, 10))),
         Case("large logits (+-30)", (big, binary(5, 12)),
@@ -275,7 +277,8 @@ def check_kl_std_normal(fn) -> str:
     mistakes = [
         ("wrong sign: KL = 0.5 * sum(mu^2 + sigma^2 - log sigma^2 - 1) is never negative.",
          lambda m, lv: -losses.kl_std_normal(m, lv)),
-        ("missing the -1 inside the sum (your result = reference + D/2); check: KL must be 0 when mu = 0, logvar = 0.",
+        ("missing the -1 inside the sum (your result = reference + D/2); "
+            "check: KL must be 0 when mu = 0, logvar = 0.",
          lambda m, lv: losses.kl_std_normal(m, lv) + 0.5 * m.shape[1]),
         ("you used logvar as sigma: the variance is sigma^2 = exp(logvar) and log sigma^2 = logvar.",
          lambda m, lv: 0.5 * (m ** 2 + lv ** 2 - torch.log(lv ** 2) - 1).sum(1)),
@@ -299,7 +302,7 @@ def _vae_cases(seed: int) -> list[Case]:
     binary = lambda *s: (torch.rand(*s, generator=g) < 0.3).float()  # noqa: E731
     return [
         Case("a batch of 6 images [B, 1, 28, 28], 2 latent dims",
-             (2 * r(6, 1, 28, 28), binary(6, 1, 28, 28), r(6, 2), r(6, 2))),
+             (2 * r(6, *IMAGE_SHAPE), binary(6, *IMAGE_SHAPE), r(6, 2), r(6, 2))),
         Case("flat vectors of 20 pixels, 3 latent dims", (2 * r(5, 20), binary(5, 20), r(5, 3), r(5, 3))),
         Case("grey targets x in [0, 1]", (2 * r(4, 20), torch.rand(4, 20, generator=g), r(4, 3), r(4, 3))),
         Case("one sample", (2 * r(1, 20), binary(1, 20), r(1, 2), r(1, 2))),
@@ -327,7 +330,8 @@ def check_elbo_from_parts(fn) -> str:
          lambda lg, x, m, lv: nll(lg, x) - kl(m, lv)),
         ("you forgot the KL term.", lambda lg, x, m, lv: -nll(lg, x)),
         (_BATCH_MEAN, lambda lg, x, m, lv: -nll(lg, x).mean() / _dim(x) - kl(m, lv)),
-        ("you averaged the reconstruction term over pixels: sum it (a mean weights the KL 784 times too much).",
+        ("you averaged the reconstruction term over pixels: "
+            "sum it (a mean weights the KL 784 times too much).",
          lambda lg, x, m, lv: -nll(lg, x) / _dim(x) - kl(m, lv)),
     ]
     return _compare(fn, _reference_elbo, _vae_cases(4), mistakes)
@@ -340,7 +344,8 @@ def check_vae_loss_from_parts(fn) -> str:
     mistakes = [
         ("you returned the ELBO; the loss to minimise is its negative: bernoulli_nll + KL.",
          lambda lg, x, m, lv: -nll(lg, x) - kl(m, lv)),
-        ("sign of the KL: loss = reconstruction NLL + KL; the KL is ADDED (it penalises q far from the prior).",
+        ("sign of the KL: loss = reconstruction NLL + KL; "
+            "the KL is ADDED (it penalises q far from the prior).",
          lambda lg, x, m, lv: nll(lg, x) - kl(m, lv)),
         ("you forgot the KL term.", lambda lg, x, m, lv: nll(lg, x)),
         (_BATCH_MEAN, lambda lg, x, m, lv: nll(lg, x).mean() / _dim(x) + kl(m, lv)),
@@ -358,7 +363,8 @@ def check_vae_loss_from_parts(fn) -> str:
 def _pairwise_shape_hint(got, expected, inp, over) -> str:
     N, D = inp
     if got == torch.Size([N, N, D]):
-        return f"you returned the differences per coordinate {list(got)}: square, SUM over the last dim, take the root."
+        return (f"you returned the differences per coordinate {list(got)}: "
+                "square, SUM over the last dim, take the root.")
     if got.numel() == N * (N - 1) // 2 and len(got) == 1:
         return "that is the condensed upper triangle (like torch.pdist); return the full [N, N] matrix."
     return f"wrong shape: expected [N, N] = {list(expected)}, got {list(got)}."
@@ -368,13 +374,15 @@ def _pairwise_shape_hint(got, expected, inp, over) -> str:
 def check_pairwise_distances(fn) -> str:
     """``fn(X) -> [N, N]``: Euclidean distances between the rows of ``X`` ``[N, D]`` (reference:
     :func:`course_utils.ch2_manifold.manifold.pairwise_distances`)."""
-    from course_utils.ch2_manifold.manifold import pairwise_distances as reference  # imported here: manifold loads scikit-learn
+    from course_utils.ch2_manifold.manifold import (
+        pairwise_distances as reference,  # imported here: manifold loads scikit-learn
+    )
     g = _gen(6)
     dup = torch.rand(6, 3, generator=g, dtype=torch.float64)
     dup[3] = dup[1]
     cases = [
         Case("10 points in 5-D", (torch.randn(10, 5, generator=g, dtype=torch.float64),)),
-        Case("5 flattened images in 784-D", (torch.rand(5, 784, generator=g, dtype=torch.float64),)),
+        Case("5 flattened images in 784-D", (torch.rand(5, N_PIXELS, generator=g, dtype=torch.float64),)),
         Case("a repeated point (distance exactly 0)", (dup,),
              "If you expanded |a-b|^2 = |a|^2 + |b|^2 - 2 a.b, round-off can make it slightly negative: "
              "clamp(min=0) before sqrt."),
@@ -409,7 +417,11 @@ def _call_noise(fn, x: torch.Tensor, level: float, seed: int | None):
     return out.detach().double()
 
 
-def _assert_reproducible(fn, x, level):
+def _assert_noise_basics(fn, x, level, level_name: str):
+    """What every noise function must do: give back ``x`` at level 0, and the same corruption for the
+    same seeded generator, a different one for another generator."""
+    if not torch.allclose(_call_noise(fn, x, 0.0, None), x.double()):
+        raise _Hint(f"with {level_name} = 0 the images must come back unchanged.")
     a, b = _call_noise(fn, x, level, 0), _call_noise(fn, x, level, 0)
     if not torch.equal(a, b):
         raise _Hint("two calls with the same seeded generator gave different results: pass the generator "
@@ -420,9 +432,10 @@ def _assert_reproducible(fn, x, level):
 
 @_checker
 def check_masking_noise(fn) -> str:
-    """``fn(x, fraction, generator=None)``: about ``fraction`` of the pixels set to 0, the others unchanged."""
+    """``fn(x, fraction, generator=None)``: about ``fraction`` of the pixels set to 0, the others
+    unchanged."""
     g = _gen(7)
-    x = 0.1 + 0.9 * torch.rand(64, 1, 28, 28, generator=g)   # no zeros, so masked pixels are visible
+    x = 0.1 + 0.9 * torch.rand(64, *IMAGE_SHAPE, generator=g)   # no zeros, so masked pixels are visible
     fraction = 0.3
     out = _call_noise(fn, x, fraction, None)
     xd, kept = x.double(), out != 0
@@ -439,11 +452,9 @@ def check_masking_noise(fn) -> str:
     per_image = (~kept).flatten(1)
     if (per_image == per_image[0]).all():
         raise _Hint("the same pixels are masked in every image: draw the mask with the full shape x.shape.")
-    if not torch.equal(_call_noise(fn, x, 0.0, None), xd):
-        raise _Hint("with fraction = 0 the images must come back unchanged.")
     if (_call_noise(fn, x, 1.0, None) != 0).any():
         raise _Hint("with fraction = 1 every pixel must be 0.")
-    _assert_reproducible(fn, x, fraction)
+    _assert_noise_basics(fn, x, fraction, "fraction")
     return (f"masked {masked:.3f} of the pixels for fraction = {fraction}, others unchanged, "
             f"fractions 0 and 1 right, input untouched, reproducible with a generator.")
 
@@ -452,7 +463,7 @@ def check_masking_noise(fn) -> str:
 def check_gaussian_noise(fn) -> str:
     """``fn(x, sigma, generator=None)``: ``x + sigma * eps`` with ``eps ~ N(0, I)``, no clipping."""
     g = _gen(8)
-    x = torch.rand(64, 1, 28, 28, generator=g)
+    x = torch.rand(64, *IMAGE_SHAPE, generator=g)
     sigma = 0.5
     out = _call_noise(fn, x, sigma, None)
     d = out - x.double()
@@ -471,9 +482,7 @@ def check_gaussian_noise(fn) -> str:
     inside = (d.abs() < sigma).double().mean().item()
     if abs(inside - 0.6827) > 0.02:
         raise _Hint(f"{inside:.3f} of the noise lies within one sigma, a Gaussian has 0.683: use torch.randn.")
-    if not torch.allclose(_call_noise(fn, x, 0.0, None), x.double()):
-        raise _Hint("with sigma = 0 the images must come back unchanged.")
-    _assert_reproducible(fn, x, sigma)
+    _assert_noise_basics(fn, x, sigma, "sigma")
     return (f"noise mean {mean:+.4f}, std {std:.4f} for sigma = {sigma}, Gaussian shape, no clipping, "
             f"input untouched, reproducible with a generator.")
 
@@ -516,7 +525,8 @@ def check_reparameterize(fn) -> str:
     if logvar.grad is None or not torch.allclose(logvar.grad, 0.5 * (zd - mu0), atol=1e-4):
         raise _Hint("the gradient does not reach logvar correctly: compute sigma = exp(0.5 * logvar) "
                     "from logvar itself (no .detach(), no torch.normal).")
-    return (f"sample means {[round(v, 2) for v in mean.tolist()]} ~ mu, stds {[round(v, 2) for v in std.tolist()]} "
+    return (f"sample means {[round(v, 2) for v in mean.tolist()]} ~ mu, "
+            f"stds {[round(v, 2) for v in std.tolist()]} "
             f"~ exp(0.5 logvar), and gradients reach mu and logvar.")
 
 

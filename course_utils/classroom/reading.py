@@ -28,6 +28,8 @@ import re
 import shutil
 from pathlib import Path
 
+from course_utils import widgets
+
 READING_COPY_VARIABLE = "COURSE_READING_COPY"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 TEMPLATE_DIR = Path(__file__).resolve().parent / "reading_template"
@@ -338,3 +340,7 @@ def static_picture(box, bundle: dict) -> tuple[dict, dict]:
     data["image/png"] = base64.b64encode(_strip_png(frames)).decode()
     alt_all = f"{title + ': ' if title else ''}widget pictures ({', '.join(f[0] for f in frames)}). {caption}"
     return data, {"image/png": {"alt": alt_all}}
+
+
+# live_widget asks for this while the reading copy is built
+widgets.reading_copy_picture = static_picture

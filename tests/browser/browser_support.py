@@ -106,7 +106,7 @@ class JupyterLabServer:
         return env
 
     # -- lifecycle ---------------------------------------------------------------------------------
-    def start(self) -> "JupyterLabServer":
+    def start(self) -> JupyterLabServer:
         env = self._env()
         cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser",
                "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
@@ -117,7 +117,7 @@ class JupyterLabServer:
                "--LabApp.extension_manager=readonly", "--LabApp.expose_app_in_browser=True",
                f"--LabApp.user_settings_dir={self._settings_dir}",
                f"--LabApp.workspaces_dir={self._workspaces_dir}"]
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 (open for the server's life; stop() closes it)
         self.proc = subprocess.Popen(cmd, cwd=self.root_dir, env=env, stdout=self._log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      start_new_session=True)

@@ -30,10 +30,23 @@ sync_api = pytest.importorskip(
     "playwright.sync_api",
     reason="the playwright package is not installed (python -m pip install -r requirements.txt)")
 
-from browser_support import (ARTIFACTS, CHROMIUM_ARGS, REPO_ROOT, JupyterLabServer,  # noqa: E402
-                             find_chromium, image_pixels, open_notebook, press_on_handle,
-                             readout, run_all_cells, slider, slider_range, wait_for_images,
-                             widget_problems, widget_with_images)
+from browser_support import (  # noqa: E402
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    REPO_ROOT,
+    JupyterLabServer,
+    find_chromium,
+    image_pixels,
+    open_notebook,
+    press_on_handle,
+    readout,
+    run_all_cells,
+    slider,
+    slider_range,
+    wait_for_images,
+    widget_problems,
+    widget_with_images,
+)
 
 LOOPBACK = re.compile(r"^(https?|wss?)://(127\.0\.0\.1|localhost)(:\d+)?/")
 RUN_ALL_TIMEOUT_MS = 300_000  # fast-mode training takes tens of seconds; the CI machine may be shared

@@ -78,27 +78,32 @@ def test_neuron_rejects_bad_input(kwargs, message):
 def test_neuron_widget_each_control_redraws_and_reports_the_run():
     box = neuron.neuron_widget(epochs=40)
 
+    def runs():
+        c = {name: control.value for name, control in box.controls.items()}
+        chosen = ["mse", "ce"] if c["loss"] == "both" else [c["loss"]]
+        return {name: neuron.train_neuron(name, w=c["w"], b=c["b"], lr=c["lr"], epochs=40) for name in chosen}
+
     def check_readout():
-        runs = box.runs()
-        assert len(runs) == (2 if box.loss.value == "both" else 1)
         expected = []
-        for run in runs.values():
+        for name, run in runs().items():
             expected += [40, run["output"][-1], run["loss"][-1]]
+            assert box.values()[name] == {"output": run["output"][-1], "cost": run["loss"][-1]}
+        assert len(box.values()) == (2 if box.controls["loss"].value == "both" else 1)
         shown = [float(n) for n in re.findall(r"[-+]?\d+(?:\.\d+)?", re.sub(r"<br>", " ", box.readout.value))]
         assert shown == pytest.approx(expected, abs=5e-5)
 
     check_readout()
     for name, value in (("w", -1.0), ("b", 3.0), ("lr", 1.0)):
         before = box.image.value
-        box.sliders[name].value = value
+        box.controls[name].value = value
         assert box.image.value != before, f"moving {name} did not redraw"
         check_readout()
-    run = box.runs()["mse"]
+    run = runs()["mse"]
     assert run["w"][0] == -1.0 and run["b"][0] == 3.0
     assert run["w"][1] == pytest.approx(neuron.train_neuron("mse", w=-1.0, b=3.0, lr=1.0, epochs=1)["w"][1])
     for choice in ("mse", "ce", "both"):
         before = box.image.value
-        box.loss.value = choice
+        box.controls["loss"].value = choice
         assert box.image.value != before, f"choosing {choice} did not redraw"
         check_readout()
     assert "quadratic" in box.readout.value and "cross-entropy" in box.readout.value
@@ -192,11 +197,11 @@ def test_pitfall_widget_each_slider_redraws_with_the_right_distances(two):
     box = mse_pitfall.mse_pitfall_widget(two)
 
     def check():
-        s = {k: v.value for k, v in box.sliders.items()}
+        s = {k: v.value for k, v in box.controls.items()}
         b = mse_pitfall.erase_box(two, s["top"], s["left"], s["height"], s["width"])
         c = mse_pitfall.shift(two, s["dx"], s["dy"])
         d_b, d_c = mse_pitfall.squared_distance(two, b), mse_pitfall.squared_distance(two, c)
-        assert box.distances() == pytest.approx((d_b, d_c))
+        assert (box.values()["erased"], box.values()["shifted"]) == pytest.approx((d_b, d_c))
         shown = numbers(box.readout.value)
         assert shown[:2] == pytest.approx([d_b, d_c], abs=5e-5)
         assert ("(b) the broken digit" in box.readout.value) == (d_b < d_c)
@@ -204,19 +209,20 @@ def test_pitfall_widget_each_slider_redraws_with_the_right_distances(two):
     check()
     for name, value in (("top", 10), ("left", 15), ("height", 6), ("width", 2), ("dx", -0.35), ("dy", 1.0)):
         before = box.image.value
-        box.sliders[name].value = value
+        box.controls[name].value = value
         assert box.image.value != before, f"moving {name} did not redraw"
         check()
     # moving the box to the edge shrinks its height so that it stays inside the image
-    box.sliders["top"].value = 25
-    assert box.sliders["height"].value == 3 and box.sliders["height"].max == 3
+    box.controls["top"].value = 25
+    assert box.controls["height"].value == 3 and box.controls["height"].max == 3
+    assert box.values()["box"] == (25, 15, 3, 2)
     check()
 
 
 def test_pitfall_widget_default_box_and_shift(two):
     box = mse_pitfall.mse_pitfall_widget(two)
-    assert (box.sliders["dx"].value, box.sliders["dy"].value) == (0.5, 0.5)
-    assert tuple(box.sliders[k].value for k in ("top", "left", "height", "width")) == mse_pitfall.top_stroke_box(two)
+    assert (box.controls["dx"].value, box.controls["dy"].value) == (0.5, 0.5)
+    assert tuple(box.controls[k].value for k in ("top", "left", "height", "width")) == mse_pitfall.top_stroke_box(two)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -227,15 +233,15 @@ def test_gaussian_widget_shows_the_nll_of_the_target():
     box = likelihood.gaussian_widget()
 
     def check():
-        mu, y = box.sliders["mu"].value, box.sliders["y"].value
+        mu, y = box.controls["mu"].value, box.controls["y"].value
         expected = 0.5 * (y - mu) ** 2 + 0.5 * math.log(2 * math.pi)
-        assert box.nll() == pytest.approx(expected, rel=1e-9)
+        assert box.values()["nll"] == pytest.approx(expected, rel=1e-9)
         assert numbers(box.readout.value)[-1] == pytest.approx(expected, abs=5e-5)
 
     check()
     for name, value in (("mu", -1.25), ("y", 2.5)):
         before = box.image.value
-        box.sliders[name].value = value
+        box.controls[name].value = value
         assert box.image.value != before, f"moving {name} did not redraw"
         check()
 
@@ -244,18 +250,18 @@ def test_bernoulli_widget_shows_the_nll_of_the_target():
     box = likelihood.bernoulli_widget()
 
     def check():
-        p, y = box.slider.value, box.target.value
+        p, y = box.controls["p"].value, box.controls["y"].value
         expected = -math.log(p) if y == 1 else -math.log(1 - p)
-        assert box.nll() == pytest.approx(expected, rel=1e-9)
+        assert box.values()["nll"] == pytest.approx(expected, rel=1e-9)
         assert numbers(box.readout.value)[0] == pytest.approx(expected, abs=5e-5)
 
     check()
     before = box.image.value
-    box.slider.value = 0.1
+    box.controls["p"].value = 0.1
     assert box.image.value != before
     check()
     before = box.image.value
-    box.target.value = 0
+    box.controls["y"].value = 0
     assert box.image.value != before
     check()
     with pytest.raises(ValueError, match="strictly between 0 and 1"):

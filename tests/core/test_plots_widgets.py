@@ -33,15 +33,15 @@ def test_png_bytes_upscales_sharply():
 
 def test_latent_explorer_redraws_the_decoded_code(vae):
     box = widgets.latent_explorer(vae, size=28)
-    assert set(box.sliders) == {0, 1}
+    assert set(box.controls) == {"z1", "z2"}
     before = box.image.value
-    box.sliders[0].value = 2.5
+    box.controls["z1"].value = 2.5
     after = box.image.value
     assert after != before
     expected = models.decode_images(vae, torch.tensor([[2.5, 0.0]]))[0, 0]
     shown = decode_png(after) / 255.0
     assert np.abs(shown - expected.numpy()).max() <= 1 / 255 + 1e-6
-    assert torch.equal(box.code(), torch.tensor([2.5, 0.0]))
+    assert box.values() == {"code": [2.5, 0.0]}
 
 
 def test_latent_explorer_holds_other_dims_at_z0_and_caps_sliders():
@@ -49,11 +49,11 @@ def test_latent_explorer_holds_other_dims_at_z0_and_caps_sliders():
     vae20 = models.VAE(20, hidden=(16,), device="cpu")
     z0 = torch.linspace(-1, 1, 20)
     box = widgets.latent_explorer(vae20, dims=[3, 7], z0=z0, size=28)
-    box.sliders[7].value = -2.0
-    code = box.code()
+    box.controls["z8"].value = -2.0
+    code = torch.tensor(box.values()["code"])
     assert code[7] == -2.0 and code[3] == z0[3]
     assert torch.equal(torch.cat([code[:7], code[8:]]), torch.cat([z0[:7], z0[8:]]))
-    assert len(widgets.latent_explorer(vae20, max_sliders=5).sliders) == 5
+    assert len(widgets.latent_explorer(vae20, max_sliders=5).controls) == 5
     with pytest.raises(ValueError, match="dims must be indices"):
         widgets.latent_explorer(vae20, dims=[25])
 
@@ -62,15 +62,17 @@ def test_interpolation_slider_moves_both_paths(vae):
     x0 = torch.zeros(1, 28, 28)
     x1 = torch.ones(1, 28, 28)
     box = widgets.interpolation_slider(vae, x0, x1, size=28)
-    start_pixel, start_decoded = box.pixel_image.value, box.image.value
+    pixel_image, decoded_image = box.images
+    assert box.image is pixel_image
+    start_pixel, start_decoded = pixel_image.value, decoded_image.value
     assert decode_png(start_pixel).max() == 0
-    box.slider.value = 0.5
-    assert box.pixel_image.value != start_pixel and box.image.value != start_decoded
-    assert np.allclose(decode_png(box.pixel_image.value), 128, atol=1)
-    box.slider.value = 1.0
+    box.controls["alpha"].value = 0.5
+    assert pixel_image.value != start_pixel and decoded_image.value != start_decoded
+    assert np.allclose(decode_png(pixel_image.value), 128, atol=1)
+    box.controls["alpha"].value = 1.0
     z1 = models.latent_codes(vae, x1[None])
     expected = models.decode_images(vae, z1)[0, 0].numpy()
-    assert np.abs(decode_png(box.image.value) / 255.0 - expected).max() <= 1 / 255 + 1e-6
+    assert np.abs(decode_png(decoded_image.value) / 255.0 - expected).max() <= 1 / 255 + 1e-6
 
 
 def test_plots_return_figures_with_content(vae):
@@ -127,7 +129,34 @@ def test_live_widget_redraws_on_every_control_and_reports_its_numbers():
 def test_live_widget_rejects_a_bad_draw_result_and_no_controls():
     import ipywidgets as W
 
-    with pytest.raises(ValueError, match="at least one control"):
+    with pytest.raises(ValueError, match="at least one control or button"):
         widgets.live_widget({}, lambda: (b"", ""))
     with pytest.raises(ValueError, match=r"\(picture, readout\)"):
         widgets.live_widget({"a": W.IntSlider()}, lambda a: b"png only")
+
+
+def test_live_widget_button_runs_its_action_then_redraws_and_the_placements():
+    import ipywidgets as W
+
+    clicks = []
+
+    def draw():
+        return torch.full((28, 28), 0.1 * len(clicks)), f"clicked {len(clicks)} times", {"clicks": len(clicks)}
+
+    box = widgets.live_widget({}, draw, buttons={"again": lambda: clicks.append(1)})
+    assert box.values() == {"clicks": 0}
+    before = box.image.value
+    box.buttons["again"].click()
+    assert box.values() == {"clicks": 1} and box.image.value != before and "1 times" in box.readout.value
+    for placement in ("left", "above", "below"):
+        box = widgets.live_widget({"a": W.IntSlider()}, lambda a: (torch.zeros(28, 28), ""), placement=placement,
+                                  captions=["zeros"])
+        assert box.readout is box.children[-1]
+    with pytest.raises(ValueError, match="placement"):
+        widgets.live_widget({"a": W.IntSlider()}, lambda a: (torch.zeros(28, 28), ""), placement="right")
+
+
+def test_tile_pads_every_grid_the_same_way():
+    grid = plots.tile(torch.zeros(3, 1, 28, 28), nrow=3)
+    assert grid.shape == (28 + 2 * plots.GRID_PADDING, 3 * 28 + 4 * plots.GRID_PADDING)
+    assert grid[0, 0] == plots.GRID_PAD_VALUE and grid[plots.GRID_PADDING, plots.GRID_PADDING] == 0

@@ -22,3 +22,16 @@ def test_recipes_train_once_and_share_the_cached_model(tmp_path, monkeypatch, ca
     # another setting is another model
     recipes.vae(2, x, x[:16], hidden=(16,), epochs=1, batch_size=32)
     assert "Loaded" not in capsys.readouterr().out
+
+
+def test_a_recipe_names_its_checkpoint_and_its_settings():
+    import pytest
+
+    recipe = recipes.Recipe("vae", 20, hidden=[64, 32], epochs=3)
+    assert recipe.hidden == (64, 32) and recipe.checkpoint_name() == "vae20d"
+    assert recipe.settings(100) == {"kind": "vae", "latent_dim": 20, "hidden": [64, 32], "epochs": 3,
+                                    "lr": 1e-3, "batch_size": 128, "seed": 0, "n_train": 100}
+    assert recipes.Recipe("autoencoder", 2).epochs == recipes.DEFAULT_EPOCHS
+    assert recipes.Recipe("autoencoder", 2, name="mine").checkpoint_name() == "mine"
+    with pytest.raises(ValueError, match="unknown recipe kind"):
+        recipes.Recipe("gan", 2)

@@ -1,0 +1,138 @@
+"""The package's layout rules, read from the source (ast), so that a wrong import fails here, not in class.
+
+course_utils/ is a core (the modules at the top), one subpackage per chapter (``chK_name``), and the
+teacher's tools (``classroom``). The rules (CONTRIBUTING.md):
+
+- the core imports no chapter and not the classroom;
+- chapter K imports the core and chapters before K only (never a later one, never the classroom);
+- the classroom may import anything;
+- every live widget is built by ``widgets.live_widget``: no other function builds an ipywidgets box.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "course_utils"
+CHAPTER = re.compile(r"^ch(\d+)_[a-z0-9_]+$")
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def part_of(module: str) -> tuple[str, int]:
+    """``("core", 0)``, ``("chapter", K)`` or ``("classroom", 0)`` for a ``course_utils...`` module name."""
+    parts = module.split(".")
+    if len(parts) < 2 or (len(parts) == 2 and (PACKAGE / f"{parts[1]}.py").exists()):
+        return "core", 0
+    match = CHAPTER.match(parts[1])
+    if match:
+        return "chapter", int(match.group(1))
+    if parts[1] == "classroom":
+        return "classroom", 0
+    raise AssertionError(f"{module}: neither core, a chapter (chK_name) nor classroom")
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every ``course_utils`` module ``path`` imports (anywhere in the file, relative imports resolved;
+    ``from course_utils.pkg import name`` counts ``course_utils.pkg.name`` when that is a module)."""
+    package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "course_utils"}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+            if base.split(".")[0] != "course_utils":
+                continue
+            for alias in node.names:
+                candidate = f"{base}.{alias.name}"
+                as_path = PACKAGE.parent / candidate.replace(".", "/")
+                found.add(candidate if as_path.with_suffix(".py").exists() or as_path.is_dir() else base)
+    return found
+
+
+def violations(imports: dict[str, set[str]]) -> list[str]:
+    """The broken rules in ``{module: {imported modules}}``, one line each."""
+    out = []
+    for module, targets in sorted(imports.items()):
+        kind, number = part_of(module)
+        for target in sorted(targets):
+            target_kind, target_number = part_of(target)
+            if kind == "core" and target_kind != "core":
+                out.append(f"{module} (core) imports {target} ({target_kind}): the core imports no chapter")
+            elif kind == "chapter" and target_kind == "classroom":
+                out.append(f"{module} (chapter {number}) imports the classroom {target}")
+            elif kind == "chapter" and target_kind == "chapter" and target_number > number:
+                out.append(f"{module} (chapter {number}) imports the later chapter {target}")
+    return out
+
+
+def all_imports() -> dict[str, set[str]]:
+    return {module_name(p): imported_modules(p) for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def test_the_tree_is_core_plus_chapters_plus_classroom():
+    subpackages = sorted(p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__")
+    assert subpackages, "no chapter subpackages found"
+    for name in subpackages:
+        assert CHAPTER.match(name) or name == "classroom", f"course_utils/{name}: not a chapter (chK_name) or classroom"
+        assert (PACKAGE / name / "__init__.py").exists(), f"course_utils/{name} has no __init__.py"
+    numbers = [int(CHAPTER.match(n).group(1)) for n in subpackages if CHAPTER.match(n)]
+    assert len(numbers) == len(set(numbers)), f"two chapters share a number: {subpackages}"
+
+
+def test_imports_follow_the_layout_rules():
+    imports = all_imports()
+    assert "course_utils.ch4_elbo.elbo_widgets" in imports and imports["course_utils.ch4_elbo.elbo_widgets"]
+    problems = violations(imports)
+    assert not problems, "layout rules broken:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("module, target, broken", [
+    ("course_utils.losses", "course_utils.ch1_mle.neuron", True),          # the core imports a chapter
+    ("course_utils.widgets", "course_utils.classroom.exercises", True),    # the core imports the classroom
+    ("course_utils.ch2_manifold.manifold", "course_utils.ch4_elbo", True),  # a later chapter
+    ("course_utils.ch3_autoencoders.corruption", "course_utils.classroom", True),
+    ("course_utils.ch4_elbo.quadrature", "course_utils.ch2_manifold.manifold", False),
+    ("course_utils.ch4_elbo.quadrature", "course_utils.losses", False),
+    ("course_utils.classroom.copies", "course_utils.ch5_vae", False),
+])
+def test_the_rule_checker_catches_what_it_should(module, target, broken):
+    assert bool(violations({module: {target}})) == broken
+
+
+def test_relative_and_from_imports_are_resolved(tmp_path):
+    elbo_widgets = PACKAGE / "ch4_elbo" / "elbo_widgets.py"
+    found = imported_modules(elbo_widgets)
+    assert {"course_utils.ch4_elbo.quadrature", "course_utils.widgets", "course_utils.losses"} <= found
+
+
+BOX_CALLS = {"VBox", "HBox", "Box", "GridBox", "interactive", "interact"}
+
+
+def test_only_live_widget_builds_a_widget_box():
+    """A widget's box (and its observe/redraw skeleton) comes from widgets.live_widget, nowhere else."""
+    builders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        allowed = set()
+        if path == PACKAGE / "widgets.py":
+            live = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "live_widget")
+            allowed = {id(n) for n in ast.walk(live)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and id(node) not in allowed:
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                if name in BOX_CALLS:
+                    builders.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno} calls {name}(...)")
+    assert not builders, "build widgets with widgets.live_widget:\n" + "\n".join(builders)
