@@ -20,8 +20,12 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in [_ROOT, os.environ.get("PY
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "mnist_sized: runs the notebooks on MNIST-sized raw files "
-                            "(tests/notebooks; deselect with -m 'not mnist_sized')")
+    config.addinivalue_line(
+        "markers",
+        "mnist_sized: runs the notebooks on MNIST-sized raw files "
+        "(tests/notebooks; deselect with -m 'not mnist_sized')",
+    )
+
 
 # The Korean edition (notebooks/ko/) has the English notebooks' code cells, checked identical by
 # tests/classroom/test_edition.py: running it again under nbval would only double the time.

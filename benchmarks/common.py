@@ -18,9 +18,11 @@ def machine() -> str:
     cpu = platform.processor() or platform.machine()
     import course_utils
 
-    return (f"{os.cpu_count()} CPU cores ({cpu}), torch {torch.__version__} with "
-            f"{torch.get_num_threads()} threads, device {get_device()}, "
-            f"course_utils from {Path(course_utils.__file__).parent}")
+    return (
+        f"{os.cpu_count()} CPU cores ({cpu}), torch {torch.__version__} with "
+        f"{torch.get_num_threads()} threads, device {get_device()}, "
+        f"course_utils from {Path(course_utils.__file__).parent}"
+    )
 
 
 def mnist_60k_root() -> tuple[Path, str]:
@@ -40,7 +42,9 @@ def mnist_60k_root() -> tuple[Path, str]:
     raw.mkdir(parents=True)
     pixels = (images[:, 0] * 255).round().to(torch.uint8).numpy()
     (raw / "train-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, n, 28, 28) + pixels.tobytes())
-    (raw / "train-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, n) + labels.to(torch.uint8).numpy().tobytes())
+    (raw / "train-labels-idx1-ubyte").write_bytes(
+        struct.pack(">II", 2049, n) + labels.to(torch.uint8).numpy().tobytes()
+    )
     # the test files are never read by the benchmarks, but torchvision checks that they exist
     (raw / "t10k-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, 1, 28, 28) + bytes(784))
     (raw / "t10k-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, 1) + bytes(1))

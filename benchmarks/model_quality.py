@@ -22,8 +22,11 @@ from course_utils import config, data, losses, recipes  # noqa: E402
 def evaluate(model, xb, k, chunk=500):
     elbo = losses.elbo(model, xb, n_samples=1).mean().item()
     torch.manual_seed(0)
-    ll = torch.cat([losses.iwae_bound(model, xb[i:i + 50], k=k, chunk=chunk)
-                    for i in range(0, len(xb), 50)]).mean().item()
+    ll = (
+        torch.cat([losses.iwae_bound(model, xb[i : i + 50], k=k, chunk=chunk) for i in range(0, len(xb), 50)])
+        .mean()
+        .item()
+    )
     return elbo, ll
 
 
@@ -35,18 +38,22 @@ def main():
     print(f"machine: {machine()}; fast mode: {config.FAST}")
     x, _ = data.load_mnist(train=True)
     xt, _ = data.load_mnist(train=False)
-    print(f"data source: {data.data_source()}; training on {min(len(x), config.TRAIN_SIZE):,} images, "
-          f"{recipes.DEFAULT_EPOCHS} epochs")
-    xb = data.binarize(xt[:args.n_test], generator=torch.Generator(device=xt.device).manual_seed(0))
+    print(
+        f"data source: {data.data_source()}; training on {min(len(x), config.TRAIN_SIZE):,} images, "
+        f"{recipes.DEFAULT_EPOCHS} epochs"
+    )
+    xb = data.binarize(xt[: args.n_test], generator=torch.Generator(device=xt.device).manual_seed(0))
     for dim in (2, 20):
         start = time.perf_counter()
-        model, hist = recipes.vae(dim, x[:config.TRAIN_SIZE], xt)
+        model, hist = recipes.vae(dim, x[: config.TRAIN_SIZE], xt)
         trained = time.perf_counter() - start
         start = time.perf_counter()
         elbo, ll = evaluate(model, xb, args.k)
-        print(f"{dim:>2}-D VAE: test ELBO {elbo:.2f}, IWAE (k={args.k}) log-likelihood {ll:.2f} nats "
-              f"on {len(xb)} binarized test digits (train/load {trained:.0f} s, evaluation "
-              f"{time.perf_counter() - start:.0f} s)")
+        print(
+            f"{dim:>2}-D VAE: test ELBO {elbo:.2f}, IWAE (k={args.k}) log-likelihood {ll:.2f} nats "
+            f"on {len(xb)} binarized test digits (train/load {trained:.0f} s, evaluation "
+            f"{time.perf_counter() - start:.0f} s)"
+        )
 
 
 if __name__ == "__main__":

@@ -25,7 +25,9 @@ def run(path: Path, env_cache: str, fast: bool) -> float:
     os.environ["COURSE_CACHE_DIR"] = env_cache
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     return time.perf_counter() - start
 
 
@@ -37,8 +39,11 @@ def main():
     args = parser.parse_args()
     cache = args.cache or tempfile.mkdtemp(prefix="course-cache-")
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    print(f"data folder {os.environ.get('COURSE_DATA_DIR', '(default)')}; load average at start "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
+    print(
+        f"data folder {os.environ.get('COURSE_DATA_DIR', '(default)')}; load average at start "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+        flush=True,
+    )
     failed = 0
     for r in range(args.repeat):
         total = 0.0
@@ -49,11 +54,17 @@ def main():
             except CellExecutionError as err:  # report it and go on: the other notebooks still get timed
                 failed += 1
                 first_line = str(err).strip().splitlines()[-1][:300]
-                print(f"[{args.mode}, run {r + 1}] {nb.name}: FAILED after {time.perf_counter() - start:.1f} s: "
-                      f"{first_line}", flush=True)
+                print(
+                    f"[{args.mode}, run {r + 1}] {nb.name}: FAILED after {time.perf_counter() - start:.1f} s: "
+                    f"{first_line}",
+                    flush=True,
+                )
                 continue
             total += seconds
-            print(f"[{args.mode}, run {r + 1}] {nb.name}: {seconds:.1f} s (load {os.getloadavg()[0]:.1f})", flush=True)
+            print(
+                f"[{args.mode}, run {r + 1}] {nb.name}: {seconds:.1f} s (load {os.getloadavg()[0]:.1f})",
+                flush=True,
+            )
         print(f"[{args.mode}, run {r + 1}] whole course: {total:.1f} s (cache {cache})", flush=True)
     raise SystemExit(1 if failed else 0)
 

@@ -118,8 +118,9 @@ def run_example(start: ExampleVAE, loader, device) -> float:
 def run_fit(start: models.VAE, x_all: torch.Tensor, device) -> float:
     """One epoch of (b)."""
     model = copy.deepcopy(start)
-    return train.fit(model, losses.vae_loss, x_all, epochs=1, lr=1e-3, batch_size=128, seed=1,
-                     progress=False)["train_loss"][-1]
+    return train.fit(
+        model, losses.vae_loss, x_all, epochs=1, lr=1e-3, batch_size=128, seed=1, progress=False
+    )["train_loss"][-1]
 
 
 def run_bare(start: models.VAE, x_all: torch.Tensor, device) -> float:
@@ -141,13 +142,20 @@ def run_bare(start: models.VAE, x_all: torch.Tensor, device) -> float:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=5, help="one-epoch runs of each loop (default 5)")
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: the course's device)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch CPU threads (default: torch's own choice, one per core)")
-    parser.add_argument("--images", type=int, default=60_000,
-                        help="train on the first N of the 60,000 images (default: all)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (default: torch's own choice, one per core)",
+    )
+    parser.add_argument(
+        "--images", type=int, default=60_000, help="train on the first N of the 60,000 images (default: all)"
+    )
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
@@ -163,8 +171,10 @@ def main():
     device = torch.device(args.device) if args.device else next(models.VAE(20).parameters()).device
     root, description = mnist_60k_root()
     print(f"machine: {machine()}, benchmark device {device}\ndata: {description}")
-    print(f"load: 1/5/15-minute load average {' / '.join(f'{v:.2f}' for v in os.getloadavg())} "
-          f"on {os.cpu_count()} cores at the start")
+    print(
+        f"load: 1/5/15-minute load average {' / '.join(f'{v:.2f}' for v in os.getloadavg())} "
+        f"on {os.cpu_count()} cores at the start"
+    )
 
     torch.manual_seed(0)
     example = ExampleVAE().to(device)
@@ -180,9 +190,11 @@ def main():
     sync(device)
     load_s = time.perf_counter() - start
 
-    loops = {"(a) pytorch/examples DataLoader loop": lambda: run_example(example, loader, device),
-             "(b) course_utils.train.fit": lambda: run_fit(course, x_all, device),
-             "(c) bare in-memory loop": lambda: run_bare(course, x_all, device)}
+    loops = {
+        "(a) pytorch/examples DataLoader loop": lambda: run_example(example, loader, device),
+        "(b) course_utils.train.fit": lambda: run_fit(course, x_all, device),
+        "(c) bare in-memory loop": lambda: run_bare(course, x_all, device),
+    }
     names = list(loops)
     wall = {name: [] for name in loops}
     cpu = {name: [] for name in loops}
@@ -190,7 +202,7 @@ def main():
     for rep in range(args.repeats):
         # interleaved, and the order rotates (a b c, b c a, c a b, ...) so that no loop always runs
         # right after the same other one
-        for name in names[rep % 3:] + names[:rep % 3]:
+        for name in names[rep % 3 :] + names[: rep % 3]:
             torch.manual_seed(1 + rep)
             sync(device)
             t0, c0 = time.perf_counter(), time.process_time()
@@ -199,25 +211,39 @@ def main():
             wall[name].append(time.perf_counter() - t0)
             cpu[name].append(time.process_time() - c0)
             losses_seen[name].append(loss)
-        print(f"run {rep + 1}/{args.repeats}: " + "  ".join(
-            f"{name.split()[0]} {wall[name][-1]:.2f} s ({cpu[name][-1]:.2f} s CPU)" for name in names))
+        print(
+            f"run {rep + 1}/{args.repeats}: "
+            + "  ".join(
+                f"{name.split()[0]} {wall[name][-1]:.2f} s ({cpu[name][-1]:.2f} s CPU)" for name in names
+            )
+        )
 
     def report(label: str, times: dict[str, list[float]]) -> None:
         med = {name: statistics.median(t) for name, t in times.items()}
         a, b, c = (med[name] for name in names)
-        print(f"\n{label} per epoch (median of {args.repeats} interleaved one-epoch runs, {args.images:,} "
-              f"images, batch 128):")
+        print(
+            f"\n{label} per epoch (median of {args.repeats} interleaved one-epoch runs, {args.images:,} "
+            f"images, batch 128):"
+        )
         for name in names:
-            print(f"  {name:<38} {med[name]:6.2f} s   (range {min(times[name]):.2f}-{max(times[name]):.2f} s)")
+            print(
+                f"  {name:<38} {med[name]:6.2f} s   (range {min(times[name]):.2f}-{max(times[name]):.2f} s)"
+            )
         print(f"  fit vs the DataLoader loop: {a / b:.2f}x faster  (a / b)")
-        print(f"  fit vs the bare loop:       {100 * (b / c - 1):+.1f}%  (b / c = {b / c:.3f}; goal: within +5%)")
+        print(
+            f"  fit vs the bare loop:       {100 * (b / c - 1):+.1f}%  (b / c = {b / c:.3f}; goal: within +5%)"
+        )
 
     report("wall-clock seconds", wall)
     report("CPU seconds of this process (user + system, all threads)", cpu)
-    print("\ntrain loss after 1 epoch (median): " + "  ".join(
-        f"{name.split()[0]} {statistics.median(losses_seen[name]):.2f}" for name in names))
-    print(f"(b) builds its in-memory tensor once: +{load_s:.2f} s, not counted above; fit validates an "
-          f"unchanged tensor once, so its first run includes that pass and the others do not")
+    print(
+        "\ntrain loss after 1 epoch (median): "
+        + "  ".join(f"{name.split()[0]} {statistics.median(losses_seen[name]):.2f}" for name in names)
+    )
+    print(
+        f"(b) builds its in-memory tensor once: +{load_s:.2f} s, not counted above; fit validates an "
+        f"unchanged tensor once, so its first run includes that pass and the others do not"
+    )
     print(f"load at the end: {' / '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 

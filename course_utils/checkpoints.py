@@ -33,8 +33,7 @@ def checkpoint_path(name: str, settings: dict) -> Path:
     """
     if not name or any(c in name for c in "/\\") or name.startswith("."):
         raise ValueError(f"checkpoint name must be a plain file name, got {name!r}")
-    key = {"config": settings, "data": data.data_fingerprint(), "fast": config.FAST,
-           "format": FORMAT_VERSION}
+    key = {"config": settings, "data": data.data_fingerprint(), "fast": config.FAST, "format": FORMAT_VERSION}
     try:
         text = json.dumps(key, sort_keys=True)
     except TypeError as err:
@@ -50,9 +49,12 @@ def save(path: Path, model: torch.nn.Module, history: dict | None, settings: dic
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-               "history": {k: [float(v) for v in vals] for k, vals in (history or {}).items()},
-               "config": json.dumps(settings, sort_keys=True), "format": FORMAT_VERSION}
+    payload = {
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "history": {k: [float(v) for v in vals] for k, vals in (history or {}).items()},
+        "config": json.dumps(settings, sort_keys=True),
+        "format": FORMAT_VERSION,
+    }
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         torch.save(payload, tmp)
@@ -77,8 +79,11 @@ def load(path: Path, model: torch.nn.Module) -> dict[str, list[float]]:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:
         raise ValueError(f"checkpoint {path} is corrupted or not a course checkpoint: {err}") from err
-    if (not isinstance(payload, dict) or payload.get("format") != FORMAT_VERSION
-            or "state_dict" not in payload):
+    if (
+        not isinstance(payload, dict)
+        or payload.get("format") != FORMAT_VERSION
+        or "state_dict" not in payload
+    ):
         raise ValueError(f"checkpoint {path} is not a course checkpoint of format {FORMAT_VERSION}")
     try:
         model.load_state_dict(payload["state_dict"])
@@ -87,8 +92,12 @@ def load(path: Path, model: torch.nn.Module) -> dict[str, list[float]]:
     return payload.get("history", {})
 
 
-def load_or_train(name: str, build: Callable[[], torch.nn.Module],
-                  train: Callable[[torch.nn.Module], dict | None], settings: dict):
+def load_or_train(
+    name: str,
+    build: Callable[[], torch.nn.Module],
+    train: Callable[[torch.nn.Module], dict | None],
+    settings: dict,
+):
     """Return ``(model, history)``: trained weights from the cache, or train now and cache them.
 
     ``build()`` makes a fresh model; ``train(model)`` trains it in place and returns its history
@@ -114,8 +123,10 @@ def load_or_train(name: str, build: Callable[[], torch.nn.Module],
         save(path, model, history, settings)
     except OSError as err:
         why = _why_not_writable(path.parent, err)
-        print(f"Warning: the checkpoint cache {path.parent} is not writable ({why}):"
-              f" {name!r} is trained but not cached (set COURSE_CACHE_DIR to a writable folder).")
+        print(
+            f"Warning: the checkpoint cache {path.parent} is not writable ({why}):"
+            f" {name!r} is trained but not cached (set COURSE_CACHE_DIR to a writable folder)."
+        )
     return model, history
 
 

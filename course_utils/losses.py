@@ -23,7 +23,9 @@ LOG_2PI = math.log(2 * math.pi)
 def _per_sample(a: torch.Tensor, b: torch.Tensor, names: str) -> tuple[torch.Tensor, torch.Tensor]:
     """Flatten two tensors to ``[B, D]`` after checking that their shapes agree."""
     if a.dim() == 0 or b.dim() == 0:
-        raise ValueError(f"{names}: expected batched tensors [B, ...], got shapes {list(a.shape)} and {list(b.shape)}")
+        raise ValueError(
+            f"{names}: expected batched tensors [B, ...], got shapes {list(a.shape)} and {list(b.shape)}"
+        )
     if a.shape[0] != b.shape[0] or a[0].numel() != b[0].numel():
         raise ValueError(f"{names}: shape mismatch {list(a.shape)} vs {list(b.shape)}")
     return a.reshape(a.shape[0], -1), b.reshape(b.shape[0], -1)
@@ -61,8 +63,10 @@ def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     _check_finite("bernoulli_nll: logits", logits)
     _check_finite("bernoulli_nll: x", x)
     if _value_checks and (x.min() < 0 or x.max() > 1):
-        raise ValueError(f"bernoulli_nll: targets must lie in [0, 1] (pixel probabilities), got "
-                         f"[{x.min().item():.3g}, {x.max().item():.3g}]")
+        raise ValueError(
+            f"bernoulli_nll: targets must lie in [0, 1] (pixel probabilities), got "
+            f"[{x.min().item():.3g}, {x.max().item():.3g}]"
+        )
     return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=1)
 
 
@@ -80,8 +84,9 @@ def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, logvar=0.0) -> torch.Tenso
     try:
         logvar_f = torch.broadcast_to(logvar_t, mean.shape).reshape(mean_f.shape)
     except RuntimeError as err:
-        raise ValueError(f"gaussian_nll: logvar of shape {list(logvar_t.shape)} does not broadcast to "
-                         f"{list(mean.shape)}") from err
+        raise ValueError(
+            f"gaussian_nll: logvar of shape {list(logvar_t.shape)} does not broadcast to {list(mean.shape)}"
+        ) from err
     return -gaussian_log_density(x_f, mean_f, logvar_f)
 
 
@@ -90,7 +95,9 @@ def kl_std_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
     ``[B, D]`` -> ``[B]``."""
     if mu.shape != logvar.shape:
-        raise ValueError(f"kl_std_normal: mu {list(mu.shape)} and logvar {list(logvar.shape)} differ in shape")
+        raise ValueError(
+            f"kl_std_normal: mu {list(mu.shape)} and logvar {list(logvar.shape)} differ in shape"
+        )
     if mu.dim() != 2:
         raise ValueError(f"kl_std_normal: expected [B, D] tensors, got {list(mu.shape)}")
     _check_finite("kl_std_normal: mu", mu)
@@ -109,7 +116,6 @@ def gaussian_log_density(x: torch.Tensor, mean=0.0, log_var=0.0) -> torch.Tensor
     return -0.5 * ((x - mean) ** 2 * torch.exp(-log_var) + log_var + LOG_2PI).sum(dim=-1)
 
 
-
 def vae_loss(model, x: torch.Tensor) -> dict[str, torch.Tensor]:
     """Negative ELBO of a Bernoulli-decoder VAE with one sample, split into its two parts.
 
@@ -122,7 +128,9 @@ def vae_loss(model, x: torch.Tensor) -> dict[str, torch.Tensor]:
     return {"loss": recon + kl, "recon": recon, "kl": kl}
 
 
-def elbo(model, x: torch.Tensor, n_samples: int = 1, generator: torch.Generator | None = None) -> torch.Tensor:
+def elbo(
+    model, x: torch.Tensor, n_samples: int = 1, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """ELBO = E_q[log p(x|z)] - KL(q(z|x) || p(z)) for a Bernoulli-decoder VAE, ``[B]`` nats.
 
     The expectation is a Monte Carlo average over ``n_samples`` reparameterized samples; the KL
@@ -132,15 +140,21 @@ def elbo(model, x: torch.Tensor, n_samples: int = 1, generator: torch.Generator 
     if n_samples < 1:
         raise ValueError(f"elbo: n_samples must be >= 1, got {n_samples}")
     mu, logvar = model.encode(x)
+
     def sample() -> torch.Tensor:
-        return model.reparameterize(mu, logvar) if generator is None else model.reparameterize(mu, logvar, generator)
+        return (
+            model.reparameterize(mu, logvar)
+            if generator is None
+            else model.reparameterize(mu, logvar, generator)
+        )
 
     rec = torch.stack([-bernoulli_nll(model.decode(sample()), x) for _ in range(n_samples)]).mean(0)
     return rec - kl_std_normal(mu, logvar)
 
 
-def iwae_bound(model, x: torch.Tensor, k: int, chunk: int = 256,
-               generator: torch.Generator | None = None) -> torch.Tensor:
+def iwae_bound(
+    model, x: torch.Tensor, k: int, chunk: int = 256, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """Importance-weighted bound log (1/k) sum_i p(x, z_i) / q(z_i | x), z_i ~ q(z|x); ``[B]`` nats.
 
     Rises towards log p(x) as ``k`` grows; ``k=1`` is a one-sample ELBO estimate. Computed with
@@ -155,10 +169,9 @@ def iwae_bound(model, x: torch.Tensor, k: int, chunk: int = 256,
     for start in range(0, k, chunk):
         m = min(chunk, k - start)
         eps = randomness.normal((m, *mu.shape), mu, generator)
-        z = mu + torch.exp(0.5 * logvar) * eps                       # [m, B, D]
+        z = mu + torch.exp(0.5 * logvar) * eps  # [m, B, D]
         logits = model.decode(z.reshape(-1, mu.shape[1])).reshape(m, x.shape[0], -1)
-        log_px_z = -bernoulli_nll(logits.reshape(m * x.shape[0], -1),
-                                  xf.repeat(m, 1)).reshape(m, x.shape[0])
+        log_px_z = -bernoulli_nll(logits.reshape(m * x.shape[0], -1), xf.repeat(m, 1)).reshape(m, x.shape[0])
         log_w.append(log_px_z + gaussian_log_density(z) - gaussian_log_density(z, mu, logvar))
-    log_w = torch.cat(log_w)                                          # [k, B]
+    log_w = torch.cat(log_w)  # [k, B]
     return torch.logsumexp(log_w, dim=0) - math.log(k)

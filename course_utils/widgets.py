@@ -61,10 +61,17 @@ def as_png(picture, size: int = 168) -> bytes:
 reading_copy_picture: Callable[[W.Box, dict], tuple[dict, dict]] | None = None
 
 
-def live_widget(controls: Mapping[str, W.ValueWidget], draw: Callable[..., Any], *, size: int = 168,
-                controls_below: bool = False, title: str | None = None, placement: str | None = None,
-                captions: Sequence[str] | None = None,
-                buttons: Mapping[str, Callable[[], None] | None] | None = None) -> W.VBox:
+def live_widget(
+    controls: Mapping[str, W.ValueWidget],
+    draw: Callable[..., Any],
+    *,
+    size: int = 168,
+    controls_below: bool = False,
+    title: str | None = None,
+    placement: str | None = None,
+    captions: Sequence[str] | None = None,
+    buttons: Mapping[str, Callable[[], None] | None] | None = None,
+) -> W.VBox:
     """The one way the course builds a live widget: controls, a picture, a readout.
 
     ``controls``: name -> ipywidget with a ``.value`` (sliders, dropdowns, toggles, index boxes).
@@ -107,7 +114,9 @@ def live_widget(controls: Mapping[str, W.ValueWidget], draw: Callable[..., Any],
     def redraw(_change=None) -> None:
         result = draw(**{name: control.value for name, control in controls.items()})
         if not isinstance(result, tuple) or len(result) not in (2, 3):
-            raise ValueError("a live_widget draw function returns (picture, readout) or (picture, readout, numbers)")
+            raise ValueError(
+                "a live_widget draw function returns (picture, readout) or (picture, readout, numbers)"
+            )
         picture, text = result[0], result[1]
         pictures = list(picture) if isinstance(picture, (list, tuple)) else [picture]
         while len(images) < len(pictures):
@@ -124,10 +133,12 @@ def live_widget(controls: Mapping[str, W.ValueWidget], draw: Callable[..., Any],
         control.observe(redraw, names="value")
     button_widgets = {label: W.Button(description=label) for label in buttons}
     for label, button in button_widgets.items():
+
         def clicked(_button, action=buttons[label]):
             if action is not None:
                 action()
             redraw()
+
         button.on_click(clicked)
     redraw()
     inputs = [*controls.values(), *button_widgets.values()]
@@ -135,7 +146,9 @@ def live_widget(controls: Mapping[str, W.ValueWidget], draw: Callable[..., Any],
         children = [W.HBox([W.VBox(inputs), image_row]), readout]
     else:
         control_box = W.HBox(inputs, layout=W.Layout(flex_flow="row wrap"))
-        children = [control_box, image_row, readout] if placement == "above" else [image_row, control_box, readout]
+        children = (
+            [control_box, image_row, readout] if placement == "above" else [image_row, control_box, readout]
+        )
     if title:
         children.insert(0, W.HTML(f"<b>{title}</b>"))
     box = W.VBox(children)
@@ -161,9 +174,15 @@ def _model_device(model: torch.nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
-def latent_explorer(model: torch.nn.Module, dims: Sequence[int] | None = None,
-                    z0: torch.Tensor | None = None, limit: float = 3.0, step: float = 0.05,
-                    max_sliders: int = 8, size: int = 168) -> W.VBox:
+def latent_explorer(
+    model: torch.nn.Module,
+    dims: Sequence[int] | None = None,
+    z0: torch.Tensor | None = None,
+    limit: float = 3.0,
+    step: float = 0.05,
+    max_sliders: int = 8,
+    size: int = 168,
+) -> W.VBox:
     """Sliders over latent dimensions; every move decodes the code and redraws the digit.
 
     ``dims``: which dimensions get a slider (default: the first ``max_sliders``); the others are
@@ -183,9 +202,18 @@ def latent_explorer(model: torch.nn.Module, dims: Sequence[int] | None = None,
     if base.numel() != latent_dim:
         raise ValueError(f"z0 must have {latent_dim} entries, got {base.numel()}")
     device = _model_device(model)
-    sliders = {f"z{d + 1}": W.FloatSlider(value=float(base[d]), min=-limit, max=limit, step=step,
-                                          description=f"z{d + 1}", continuous_update=True,
-                                          readout_format=".2f") for d in dims}
+    sliders = {
+        f"z{d + 1}": W.FloatSlider(
+            value=float(base[d]),
+            min=-limit,
+            max=limit,
+            step=step,
+            description=f"z{d + 1}",
+            continuous_update=True,
+            readout_format=".2f",
+        )
+        for d in dims
+    }
 
     def draw(**values):
         z = base.clone()
@@ -213,12 +241,20 @@ BLEND_CAPTIONS = ("pixel space: (1-α)·x0 + α·x1", "along the manifold: g((1-
 
 
 def _alpha_slider(value: float = 0.0, step: float = 0.02) -> W.FloatSlider:
-    return W.FloatSlider(value=value, min=0.0, max=1.0, step=step, description="alpha",
-                         continuous_update=True, readout_format=".2f")
+    return W.FloatSlider(
+        value=value,
+        min=0.0,
+        max=1.0,
+        step=step,
+        description="alpha",
+        continuous_update=True,
+        readout_format=".2f",
+    )
 
 
-def interpolation_slider(model: torch.nn.Module, x0: torch.Tensor, x1: torch.Tensor,
-                         size: int = 140, step: float = 0.02) -> W.VBox:
+def interpolation_slider(
+    model: torch.nn.Module, x0: torch.Tensor, x1: torch.Tensor, size: int = 140, step: float = 0.02
+) -> W.VBox:
     """One slider alpha in [0, 1] moves along two paths between digits ``x0`` and ``x1``
     (each ``[1, 28, 28]``): the pixel blend (1-alpha) x0 + alpha x1 (``images[0]``), and the
     decoded blend of their codes, the path along the learned manifold (``images[1]``).
@@ -226,14 +262,24 @@ def interpolation_slider(model: torch.nn.Module, x0: torch.Tensor, x1: torch.Ten
     A :func:`live_widget` with the control ``"alpha"``.
     """
     blend = _blend(model, x0, x1)
-    return live_widget({"alpha": _alpha_slider(0.0, step)}, lambda alpha: (list(blend(alpha)), ""),
-                       size=size, placement="above", captions=BLEND_CAPTIONS)
+    return live_widget(
+        {"alpha": _alpha_slider(0.0, step)},
+        lambda alpha: (list(blend(alpha)), ""),
+        size=size,
+        placement="above",
+        captions=BLEND_CAPTIONS,
+    )
 
 
-def interpolation_picker(model: torch.nn.Module, images: torch.Tensor, index0: int = 0, index1: int = 1,
-                         size: int = 140, alpha: float = 0.0,
-                         measure: Callable[[float, torch.Tensor, torch.Tensor], tuple[str, dict]] | None = None,
-                         ) -> W.VBox:
+def interpolation_picker(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    index0: int = 0,
+    index1: int = 1,
+    size: int = 140,
+    alpha: float = 0.0,
+    measure: Callable[[float, torch.Tensor, torch.Tensor], tuple[str, dict]] | None = None,
+) -> W.VBox:
     """Two index boxes pick digits A and B from ``images`` ``[N, 1, 28, 28]``; the slider alpha moves
     along the pixel blend and the decoded blend between them (as :func:`interpolation_slider`).
 
@@ -242,8 +288,10 @@ def interpolation_picker(model: torch.nn.Module, images: torch.Tensor, index0: i
     (``BoundedIntText``) and ``"alpha"``; ``values()`` has the indices, alpha and ``measure``'s numbers.
     """
     n = images.shape[0]
-    controls = {f"index{k}": W.BoundedIntText(value=int(i), min=0, max=n - 1, description=f"digit {name}")
-                for k, (i, name) in enumerate(((index0, "A"), (index1, "B")))}
+    controls = {
+        f"index{k}": W.BoundedIntText(value=int(i), min=0, max=n - 1, description=f"digit {name}")
+        for k, (i, name) in enumerate(((index0, "A"), (index1, "B")))
+    }
     controls["alpha"] = _alpha_slider(alpha)
     blends: dict[tuple[int, int], Callable] = {}
 

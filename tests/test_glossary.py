@@ -24,7 +24,9 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 LECTURE_TITLE = "오토인코더의 모든 것"
 HANGUL = "\uac00-\ud7a3"
 #: A Korean term: Hangul words joined by single spaces or hyphens, optionally after an acronym ("KL 발산").
-KOREAN_TERM = re.compile(rf"(?:\b[A-Z]{{2,}} )?[{HANGUL}]+(?:(?: |\n|-)[{HANGUL}]+)*(?: [A-Z]{{2,}}\b(?![{HANGUL}]))?")
+KOREAN_TERM = re.compile(
+    rf"(?:\b[A-Z]{{2,}} )?[{HANGUL}]+(?:(?: |\n|-)[{HANGUL}]+)*(?: [A-Z]{{2,}}\b(?![{HANGUL}]))?"
+)
 PARENS = re.compile(r"\(([^()]*)\)")
 
 
@@ -36,14 +38,14 @@ def _normalize(text: str) -> str:
 
 def _ends_with(text: str, phrase: str) -> bool:
     text, phrase = _normalize(text), _normalize(phrase)
-    if text.endswith(phrase + "s"):          # a plural: "Autoencoders (오토인코더)"
+    if text.endswith(phrase + "s"):  # a plural: "Autoencoders (오토인코더)"
         text = text[:-1]
     return text.endswith(phrase) and (len(text) == len(phrase) or not text[-len(phrase) - 1].isalnum())
 
 
 def parse_glossary(guide_text: str):
     """-> (terms {korean: [english variants]}, not_used {spelling: korean term it stands for})."""
-    section = guide_text[guide_text.index("## Glossary"):]
+    section = guide_text[guide_text.index("## Glossary") :]
     terms, not_used = {}, {}
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") else []
@@ -60,12 +62,16 @@ def parse_glossary(guide_text: str):
 
 def _guide_text_outside_glossary() -> str:
     text = GUIDE.read_text(encoding="utf-8")
-    return text[:text.index("## Glossary")]
+    return text[: text.index("## Glossary")]
 
 
 def _documents():
-    docs = {path.name: "\n\n".join(c.source for c in nbformat.read(path, as_version=4).cells
-                                   if c.cell_type == "markdown") for path in NOTEBOOKS}
+    docs = {
+        path.name: "\n\n".join(
+            c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown"
+        )
+        for path in NOTEBOOKS
+    }
     docs["docs/teaching.md (outside the glossary)"] = _guide_text_outside_glossary()
     docs["README.md"] = (ROOT / "README.md").read_text(encoding="utf-8")
     return docs
@@ -89,20 +95,22 @@ def term_problems(text: str, terms: dict, not_used: dict) -> list[str]:
     for group in PARENS.finditer(text):
         content = group.group(1)
         korean = [t.replace("\n", " ") for t in KOREAN_TERM.findall(content) if t.replace("\n", " ") in terms]
-        if not korean:       # English in parentheses after a Korean term: "잠재 공간 (latent space)"
+        if not korean:  # English in parentheses after a Korean term: "잠재 공간 (latent space)"
             owner = english_to_korean.get(_normalize(content))
-            prefix = text[max(0, group.start() - 40):group.start()].rstrip()
+            prefix = text[max(0, group.start() - 40) : group.start()].rstrip()
             for term in terms:
                 if owner is not None and owner != term and prefix.endswith(term):
                     problems.append(f"{term!r} is glossed as {content!r}, the English of {owner!r}")
             continue
         items = [i for i in re.split(r"[,;:]", content) if not re.search(f"[{HANGUL}]", i)]
-        candidates = [text[max(0, group.start() - 120):group.start()]] + items
+        candidates = [text[max(0, group.start() - 120) : group.start()]] + items
         for term in korean:
             if not any(_ends_with(c, e) for c in candidates for e in terms[term]):
-                context = _normalize(text[max(0, group.start() - 50):group.end()])
-                problems.append(f"{term!r} does not follow an English term of its glossary row "
-                                f"({' / '.join(terms[term])}): ...{context}")
+                context = _normalize(text[max(0, group.start() - 50) : group.end()])
+                problems.append(
+                    f"{term!r} does not follow an English term of its glossary row "
+                    f"({' / '.join(terms[term])}): ...{context}"
+                )
     return problems
 
 
@@ -128,20 +136,23 @@ def test_no_unused_spelling_in_code_cells(path):
     assert not [old for old in NOT_USED if old in code]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("the reconstruction (재구성) loss", []),
-    ("the reconstruction (복원) loss", ["uses '복원'"]),
-    ("the **evidence lower bound (ELBO, 증거 하한)**", []),
-    ("the lower bound (변분 하한)", ["uses '변분 하한'"]),
-    ("the lower bound (증거 하한)", ["'증거 하한' does not follow"]),
-    ("maximum-likelihood\nestimation (최대 우도 추정)", []),
-    ("the decoder (인코더)", ["'인코더' does not follow"]),
-    ("a brand-new idea (새로운 개념)", ["'새로운 개념' is not in the glossary"]),
-    ("잠재 공간 (latent space)", []),
-    ("잠재 공간 (prior)", ["'잠재 공간' is glossed as 'prior'"]),
-    ("## 5. The denoising autoencoder (잡음 제거 오토인코더; Vincent et al. 2008)", []),
-    ("the KL divergence (KL 발산)", []),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("the reconstruction (재구성) loss", []),
+        ("the reconstruction (복원) loss", ["uses '복원'"]),
+        ("the **evidence lower bound (ELBO, 증거 하한)**", []),
+        ("the lower bound (변분 하한)", ["uses '변분 하한'"]),
+        ("the lower bound (증거 하한)", ["'증거 하한' does not follow"]),
+        ("maximum-likelihood\nestimation (최대 우도 추정)", []),
+        ("the decoder (인코더)", ["'인코더' does not follow"]),
+        ("a brand-new idea (새로운 개념)", ["'새로운 개념' is not in the glossary"]),
+        ("잠재 공간 (latent space)", []),
+        ("잠재 공간 (prior)", ["'잠재 공간' is glossed as 'prior'"]),
+        ("## 5. The denoising autoencoder (잡음 제거 오토인코더; Vincent et al. 2008)", []),
+        ("the KL divergence (KL 발산)", []),
+    ],
+)
 def test_the_checker_catches_what_it_should(text, expected):
     """The check itself can fail: known-bad snippets give the expected problems, good ones none."""
     problems = term_problems(text, GLOSSARY, NOT_USED)

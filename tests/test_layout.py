@@ -52,7 +52,9 @@ def imported_modules(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             if base.split(".")[0] != "course_utils":
                 continue
             for alias in node.names:
@@ -86,7 +88,9 @@ def test_the_tree_is_core_plus_chapters_plus_classroom():
     subpackages = sorted(p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__")
     assert subpackages, "no chapter subpackages found"
     for name in subpackages:
-        assert CHAPTER.match(name) or name == "classroom", f"course_utils/{name}: not a chapter (chK_name) or classroom"
+        assert CHAPTER.match(name) or name == "classroom", (
+            f"course_utils/{name}: not a chapter (chK_name) or classroom"
+        )
         assert (PACKAGE / name / "__init__.py").exists(), f"course_utils/{name} has no __init__.py"
     numbers = [int(CHAPTER.match(n).group(1)) for n in subpackages if CHAPTER.match(n)]
     assert len(numbers) == len(set(numbers)), f"two chapters share a number: {subpackages}"
@@ -99,15 +103,18 @@ def test_imports_follow_the_layout_rules():
     assert not problems, "layout rules broken:\n" + "\n".join(problems)
 
 
-@pytest.mark.parametrize("module, target, broken", [
-    ("course_utils.losses", "course_utils.ch1_mle.neuron", True),          # the core imports a chapter
-    ("course_utils.widgets", "course_utils.classroom.exercises", True),    # the core imports the classroom
-    ("course_utils.ch2_manifold.manifold", "course_utils.ch4_elbo", True),  # a later chapter
-    ("course_utils.ch3_autoencoders.corruption", "course_utils.classroom", True),
-    ("course_utils.ch4_elbo.quadrature", "course_utils.ch2_manifold.manifold", False),
-    ("course_utils.ch4_elbo.quadrature", "course_utils.losses", False),
-    ("course_utils.classroom.copies", "course_utils.ch5_vae", False),
-])
+@pytest.mark.parametrize(
+    "module, target, broken",
+    [
+        ("course_utils.losses", "course_utils.ch1_mle.neuron", True),  # the core imports a chapter
+        ("course_utils.widgets", "course_utils.classroom.exercises", True),  # the core imports the classroom
+        ("course_utils.ch2_manifold.manifold", "course_utils.ch4_elbo", True),  # a later chapter
+        ("course_utils.ch3_autoencoders.corruption", "course_utils.classroom", True),
+        ("course_utils.ch4_elbo.quadrature", "course_utils.ch2_manifold.manifold", False),
+        ("course_utils.ch4_elbo.quadrature", "course_utils.losses", False),
+        ("course_utils.classroom.copies", "course_utils.ch5_vae", False),
+    ],
+)
 def test_the_rule_checker_catches_what_it_should(module, target, broken):
     assert bool(violations({module: {target}})) == broken
 
@@ -132,7 +139,9 @@ def test_only_live_widget_builds_a_widget_box():
             allowed = {id(n) for n in ast.walk(live)}
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and id(node) not in allowed:
-                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                name = (
+                    node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                )
                 if name in BOX_CALLS:
                     builders.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno} calls {name}(...)")
     assert not builders, "build widgets with widgets.live_widget:\n" + "\n".join(builders)

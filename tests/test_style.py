@@ -15,8 +15,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 def ruff(*args: str) -> subprocess.CompletedProcess:
     if importlib.util.find_spec("ruff") is None:
         pytest.fail("ruff is not installed: python -m pip install -r requirements.txt")
-    return subprocess.run([sys.executable, "-m", "ruff", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_ruff_check_is_clean():
@@ -26,5 +27,6 @@ def test_ruff_check_is_clean():
 
 def test_ruff_format_leaves_every_file_as_it_is():
     result = ruff("format", "--no-cache", "--check", "--diff", ".")
-    assert result.returncode == 0, f"ruff format would change files (run `ruff format .`):\n" \
-                                   f"{result.stdout[-20000:]}{result.stderr}"
+    assert result.returncode == 0, (
+        f"ruff format would change files (run `ruff format .`):\n{result.stdout[-20000:]}{result.stderr}"
+    )

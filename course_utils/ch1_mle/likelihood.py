@@ -20,8 +20,11 @@ from course_utils.losses import LOG_2PI
 
 def gaussian_nll_value(mu: float, y: float) -> float:
     """``-log N(y | mu, 1)`` in nats, from :func:`course_utils.losses.gaussian_nll`."""
-    return float(losses.gaussian_nll(torch.tensor([[float(mu)]], dtype=torch.float64),
-                                     torch.tensor([[float(y)]], dtype=torch.float64))[0])
+    return float(
+        losses.gaussian_nll(
+            torch.tensor([[float(mu)]], dtype=torch.float64), torch.tensor([[float(y)]], dtype=torch.float64)
+        )[0]
+    )
 
 
 def bernoulli_nll_value(p: float, y: float) -> float:
@@ -44,10 +47,26 @@ def gaussian_widget(mu: float = 0.5, y: float = 1.5, n_samples: int = 300, seed:
     from course_utils.widgets import live_widget
 
     eps = torch.randn(n_samples, generator=torch.Generator().manual_seed(seed)).numpy()
-    sliders = {"mu": W.FloatSlider(value=mu, min=-3, max=3, step=0.05, description="μ (output)",
-                                   continuous_update=False, readout_format=".2f"),
-               "y": W.FloatSlider(value=y, min=-4, max=4, step=0.05, description="y (target)",
-                                  continuous_update=False, readout_format=".2f")}
+    sliders = {
+        "mu": W.FloatSlider(
+            value=mu,
+            min=-3,
+            max=3,
+            step=0.05,
+            description="μ (output)",
+            continuous_update=False,
+            readout_format=".2f",
+        ),
+        "y": W.FloatSlider(
+            value=y,
+            min=-4,
+            max=4,
+            step=0.05,
+            description="y (target)",
+            continuous_update=False,
+            readout_format=".2f",
+        ),
+    }
 
     def draw(mu: float, y: float):
         import matplotlib.pyplot as plt
@@ -56,8 +75,14 @@ def gaussian_widget(mu: float = 0.5, y: float = 1.5, n_samples: int = 300, seed:
         grid = np.linspace(-6, 6, 400)
         density = losses.gaussian_log_density(torch.from_numpy(grid)[:, None], mu).exp().numpy()
         fig, ax = plt.subplots(figsize=(6.4, 3.0))
-        ax.hist(mu + eps, bins=np.arange(-6, 6.01, 0.4), density=True, color="tab:blue", alpha=0.25,
-                label=f"{len(eps)} samples from N(μ, 1)")
+        ax.hist(
+            mu + eps,
+            bins=np.arange(-6, 6.01, 0.4),
+            density=True,
+            color="tab:blue",
+            alpha=0.25,
+            label=f"{len(eps)} samples from N(μ, 1)",
+        )
         ax.plot(grid, density, color="tab:blue", label="p(y | μ) = N(y | μ, 1)")
         p_y = math.exp(-value)
         ax.vlines(y, 0, p_y, color="tab:red", lw=2)
@@ -68,8 +93,10 @@ def gaussian_widget(mu: float = 0.5, y: float = 1.5, n_samples: int = 300, seed:
         ax.legend(fontsize=8, loc="upper left")
         ax.grid(alpha=0.3)
         fig.tight_layout()
-        readout = (f"−log N(y | μ, 1) = ½(y−μ)² + ½ log 2π = {0.5 * (y - mu) ** 2:.4f} + "
-                   f"{0.5 * LOG_2PI:.4f} = <b>{value:.4f}</b> nats")
+        readout = (
+            f"−log N(y | μ, 1) = ½(y−μ)² + ½ log 2π = {0.5 * (y - mu) ** 2:.4f} + "
+            f"{0.5 * LOG_2PI:.4f} = <b>{value:.4f}</b> nats"
+        )
         return fig, readout, {"mu": mu, "y": y, "nll": value}
 
     return live_widget(sliders, draw, placement="above")
@@ -85,9 +112,18 @@ def bernoulli_widget(p: float = 0.8, y: int = 1, n_samples: int = 100, seed: int
     from course_utils.widgets import live_widget
 
     u = torch.rand(n_samples, generator=torch.Generator().manual_seed(seed)).numpy()
-    controls = {"p": W.FloatSlider(value=p, min=0.01, max=0.99, step=0.01, description="p (output)",
-                                   continuous_update=False, readout_format=".2f"),
-                "y": W.ToggleButtons(options=[("y = 0", 0), ("y = 1", 1)], value=y, description="target")}
+    controls = {
+        "p": W.FloatSlider(
+            value=p,
+            min=0.01,
+            max=0.99,
+            step=0.01,
+            description="p (output)",
+            continuous_update=False,
+            readout_format=".2f",
+        ),
+        "y": W.ToggleButtons(options=[("y = 0", 0), ("y = 1", 1)], value=y, description="target"),
+    }
 
     def draw(p: float, y: int):
         import matplotlib.pyplot as plt
@@ -97,15 +133,23 @@ def bernoulli_widget(p: float = 0.8, y: int = 1, n_samples: int = 100, seed: int
         fig, ax = plt.subplots(figsize=(5.2, 3.0))
         colours = ["tab:red" if k == y else "tab:blue" for k in (0, 1)]
         ax.bar([-0.15, 0.85], [1 - p, p], width=0.3, color=colours, label="pmf: P(0) = 1−p, P(1) = p")
-        ax.bar([0.15, 1.15], [np.mean(samples == 0), np.mean(samples == 1)], width=0.3, color="grey",
-               alpha=0.5, label=f"frequency in {len(u)} samples")
+        ax.bar(
+            [0.15, 1.15],
+            [np.mean(samples == 0), np.mean(samples == 1)],
+            width=0.3,
+            color="grey",
+            alpha=0.5,
+            label=f"frequency in {len(u)} samples",
+        )
         ax.set_xticks([0, 1])
         ax.set_ylim(0, 1.05)
         ax.set_title(f"target y = {y} (red): −log p(y) = {value:.3f} nats")
         ax.legend(fontsize=8, loc="upper center")
         fig.tight_layout()
-        readout = (f"−log p(y) = −[y ln p + (1−y) ln(1−p)] = <b>{value:.4f}</b> nats; "
-                   f"samples: {''.join(map(str, samples[:40]))}…")
+        readout = (
+            f"−log p(y) = −[y ln p + (1−y) ln(1−p)] = <b>{value:.4f}</b> nats; "
+            f"samples: {''.join(map(str, samples[:40]))}…"
+        )
         return fig, readout, {"p": p, "y": y, "nll": value}
 
     return live_widget(controls, draw, placement="above")

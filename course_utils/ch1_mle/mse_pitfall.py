@@ -18,8 +18,9 @@ def _check_image(image, name: str) -> torch.Tensor:
     if not isinstance(image, torch.Tensor):
         raise ValueError(f"{name}: expected a torch.Tensor image [..., H, W], got {type(image).__name__}")
     if image.dim() < 2:
-        raise ValueError(f"{name}: expected an image [..., H, W] with at least 2 dimensions, "
-                         f"got shape {list(image.shape)}")
+        raise ValueError(
+            f"{name}: expected an image [..., H, W] with at least 2 dimensions, got shape {list(image.shape)}"
+        )
     return image
 
 
@@ -37,10 +38,12 @@ def erase_box(image: torch.Tensor, top: int, left: int, height: int, width: int)
     if height < 0 or width < 0:
         raise ValueError(f"erase_box: height and width must be >= 0, got height={height}, width={width}")
     if not (top >= 0 and top + height <= H and left >= 0 and left + width <= W_):
-        raise ValueError(f"erase_box: the box rows {top}..{top + height - 1}, columns {left}..{left + width - 1} "
-                         f"does not fit inside the {H}x{W_} image")
+        raise ValueError(
+            f"erase_box: the box rows {top}..{top + height - 1}, columns {left}..{left + width - 1} "
+            f"does not fit inside the {H}x{W_} image"
+        )
     out = image.clone()
-    out[..., top:top + height, left:left + width] = 0
+    out[..., top : top + height, left : left + width] = 0
     return out
 
 
@@ -104,7 +107,7 @@ def top_stroke_box(image: torch.Tensor, size: int = 4, threshold: float = 0.5) -
     if len(rows) == 0:
         raise ValueError(f"top_stroke_box: no pixel is brighter than {threshold}")
     top = min(max(int(rows[0]) - 1, 0), H - size)
-    band = img[top:top + size]
+    band = img[top : top + size]
     centre = float((band.sum(0) * torch.arange(W_, dtype=torch.float32)).sum() / band.sum())
     left = min(max(round(centre - size / 2), 0), W_ - size)
     return top, left, size, size
@@ -116,22 +119,37 @@ def pitfall_figure(a, b, c, box, dx, dy, d_b, d_c):
     from matplotlib.patches import Rectangle
 
     fig, axes = plt.subplots(1, 3, figsize=(8.4, 3.2))
-    titles = ["(a) original", f"(b) box erased\n‖a−b‖² = {d_b:.3f}",
-              f"(c) shifted dx={dx:+.2f}, dy={dy:+.2f}\n‖a−c‖² = {d_c:.3f}"]
+    titles = [
+        "(a) original",
+        f"(b) box erased\n‖a−b‖² = {d_b:.3f}",
+        f"(c) shifted dx={dx:+.2f}, dy={dy:+.2f}\n‖a−c‖² = {d_c:.3f}",
+    ]
     for ax, img, title in zip(axes, (a, b, c), titles):
-        ax.imshow(img.detach().cpu().reshape(img.shape[-2:]).numpy(), cmap="gray", vmin=0, vmax=1,
-                  interpolation="nearest")
+        ax.imshow(
+            img.detach().cpu().reshape(img.shape[-2:]).numpy(),
+            cmap="gray",
+            vmin=0,
+            vmax=1,
+            interpolation="nearest",
+        )
         ax.set_title(title, fontsize=10)
         ax.set_axis_off()
     top, left, height, width = box
     if height and width:
-        axes[1].add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False, ec="tab:red", lw=1, ls="--"))
+        axes[1].add_patch(
+            Rectangle((left - 0.5, top - 0.5), width, height, fill=False, ec="tab:red", lw=1, ls="--")
+        )
     fig.tight_layout()
     return fig
 
 
-def mse_pitfall_widget(image: torch.Tensor, box: tuple[int, int, int, int] | None = None,
-                       dx: float = 0.5, dy: float = 0.5, max_shift: float = 2.0) -> W.VBox:
+def mse_pitfall_widget(
+    image: torch.Tensor,
+    box: tuple[int, int, int, int] | None = None,
+    dx: float = 0.5,
+    dy: float = 0.5,
+    max_shift: float = 2.0,
+) -> W.VBox:
     """Sliders for the erased box (top, left, height, width) and the shift (dx, dy, in pixels).
 
     Shows (a) ``image`` (one ``[28, 28]``-like image), (b) ``erase_box(image, *box)`` with the box outlined,
@@ -152,10 +170,24 @@ def mse_pitfall_widget(image: torch.Tensor, box: tuple[int, int, int, int] | Non
         "left": W.IntSlider(value=left, min=0, max=W_ - 1, description="box left", **int_slider),
         "height": W.IntSlider(value=height, min=0, max=H - top, description="box height", **int_slider),
         "width": W.IntSlider(value=width, min=0, max=W_ - left, description="box width", **int_slider),
-        "dx": W.FloatSlider(value=dx, min=-max_shift, max=max_shift, step=0.05, description="shift dx",
-                            readout_format="+.2f", continuous_update=False),
-        "dy": W.FloatSlider(value=dy, min=-max_shift, max=max_shift, step=0.05, description="shift dy",
-                            readout_format="+.2f", continuous_update=False),
+        "dx": W.FloatSlider(
+            value=dx,
+            min=-max_shift,
+            max=max_shift,
+            step=0.05,
+            description="shift dx",
+            readout_format="+.2f",
+            continuous_update=False,
+        ),
+        "dy": W.FloatSlider(
+            value=dy,
+            min=-max_shift,
+            max=max_shift,
+            step=0.05,
+            description="shift dy",
+            readout_format="+.2f",
+            continuous_update=False,
+        ),
     }
 
     def draw(top: int, left: int, height: int, width: int, dx: float, dy: float):
@@ -163,11 +195,16 @@ def mse_pitfall_widget(image: torch.Tensor, box: tuple[int, int, int, int] | Non
         b, c = erase_box(a, *box_now), shift(a, dx, dy)
         d_b, d_c = squared_distance(a, b), squared_distance(a, c)
         closer = "(b) the broken digit" if d_b < d_c else "(c) the shifted digit"
-        readout = (f"‖a−b‖² = {d_b:.4f} &nbsp; ‖a−c‖² = {d_c:.4f} &nbsp; "
-                   f"(sums over {H * W_} pixels; means: {d_b / (H * W_):.5f} and {d_c / (H * W_):.5f})"
-                   f"<br>pixel distance calls {closer} closer to (a)")
-        return pitfall_figure(a, b, c, box_now, dx, dy, d_b, d_c), readout, \
-            {"erased": d_b, "shifted": d_c, "box": box_now}
+        readout = (
+            f"‖a−b‖² = {d_b:.4f} &nbsp; ‖a−c‖² = {d_c:.4f} &nbsp; "
+            f"(sums over {H * W_} pixels; means: {d_b / (H * W_):.5f} and {d_c / (H * W_):.5f})"
+            f"<br>pixel distance calls {closer} closer to (a)"
+        )
+        return (
+            pitfall_figure(a, b, c, box_now, dx, dy, d_b, d_c),
+            readout,
+            {"erased": d_b, "shifted": d_c, "box": box_now},
+        )
 
     def limit_box(_change=None):
         # keep the box inside the image; lowering max clamps the value, which triggers a redraw

@@ -37,8 +37,15 @@ def neuron_cost(loss: str, z: torch.Tensor, y: float) -> torch.Tensor:
     raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
 
 
-def train_neuron(loss: str = "mse", w: float = 2.0, b: float = 2.0, lr: float = 0.15,
-                 epochs: int = 300, x: float = 1.0, y: float = 0.0) -> dict[str, list[float]]:
+def train_neuron(
+    loss: str = "mse",
+    w: float = 2.0,
+    b: float = 2.0,
+    lr: float = 0.15,
+    epochs: int = 300,
+    x: float = 1.0,
+    y: float = 0.0,
+) -> dict[str, list[float]]:
     """Gradient descent ``theta <- theta - lr * grad C`` on one neuron ``a = sigmoid(w x + b)``.
 
     Returns lists of length ``epochs + 1`` (entry 0 is the start): ``"w"``, ``"b"``, ``"output"``
@@ -95,8 +102,9 @@ def plot_runs(runs: dict[str, dict[str, list[float]]]):
     return fig
 
 
-def neuron_widget(epochs: int = 300, w: float = 2.0, b: float = 2.0, lr: float = 0.15,
-                  loss: str = "both") -> W.VBox:
+def neuron_widget(
+    epochs: int = 300, w: float = 2.0, b: float = 2.0, lr: float = 0.15, loss: str = "both"
+) -> W.VBox:
     """Sliders for the starting ``w``, ``b`` and the learning rate, and a toggle for the loss.
 
     Each change reruns :func:`train_neuron` for ``epochs`` epochs and redraws output and cost
@@ -109,21 +117,49 @@ def neuron_widget(epochs: int = 300, w: float = 2.0, b: float = 2.0, lr: float =
     if loss not in (*LOSSES, "both"):
         raise ValueError(f"loss must be 'mse', 'ce' or 'both', got {loss!r}")
     controls = {
-        "w": W.FloatSlider(value=w, min=-4.0, max=4.0, step=0.1, description="start w",
-                           readout_format=".1f", continuous_update=False),
-        "b": W.FloatSlider(value=b, min=-4.0, max=4.0, step=0.1, description="start b",
-                           readout_format=".1f", continuous_update=False),
-        "lr": W.FloatLogSlider(value=lr, base=10, min=-2, max=1, step=0.05, description="η (rate)",
-                               readout_format=".3f", continuous_update=False),
-        "loss": W.ToggleButtons(options=[("MSE", "mse"), ("cross-entropy", "ce"), ("both", "both")],
-                                value=loss, description="loss"),
+        "w": W.FloatSlider(
+            value=w,
+            min=-4.0,
+            max=4.0,
+            step=0.1,
+            description="start w",
+            readout_format=".1f",
+            continuous_update=False,
+        ),
+        "b": W.FloatSlider(
+            value=b,
+            min=-4.0,
+            max=4.0,
+            step=0.1,
+            description="start b",
+            readout_format=".1f",
+            continuous_update=False,
+        ),
+        "lr": W.FloatLogSlider(
+            value=lr,
+            base=10,
+            min=-2,
+            max=1,
+            step=0.05,
+            description="η (rate)",
+            readout_format=".3f",
+            continuous_update=False,
+        ),
+        "loss": W.ToggleButtons(
+            options=[("MSE", "mse"), ("cross-entropy", "ce"), ("both", "both")],
+            value=loss,
+            description="loss",
+        ),
     }
 
     def draw(w: float, b: float, lr: float, loss: str):
         chosen = list(LOSSES) if loss == "both" else [loss]
         runs = {name: train_neuron(name, w=w, b=b, lr=lr, epochs=epochs) for name in chosen}
-        readout = "<br>".join(f"{LOSSES[name]}: after {epochs} epochs output a = {run['output'][-1]:.4f}, "
-                              f"cost = {run['loss'][-1]:.4f}" for name, run in runs.items())
+        readout = "<br>".join(
+            f"{LOSSES[name]}: after {epochs} epochs output a = {run['output'][-1]:.4f}, "
+            f"cost = {run['loss'][-1]:.4f}"
+            for name, run in runs.items()
+        )
         numbers = {name: {"output": run["output"][-1], "cost": run["loss"][-1]} for name, run in runs.items()}
         return plot_runs(runs), readout, numbers
 

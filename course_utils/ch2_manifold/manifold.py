@@ -22,6 +22,7 @@ METHODS = ("pca", "isomap", "lle", "tsne")
 # The curse of dimensionality
 # --------------------------------------------------------------------------------------------
 
+
 def uniform_points(n: int, dim: int, seed: int = 0) -> np.ndarray:
     """``n`` points drawn uniformly from the unit cube ``[0, 1)^dim``: ``[n, dim]``."""
     return np.random.default_rng(seed).random((n, dim))
@@ -52,8 +53,9 @@ def relative_contrast(X: np.ndarray) -> float:
     return float(np.mean((far - near) / near))
 
 
-def curse_of_dimensionality(dims: Sequence[int], n_points: int = 1000, bins: int = 4,
-                            seed: int = 0) -> dict[str, np.ndarray]:
+def curse_of_dimensionality(
+    dims: Sequence[int], n_points: int = 1000, bins: int = 4, seed: int = 0
+) -> dict[str, np.ndarray]:
     """For each dimension in ``dims``, ``n_points`` uniform points: their occupied-cell fraction
     (grid of ``bins`` per axis) and their distances' relative contrast. Returns arrays keyed
     ``dims``, ``occupied``, ``contrast``."""
@@ -69,6 +71,7 @@ def curse_of_dimensionality(dims: Sequence[int], n_points: int = 1000, bins: int
 # --------------------------------------------------------------------------------------------
 # Distance along the manifold
 # --------------------------------------------------------------------------------------------
+
 
 def geodesic_distances(X: np.ndarray, n_neighbors: int = 10, return_predecessors: bool = False):
     """Shortest-path distances ``[N, N]`` along the k-nearest-neighbour graph of ``X`` ``[N, D]``
@@ -114,9 +117,11 @@ def swiss_roll_geodesic(X: np.ndarray, t: np.ndarray) -> np.ndarray:
     X, t = np.asarray(X, dtype=float), np.asarray(t, dtype=float)
     if X.ndim != 2 or X.shape[1] != 3 or t.shape != (len(X),):
         raise ValueError(f"expected X [N, 3] and t [N], got {list(X.shape)} and {list(t.shape)}")
-    if not (np.allclose(X[:, 0], t * np.cos(t), atol=1e-6) and np.allclose(X[:, 2], t * np.sin(t), atol=1e-6)):
+    if not (
+        np.allclose(X[:, 0], t * np.cos(t), atol=1e-6) and np.allclose(X[:, 2], t * np.sin(t), atol=1e-6)
+    ):
         raise ValueError("X is not a noise-free Swiss roll of positions t (x = t cos t, z = t sin t)")
-    s = 0.5 * (t * np.sqrt(1 + t ** 2) + np.arcsinh(t))
+    s = 0.5 * (t * np.sqrt(1 + t**2) + np.arcsinh(t))
     return np.hypot(s[:, None] - s[None, :], X[:, 1][:, None] - X[:, 1][None, :])
 
 
@@ -140,6 +145,7 @@ def rank_flip_triple(X: np.ndarray, geodesic: np.ndarray, anchor: int):
 # --------------------------------------------------------------------------------------------
 # 2-D embeddings and how well they separate classes
 # --------------------------------------------------------------------------------------------
+
 
 def _method(method: str, n_neighbors: int, seed: int):
     from sklearn.decomposition import PCA
@@ -190,8 +196,15 @@ def unrolling_score(Z: np.ndarray, t: np.ndarray) -> float:
     return float(max(abs(spearmanr(Z[:, k], t).statistic) for k in range(Z.shape[1])))
 
 
-def scatter_panels(embeddings: dict, colors, titles: dict | None = None, cmap: str = "tab10",
-                   colorbar_label: str = "digit", s: float = 5.0, discrete: bool = True):
+def scatter_panels(
+    embeddings: dict,
+    colors,
+    titles: dict | None = None,
+    cmap: str = "tab10",
+    colorbar_label: str = "digit",
+    s: float = 5.0,
+    discrete: bool = True,
+):
     """One scatter panel per entry of ``embeddings`` (name -> ``[N, 2]``), coloured by ``colors`` ``[N]``
     (labels with ``discrete``), in one row with one shared colour bar. Returns the figure."""
     import matplotlib.pyplot as plt
@@ -206,13 +219,20 @@ def scatter_panels(embeddings: dict, colors, titles: dict | None = None, cmap: s
         ax.set_title((titles or {}).get(name, name), fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.colorbar(points, ax=list(axes[0]), ticks=range(10) if discrete else None, label=colorbar_label,
-                 fraction=0.02, pad=0.01)
+    fig.colorbar(
+        points,
+        ax=list(axes[0]),
+        ticks=range(10) if discrete else None,
+        label=colorbar_label,
+        fraction=0.02,
+        pad=0.01,
+    )
     return fig
 
 
-def rank_flip_figure(X: np.ndarray, t: np.ndarray, predecessors: np.ndarray, a1: int, a2: int, b: int,
-                     geodesic: np.ndarray):
+def rank_flip_figure(
+    X: np.ndarray, t: np.ndarray, predecessors: np.ndarray, a1: int, a2: int, b: int, geodesic: np.ndarray
+):
     """The lecture's "reasonable distance" picture on the Swiss roll ``X`` ``[N, 3]``: left, the roll in
     3-D with straight segments A1-A2 and A1-B and the graph paths; right, the roll unrolled
     (position ``t`` along it against the height ``X[:, 1]``), where the geodesic is a near-straight line."""
@@ -226,16 +246,27 @@ def rank_flip_figure(X: np.ndarray, t: np.ndarray, predecessors: np.ndarray, a1:
     for other, name, color in ((a2, "A2", "tab:orange"), (b, "B", "tab:red")):
         path = geodesic_path(predecessors, a1, other)
         euclid = np.linalg.norm(X[a1] - X[other])
-        ax.plot(*X[[a1, other]].T, "--", color=color, lw=2,
-                label=f"A1-{name}: straight {euclid:.1f}, along {geodesic[a1, other]:.1f}")
+        ax.plot(
+            *X[[a1, other]].T,
+            "--",
+            color=color,
+            lw=2,
+            label=f"A1-{name}: straight {euclid:.1f}, along {geodesic[a1, other]:.1f}",
+        )
         ax.plot(*X[path].T, color=color, lw=2.5)
         flat.plot(t[path], X[path, 1], color=color, lw=2.5, label=f"path A1-{name} along the roll")
     for index, name in ((a1, "A1"), (a2, "A2"), (b, "B")):
         ax.scatter(*X[index], color="black", s=40, depthshade=False)
         ax.text(*X[index], f" {name}", fontsize=11, weight="bold")
         flat.scatter(t[index], X[index, 1], color="black", s=40, zorder=3)
-        flat.annotate(name, (t[index], X[index, 1]), xytext=(4, 4), textcoords="offset points",
-                      fontsize=11, weight="bold")
+        flat.annotate(
+            name,
+            (t[index], X[index, 1]),
+            xytext=(4, 4),
+            textcoords="offset points",
+            fontsize=11,
+            weight="bold",
+        )
     ax.view_init(elev=12, azim=-75)
     ax.set_axis_off()
     ax.legend(loc="upper left", fontsize=8)
@@ -252,22 +283,31 @@ def rank_flip_figure(X: np.ndarray, t: np.ndarray, predecessors: np.ndarray, a1:
 # Distance to the data
 # --------------------------------------------------------------------------------------------
 
+
 @torch.no_grad()
 def nearest_distance(queries: torch.Tensor, reference: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
     """Euclidean distance from each query to its nearest reference (images in pixel space, or codes):
     ``queries`` ``[M, ...]``, ``reference`` ``[N, ...]`` (flattened) -> ``[M]``."""
     ref = reference.reshape(reference.shape[0], -1).float()
     q = queries.reshape(queries.shape[0], -1).float().to(ref.device)
-    return torch.cat([torch.cdist(q[s:s + batch_size], ref).min(dim=1).values
-                      for s in range(0, q.shape[0], batch_size)])
+    return torch.cat(
+        [torch.cdist(q[s : s + batch_size], ref).min(dim=1).values for s in range(0, q.shape[0], batch_size)]
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Widgets of notebook 2
 # --------------------------------------------------------------------------------------------
 
-def curse_widget(n_points: int = 1000, bins: int = 4, max_dim: int = 100, dim: int = 2, seed: int = 0,
-                 curve_dims: Sequence[int] = (1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50, 100)):
+
+def curse_widget(
+    n_points: int = 1000,
+    bins: int = 4,
+    max_dim: int = 100,
+    dim: int = 2,
+    seed: int = 0,
+    curve_dims: Sequence[int] = (1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50, 100),
+):
     """A slider for the dimension d of ``n_points`` uniform points in the unit cube. Left: the histogram
     of their pairwise distances divided by the mean (it narrows as d grows); right: occupied-cell
     fraction and relative contrast against d, with the current d marked.
@@ -282,8 +322,15 @@ def curse_widget(n_points: int = 1000, bins: int = 4, max_dim: int = 100, dim: i
 
     curve_dims = [d for d in curve_dims if d <= max_dim]
     curves = curse_of_dimensionality(curve_dims, n_points, bins, seed)
-    slider = W.IntSlider(value=dim, min=1, max=max_dim, step=1, description="dimension d",
-                         continuous_update=False, style={"description_width": "initial"})
+    slider = W.IntSlider(
+        value=dim,
+        min=1,
+        max=max_dim,
+        step=1,
+        description="dimension d",
+        continuous_update=False,
+        style={"description_width": "initial"},
+    )
 
     def draw(dim: int):
         d = dim
@@ -294,17 +341,21 @@ def curse_widget(n_points: int = 1000, bins: int = 4, max_dim: int = 100, dim: i
         axes[0].hist(dist / dist.mean(), bins=60, range=(0, 2.5), color="tab:blue")
         axes[0].set_xlabel("pairwise distance / mean distance")
         axes[0].set_title(f"d = {d}: distances between {n_points} uniform points")
-        for ax, key, name in [(axes[1], "occupied", f"occupied fraction of the {bins}^d cells"),
-                              (axes[2], "contrast", "relative contrast (far - near) / near")]:
+        for ax, key, name in [
+            (axes[1], "occupied", f"occupied fraction of the {bins}^d cells"),
+            (axes[2], "contrast", "relative contrast (far - near) / near"),
+        ]:
             ax.loglog(curves["dims"], curves[key], "o-", color="gray", ms=3)
             ax.loglog([d], [stats[key]], "o", color="tab:red", ms=9)
             ax.set_xlabel("dimension d")
             ax.set_title(name)
             ax.grid(alpha=0.3, which="both")
-        axes[1].set_ylim(1e-10, 2)   # beyond d = 20 the fraction is astronomically small
+        axes[1].set_ylim(1e-10, 2)  # beyond d = 20 the fraction is astronomically small
         fig.tight_layout()
-        readout = (f"<b>d = {d}</b>: {n_points} points occupy <b>{stats['occupied']:.3g}</b> of the "
-                   f"{bins}<sup>{d}</sup> cells; relative contrast of distances <b>{stats['contrast']:.3g}</b>")
+        readout = (
+            f"<b>d = {d}</b>: {n_points} points occupy <b>{stats['occupied']:.3g}</b> of the "
+            f"{bins}<sup>{d}</sup> cells; relative contrast of distances <b>{stats['contrast']:.3g}</b>"
+        )
         return fig, readout, stats
 
     box = live_widget({"dim": slider}, draw, placement="above")
@@ -334,13 +385,24 @@ def random_images_widget(real: torch.Tensor, reference: torch.Tensor, n: int = 8
         noise = torch.rand((n, *IMAGE_SHAPE), generator=generator)
         dist = nearest_distance(noise, reference).cpu()
         fig, ax = plt.subplots(figsize=(n * 0.75, 1.9))
-        image_grid(torch.cat([noise, real]), nrow=n, ax=ax,
-                   title="top: uniformly random pixels, bottom: real digits")
-        readout = (f"distance to the nearest training digit: random images <b>{dist.mean():.2f}</b> "
-                   f"on average (min {dist.min():.2f}), real test digits <b>{real_dist.mean():.2f}</b> "
-                   f"(max {real_dist.max():.2f})")
-        return fig, readout, {"random_mean": dist.mean().item(), "random_min": dist.min().item(),
-                              "real_mean": real_dist.mean().item(), "real_max": real_dist.max().item()}
+        image_grid(
+            torch.cat([noise, real]), nrow=n, ax=ax, title="top: uniformly random pixels, bottom: real digits"
+        )
+        readout = (
+            f"distance to the nearest training digit: random images <b>{dist.mean():.2f}</b> "
+            f"on average (min {dist.min():.2f}), real test digits <b>{real_dist.mean():.2f}</b> "
+            f"(max {real_dist.max():.2f})"
+        )
+        return (
+            fig,
+            readout,
+            {
+                "random_mean": dist.mean().item(),
+                "random_min": dist.min().item(),
+                "real_mean": real_dist.mean().item(),
+                "real_max": real_dist.max().item(),
+            },
+        )
 
     box = live_widget({}, draw, buttons={"draw new random images": None}, placement="above")
     box.buttons["draw new random images"].icon = "random"
@@ -348,8 +410,9 @@ def random_images_widget(real: torch.Tensor, reference: torch.Tensor, n: int = 8
     return box
 
 
-def swiss_roll_widget(X: np.ndarray, t: np.ndarray, geodesic: np.ndarray, predecessors: np.ndarray,
-                      i: int = 0, j: int = 1):
+def swiss_roll_widget(
+    X: np.ndarray, t: np.ndarray, geodesic: np.ndarray, predecessors: np.ndarray, i: int = 0, j: int = 1
+):
     """Two sliders pick points ``i`` and ``j`` of the Swiss roll ``X`` ``[N, 3]`` (coloured by the roll
     position ``t``); the picture draws the straight segment (Euclidean distance) and the shortest path
     along the k-NN graph (geodesic distance), and the readout prints both.
@@ -362,13 +425,18 @@ def swiss_roll_widget(X: np.ndarray, t: np.ndarray, geodesic: np.ndarray, predec
     from course_utils.widgets import live_widget
 
     n = len(X)
-    sliders = {name: W.IntSlider(value=v, min=0, max=n - 1, description=f"point {name}",
-                                 continuous_update=False) for name, v in (("i", i), ("j", j))}
+    sliders = {
+        name: W.IntSlider(value=v, min=0, max=n - 1, description=f"point {name}", continuous_update=False)
+        for name, v in (("i", i), ("j", j))
+    }
 
     def draw(i: int, j: int):
         path = geodesic_path(predecessors, i, j)
-        dist = {"euclidean": float(np.linalg.norm(X[i] - X[j])), "geodesic": float(geodesic[i, j]),
-                "path": path}
+        dist = {
+            "euclidean": float(np.linalg.norm(X[i] - X[j])),
+            "geodesic": float(geodesic[i, j]),
+            "path": path,
+        }
         fig = plt.figure(figsize=(5.5, 4.5))
         ax = fig.add_subplot(projection="3d")
         ax.scatter(X[:, 0], X[:, 1], X[:, 2], c=t, cmap="viridis", s=5, alpha=0.5)
@@ -378,15 +446,18 @@ def swiss_roll_widget(X: np.ndarray, t: np.ndarray, geodesic: np.ndarray, predec
         ax.view_init(elev=12, azim=-75)
         ax.legend(loc="upper left", fontsize=8)
         ax.set_axis_off()
-        readout = (f"points {i} and {j}: Euclidean distance <b>{dist['euclidean']:.2f}</b>, geodesic "
-                   f"distance <b>{dist['geodesic']:.2f}</b> ({len(path) - 1} graph edges)")
+        readout = (
+            f"points {i} and {j}: Euclidean distance <b>{dist['euclidean']:.2f}</b>, geodesic "
+            f"distance <b>{dist['geodesic']:.2f}</b> ({len(path) - 1} graph edges)"
+        )
         return fig, readout, dist
 
     return live_widget(sliders, draw, placement="above")
 
 
-def interpolation_distance_picker(model: torch.nn.Module, images: torch.Tensor, reference: torch.Tensor,
-                                  first: int = 0, second: int = 1):
+def interpolation_distance_picker(
+    model: torch.nn.Module, images: torch.Tensor, reference: torch.Tensor, first: int = 0, second: int = 1
+):
     """:func:`course_utils.widgets.interpolation_picker` (two index boxes, one alpha moving the pixel
     blend and the decoded blend of the codes, starting at alpha = 0.5) with a readout of each current
     image's distance to its nearest digit in ``reference``: off the data, or on it.
@@ -397,8 +468,10 @@ def interpolation_distance_picker(model: torch.nn.Module, images: torch.Tensor, 
 
     def measure(alpha: float, pixel: torch.Tensor, decoded: torch.Tensor):
         d = nearest_distance(torch.stack([pixel, decoded.to(pixel.device)]), reference).cpu()
-        readout = (f"α = {alpha:.2f}: distance to the nearest training digit: pixel blend "
-                   f"<b>{d[0]:.2f}</b>, decoded code <b>{d[1]:.2f}</b>")
+        readout = (
+            f"α = {alpha:.2f}: distance to the nearest training digit: pixel blend "
+            f"<b>{d[0]:.2f}</b>, decoded code <b>{d[1]:.2f}</b>"
+        )
         return readout, {"pixel": float(d[0]), "decoded": float(d[1])}
 
     return interpolation_picker(model, images, first, second, alpha=0.5, measure=measure)

@@ -30,16 +30,21 @@ def jacobian_frobenius_sq(encode: Callable[[torch.Tensor], torch.Tensor], x: tor
         raise ValueError(f"jacobian_frobenius_sq needs a batch [B, ...], got shape {list(x.shape)}")
     flat = x.reshape(x.shape[0], -1)
 
-    def one(sample: torch.Tensor) -> torch.Tensor:       # [D] -> [k]
+    def one(sample: torch.Tensor) -> torch.Tensor:  # [D] -> [k]
         return encode(sample.unsqueeze(0)).squeeze(0)
 
-    jac = vmap(jacrev(one))(flat)                        # [B, k, D]
+    jac = vmap(jacrev(one))(flat)  # [B, k, D]
     return jac.pow(2).sum(dim=(1, 2))
 
 
 @torch.no_grad()
-def code_sensitivity(encode: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, eps: float = 0.05,
-                     n_draws: int = 4, generator: torch.Generator | None = None) -> dict[str, float]:
+def code_sensitivity(
+    encode: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    eps: float = 0.05,
+    n_draws: int = 4,
+    generator: torch.Generator | None = None,
+) -> dict[str, float]:
     """Code movement under input noise ``delta ~ N(0, eps^2 I)``, relative to the code spread.
 
     Returns a dict of floats:
@@ -62,6 +67,9 @@ def code_sensitivity(encode: Callable[[torch.Tensor], torch.Tensor], x: torch.Te
         moved_sq += (encode(x + eps * noise) - z).pow(2).sum(dim=1).mean() / n_draws
     with torch.enable_grad():
         jac_sq = jacobian_frobenius_sq(encode, x).mean()
-    return {"displacement": moved_sq.sqrt().item(), "spread": spread_sq.sqrt().item(),
-            "relative": (moved_sq / spread_sq).sqrt().item(),
-            "jacobian_limit": eps * jac_sq.sqrt().item()}
+    return {
+        "displacement": moved_sq.sqrt().item(),
+        "spread": spread_sq.sqrt().item(),
+        "relative": (moved_sq / spread_sq).sqrt().item(),
+        "jacobian_limit": eps * jac_sq.sqrt().item(),
+    }

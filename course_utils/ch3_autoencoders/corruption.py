@@ -26,8 +26,11 @@ from course_utils import randomness
 
 #: The noise types by name, in the order the demo's dropdown lists them.
 NOISE_TYPES = ("gaussian", "masking", "salt_and_pepper")
-NOISE_LABELS = {"gaussian": "additive Gaussian (σ)", "masking": "masking (ν set to 0)",
-                "salt_and_pepper": "salt-and-pepper (ν set to 0 or 1)"}
+NOISE_LABELS = {
+    "gaussian": "additive Gaussian (σ)",
+    "masking": "masking (ν set to 0)",
+    "salt_and_pepper": "salt-and-pepper (ν set to 0 or 1)",
+}
 
 
 def _check_images(x: torch.Tensor, name: str) -> None:
@@ -61,14 +64,15 @@ def _chosen_pixels(x: torch.Tensor, fraction: float, generator: torch.Generator 
     """Boolean mask ``[B, D]`` with exactly ``round(fraction * D)`` True entries per row, at random."""
     b, d = x.shape[0], x[0].numel()
     k = int(round(fraction * d))
-    ranks = _rand((b, d), x, generator).argsort(dim=1)        # a random permutation per sample
+    ranks = _rand((b, d), x, generator).argsort(dim=1)  # a random permutation per sample
     mask = torch.zeros(b, d, dtype=torch.bool, device=x.device)
     mask.scatter_(1, ranks[:, :k], True)
     return mask
 
 
-def gaussian_noise(x: torch.Tensor, sigma: float, generator: torch.Generator | None = None,
-                   clip: bool = False) -> torch.Tensor:
+def gaussian_noise(
+    x: torch.Tensor, sigma: float, generator: torch.Generator | None = None, clip: bool = False
+) -> torch.Tensor:
     """``x + sigma * eps``, ``eps ~ N(0, I)``: a sample of N(x, sigma^2 I), same shape as ``x``.
 
     Not clipped unless ``clip=True`` (then clamped to [0, 1], which biases the noise near 0 and 1).
@@ -87,8 +91,13 @@ def masking_noise(x: torch.Tensor, fraction: float, generator: torch.Generator |
     return x.masked_fill(mask, 0.0)
 
 
-def salt_and_pepper(x: torch.Tensor, fraction: float, generator: torch.Generator | None = None,
-                    low: float = 0.0, high: float = 1.0) -> torch.Tensor:
+def salt_and_pepper(
+    x: torch.Tensor,
+    fraction: float,
+    generator: torch.Generator | None = None,
+    low: float = 0.0,
+    high: float = 1.0,
+) -> torch.Tensor:
     """Set ``round(fraction * D)`` randomly chosen pixels of each sample to ``low`` or ``high``
     (a fair coin each); the rest unchanged."""
     _check_images(x, "salt_and_pepper")
@@ -102,10 +111,15 @@ def salt_and_pepper(x: torch.Tensor, fraction: float, generator: torch.Generator
 
 
 _FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
-    "gaussian": gaussian_noise, "masking": masking_noise, "salt_and_pepper": salt_and_pepper}
+    "gaussian": gaussian_noise,
+    "masking": masking_noise,
+    "salt_and_pepper": salt_and_pepper,
+}
 
 
-def corrupt(x: torch.Tensor, kind: str, level: float, generator: torch.Generator | None = None) -> torch.Tensor:
+def corrupt(
+    x: torch.Tensor, kind: str, level: float, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """Dispatch by name: ``kind`` in :data:`NOISE_TYPES`; ``level`` is sigma for ``"gaussian"``,
     the fraction nu for ``"masking"`` and ``"salt_and_pepper"``."""
     if kind not in _FUNCTIONS:
@@ -127,8 +141,15 @@ def denoising_errors(models: dict, x: torch.Tensor, x_noisy: torch.Tensor) -> di
     return out
 
 
-def denoising_explorer(models: dict, x: torch.Tensor, kinds: Sequence[str] = NOISE_TYPES,
-                       level: float = 0.3, max_level: float = 0.9, seed: int = 0, size: int = 560):
+def denoising_explorer(
+    models: dict,
+    x: torch.Tensor,
+    kinds: Sequence[str] = NOISE_TYPES,
+    level: float = 0.3,
+    max_level: float = 0.9,
+    seed: int = 0,
+    size: int = 560,
+):
     """Dropdown (noise type) and slider (sigma or nu) over a few clean digits ``x`` ``[n, 1, 28, 28]``.
 
     Draws, as one picture, the rows: clean, corrupted, then one row of reconstructions per entry of
@@ -151,10 +172,20 @@ def denoising_explorer(models: dict, x: torch.Tensor, kinds: Sequence[str] = NOI
         raise ValueError(f"unknown noise types {unknown}; choose from {list(NOISE_TYPES)}")
     device = next(next(iter(models.values())).parameters()).device
     x = x.detach().float().reshape(-1, *IMAGE_SHAPE).to(device)
-    controls = {"kind": W.Dropdown(options=[(NOISE_LABELS[k], k) for k in kinds], value=kinds[0],
-                                   description="noise"),
-                "level": W.FloatSlider(value=level, min=0.0, max=max_level, step=0.05, description="σ or ν",
-                                       continuous_update=True, readout_format=".2f")}
+    controls = {
+        "kind": W.Dropdown(
+            options=[(NOISE_LABELS[k], k) for k in kinds], value=kinds[0], description="noise"
+        ),
+        "level": W.FloatSlider(
+            value=level,
+            min=0.0,
+            max=max_level,
+            step=0.05,
+            description="σ or ν",
+            continuous_update=True,
+            readout_format=".2f",
+        ),
+    }
     row_names = ["clean", "corrupted", *[f"{name}: reconstruction" for name in models]]
     rows_text = "; ".join(f"row {i + 1}: {n}" for i, n in enumerate(row_names))
 
@@ -165,8 +196,9 @@ def denoising_explorer(models: dict, x: torch.Tensor, kinds: Sequence[str] = NOI
         with torch.no_grad():
             recons = [torch.sigmoid(model(noisy)) for model in models.values()]
         grid = tile(torch.cat([x, noisy.clamp(0, 1), *recons]), nrow=x.shape[0])
-        readout = (f"{rows_text}<br>mean squared error to the clean digits: "
-                   + ", ".join(f"<b>{name}</b> {err:.2f}" for name, err in errors.items()))
+        readout = f"{rows_text}<br>mean squared error to the clean digits: " + ", ".join(
+            f"<b>{name}</b> {err:.2f}" for name, err in errors.items()
+        )
         return grid, readout, {"errors": errors}
 
     return live_widget(controls, draw, size=size, placement="above")

@@ -56,7 +56,9 @@ def layer_inputs(model: models.Autoencoder, x: torch.Tensor, layer: int) -> torc
     return h
 
 
-def layer_loss(enc: nn.Linear, dec: nn.Linear, h: torch.Tensor, *, innermost: bool, outermost: bool) -> torch.Tensor:
+def layer_loss(
+    enc: nn.Linear, dec: nn.Linear, h: torch.Tensor, *, innermost: bool, outermost: bool
+) -> torch.Tensor:
     """Reconstruction NLL of one shallow autoencoder ``h -> code -> h``, per sample ``[B]`` nats.
 
     The code is ``relu(enc(h))`` except in the innermost layer, whose code is the deep model's (linear)
@@ -79,8 +81,15 @@ class _ShallowAutoencoder(nn.Module):
         return layer_loss(self.enc, self.dec, h, innermost=self.innermost, outermost=self.outermost)
 
 
-def pretrain_layerwise(model: models.Autoencoder, x: torch.Tensor, *, epochs_per_layer: int, lr: float = 1e-3,
-                       batch_size: int = 128, seed: int = 0) -> dict[str, list[float]]:
+def pretrain_layerwise(
+    model: models.Autoencoder,
+    x: torch.Tensor,
+    *,
+    epochs_per_layer: int,
+    lr: float = 1e-3,
+    batch_size: int = 128,
+    seed: int = 0,
+) -> dict[str, list[float]]:
     """Greedy layer-wise pretraining of ``model`` in place, outermost layer first.
 
     Each layer trains ``epochs_per_layer`` epochs on the codes of the (frozen) layers before it.
@@ -93,22 +102,47 @@ def pretrain_layerwise(model: models.Autoencoder, x: torch.Tensor, *, epochs_per
     for i, (enc, dec) in enumerate(pairs):
         h = layer_inputs(model, x, i)
         shallow = _ShallowAutoencoder(enc, dec, innermost=i == len(pairs) - 1, outermost=i == 0)
-        run = fit(shallow, lambda m, batch: m.loss(batch), h, epochs=epochs_per_layer, lr=lr,
-                  batch_size=batch_size, seed=seed + i, progress=False)
+        run = fit(
+            shallow,
+            lambda m, batch: m.loss(batch),
+            h,
+            epochs=epochs_per_layer,
+            lr=lr,
+            batch_size=batch_size,
+            seed=seed + i,
+            progress=False,
+        )
         history[f"layer{i + 1}_train_loss"] = run["train_loss"]
     model.eval()
     return history
 
 
 def _config(kind: str, latent_dim, hidden, epochs, pretrain_epochs, lr, batch_size, seed, n_train) -> dict:
-    return {"kind": kind, "latent_dim": latent_dim, "hidden": list(hidden), "epochs": epochs,
-            "pretrain_epochs_per_layer": pretrain_epochs, "lr": lr, "batch_size": batch_size, "seed": seed,
-            "n_train": n_train}
+    return {
+        "kind": kind,
+        "latent_dim": latent_dim,
+        "hidden": list(hidden),
+        "epochs": epochs,
+        "pretrain_epochs_per_layer": pretrain_epochs,
+        "lr": lr,
+        "batch_size": batch_size,
+        "seed": seed,
+        "n_train": n_train,
+    }
 
 
-def stacked_autoencoder(latent_dim: int, train_x: torch.Tensor, test_x: torch.Tensor, *, hidden: Sequence[int],
-                        epochs: int, pretrain_epochs_per_layer: int, lr: float = 1e-3, batch_size: int = 128,
-                        seed: int = 0):
+def stacked_autoencoder(
+    latent_dim: int,
+    train_x: torch.Tensor,
+    test_x: torch.Tensor,
+    *,
+    hidden: Sequence[int],
+    epochs: int,
+    pretrain_epochs_per_layer: int,
+    lr: float = 1e-3,
+    batch_size: int = 128,
+    seed: int = 0,
+):
     """The same deep autoencoder trained end to end and with layer-wise pretraining, on one epoch budget.
 
     End to end: ``epochs`` epochs. Stacked: ``pretrain_epochs_per_layer`` epochs for each of the
@@ -122,33 +156,68 @@ def stacked_autoencoder(latent_dim: int, train_x: torch.Tensor, test_x: torch.Te
     n_layers = len(hidden) + 1
     fine_tune_epochs = epochs - n_layers * pretrain_epochs_per_layer
     if not hidden or fine_tune_epochs < 1:
-        raise ValueError(f"need hidden layers and epochs > {n_layers} * pretrain_epochs_per_layer "
-                         f"(got hidden={hidden}, epochs={epochs}, pretrain_epochs_per_layer={pretrain_epochs_per_layer})")
+        raise ValueError(
+            f"need hidden layers and epochs > {n_layers} * pretrain_epochs_per_layer "
+            f"(got hidden={hidden}, epochs={epochs}, pretrain_epochs_per_layer={pretrain_epochs_per_layer})"
+        )
     n_train = int(train_x.shape[0])
 
     def build():
         torch.manual_seed(seed)
         return models.Autoencoder(latent_dim, hidden=hidden)
 
-    end_to_end = recipes.autoencoder(latent_dim, train_x, test_x, hidden=hidden, epochs=epochs, lr=lr,
-                                     batch_size=batch_size, seed=seed, name=f"deep{latent_dim}d-end-to-end")
+    end_to_end = recipes.autoencoder(
+        latent_dim,
+        train_x,
+        test_x,
+        hidden=hidden,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
+        name=f"deep{latent_dim}d-end-to-end",
+    )
 
     def pretrain(model):
-        history = pretrain_layerwise(model, train_x, epochs_per_layer=pretrain_epochs_per_layer, lr=lr,
-                                     batch_size=batch_size, seed=seed)
+        history = pretrain_layerwise(
+            model,
+            train_x,
+            epochs_per_layer=pretrain_epochs_per_layer,
+            lr=lr,
+            batch_size=batch_size,
+            seed=seed,
+        )
         history["test_loss"] = [evaluate(model, recipes.autoencoder_loss, test_x)["loss"]]
         return history
 
-    pre_cfg = _config("stacked_pretrained", latent_dim, hidden, 0, pretrain_epochs_per_layer, lr, batch_size, seed,
-                      n_train)
+    pre_cfg = _config(
+        "stacked_pretrained", latent_dim, hidden, 0, pretrain_epochs_per_layer, lr, batch_size, seed, n_train
+    )
     pretrained = load_or_train(f"deep{latent_dim}d-pretrained", build, pretrain, pre_cfg)
 
     def fine_tune(model):
         model.load_state_dict(pretrained[0].state_dict())
-        return fit(model, recipes.autoencoder_loss, train_x, test_data=test_x, epochs=fine_tune_epochs, lr=lr,
-                   batch_size=batch_size, seed=seed)
+        return fit(
+            model,
+            recipes.autoencoder_loss,
+            train_x,
+            test_data=test_x,
+            epochs=fine_tune_epochs,
+            lr=lr,
+            batch_size=batch_size,
+            seed=seed,
+        )
 
-    fine_cfg = _config("stacked_fine_tuned", latent_dim, hidden, epochs, pretrain_epochs_per_layer, lr, batch_size,
-                       seed, n_train)
+    fine_cfg = _config(
+        "stacked_fine_tuned",
+        latent_dim,
+        hidden,
+        epochs,
+        pretrain_epochs_per_layer,
+        lr,
+        batch_size,
+        seed,
+        n_train,
+    )
     fine_tuned = load_or_train(f"deep{latent_dim}d-fine-tuned", build, fine_tune, fine_cfg)
     return {"end_to_end": end_to_end, "pretrained": pretrained, "fine_tuned": fine_tuned}

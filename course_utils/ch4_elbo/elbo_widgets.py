@@ -34,8 +34,15 @@ def ring_blend(n: int = 2000, seed: int = 0, size: int = 380) -> W.VBox:
     z = torch.randn(n, 2, generator=torch.Generator().manual_seed(seed))
     gz = doersch_ring(z)
     colour = torch.atan2(z[:, 1], z[:, 0]).numpy()
-    slider = W.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description="alpha",
-                           continuous_update=True, readout_format=".2f")
+    slider = W.FloatSlider(
+        value=0.0,
+        min=0.0,
+        max=1.0,
+        step=0.05,
+        description="alpha",
+        continuous_update=True,
+        readout_format=".2f",
+    )
 
     def draw(alpha: float):
         points = (1 - alpha) * z + alpha * gz
@@ -59,8 +66,14 @@ def learned_map_viewer(snapshots: list[dict], data: torch.Tensor, size: int = 64
     samples z, right g_theta(z) at that step over the target data. A
     :func:`~course_utils.widgets.live_widget`: control ``"snapshot"``; ``values()``: step, energy distance,
     mean and std of the radius."""
-    slider = W.IntSlider(value=len(snapshots) - 1, min=0, max=len(snapshots) - 1, step=1,
-                         description="snapshot", continuous_update=True)
+    slider = W.IntSlider(
+        value=len(snapshots) - 1,
+        min=0,
+        max=len(snapshots) - 1,
+        step=1,
+        description="snapshot",
+        continuous_update=True,
+    )
     shown = data[:1500].numpy()
 
     def draw(snapshot: int):
@@ -78,8 +91,10 @@ def learned_map_viewer(snapshots: list[dict], data: torch.Tensor, size: int = 64
             ax.set_ylim(-lim, lim)
             ax.set_aspect("equal")
             ax.grid(alpha=0.3)
-        readout = (f"step <b>{v['step']}</b>: energy distance to the data <b>{v['energy']:.4f}</b>, "
-                   f"mean radius <b>{v['mean_radius']:.3f}</b>")
+        readout = (
+            f"step <b>{v['step']}</b>: energy distance to the data <b>{v['energy']:.4f}</b>, "
+            f"mean radius <b>{v['mean_radius']:.3f}</b>"
+        )
         return fig, readout, v
 
     return live_widget({"snapshot": slider}, draw, size=size, placement="above")
@@ -99,24 +114,46 @@ def linear_gaussian_explorer(model: LinearGaussian, x: torch.Tensor, size: int =
     ``elbo``, ``gap``, ``kl``, ``q_mean``, ``q_std``.
     """
     if model.latent_dim != 1:
-        raise ValueError("linear_gaussian_explorer draws a 1-D latent; the model has "
-                         f"{model.latent_dim} latent dimensions")
+        raise ValueError(
+            f"linear_gaussian_explorer draws a 1-D latent; the model has {model.latent_dim} latent dimensions"
+        )
     m, S = model.posterior(x)
     post_mean, post_std = float(m[0]), float(S[0, 0].sqrt())
     log_px = float(model.log_px(x))
-    controls = {"q_mean": W.FloatSlider(value=round(post_mean + 1.0, 2), min=round(post_mean - 3, 1),
-                                        max=round(post_mean + 3, 1), step=0.01, description="q mean",
-                                        continuous_update=True, readout_format=".2f"),
-                "q_std": W.FloatSlider(value=1.0, min=0.05, max=2.0, step=0.01, description="q std",
-                                       continuous_update=True, readout_format=".3f")}
+    controls = {
+        "q_mean": W.FloatSlider(
+            value=round(post_mean + 1.0, 2),
+            min=round(post_mean - 3, 1),
+            max=round(post_mean + 3, 1),
+            step=0.01,
+            description="q mean",
+            continuous_update=True,
+            readout_format=".2f",
+        ),
+        "q_std": W.FloatSlider(
+            value=1.0,
+            min=0.05,
+            max=2.0,
+            step=0.01,
+            description="q std",
+            continuous_update=True,
+            readout_format=".3f",
+        ),
+    }
     zs = torch.linspace(post_mean - 4.5, post_mean + 4.5, 400, dtype=torch.float64)
 
     def draw(q_mean: float, q_std: float):
         qm = torch.tensor([q_mean], dtype=torch.float64)
         qs = torch.tensor([q_std], dtype=torch.float64)
         elbo = float(model.elbo(x, qm, qs))
-        v = {"log_px": log_px, "elbo": elbo, "gap": log_px - elbo, "kl": float(model.kl_to_posterior(x, qm, qs)),
-             "q_mean": q_mean, "q_std": q_std}
+        v = {
+            "log_px": log_px,
+            "elbo": elbo,
+            "gap": log_px - elbo,
+            "kl": float(model.kl_to_posterior(x, qm, qs)),
+            "q_mean": q_mean,
+            "q_std": q_std,
+        }
         post, q = _density(zs, post_mean, post_std), _density(zs, q_mean, q_std)
         fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), dpi=80, gridspec_kw={"width_ratios": [3, 2]})
         axes[0].plot(zs, post, "k", lw=2, label="p(z | x) (exact)")
@@ -127,8 +164,12 @@ def linear_gaussian_explorer(model: LinearGaussian, x: torch.Tensor, size: int =
         axes[0].legend(loc="upper left", fontsize=8)
         axes[1].hlines(v["log_px"], 0, 1, color="k", lw=3, label="log p(x)")
         axes[1].hlines(v["elbo"], 0, 1, color="C1", lw=3, label="ELBO(q)")
-        axes[1].annotate("", xy=(0.5, v["log_px"]), xytext=(0.5, v["elbo"]),
-                         arrowprops={"arrowstyle": "<->", "color": "C3"})
+        axes[1].annotate(
+            "",
+            xy=(0.5, v["log_px"]),
+            xytext=(0.5, v["elbo"]),
+            arrowprops={"arrowstyle": "<->", "color": "C3"},
+        )
         axes[1].text(0.55, (v["log_px"] + v["elbo"]) / 2, f"gap = {v['gap']:.3f}", color="C3", va="center")
         span = max(v["gap"], 1.0)
         axes[1].set_ylim(v["log_px"] - 1.15 * span, v["log_px"] + 0.35 * span)
@@ -137,8 +178,10 @@ def linear_gaussian_explorer(model: LinearGaussian, x: torch.Tensor, size: int =
         axes[1].legend(loc="upper right", fontsize=8)
         axes[1].set_title("nats")
         fig.tight_layout()
-        readout = (f"log p(x) = <b>{v['log_px']:.4f}</b> &nbsp; ELBO = <b>{v['elbo']:.4f}</b> &nbsp; "
-                   f"gap = <b>{v['gap']:.4f}</b> &nbsp; KL(q ‖ p(z|x)) = <b>{v['kl']:.4f}</b>")
+        readout = (
+            f"log p(x) = <b>{v['log_px']:.4f}</b> &nbsp; ELBO = <b>{v['elbo']:.4f}</b> &nbsp; "
+            f"gap = <b>{v['gap']:.4f}</b> &nbsp; KL(q ‖ p(z|x)) = <b>{v['kl']:.4f}</b>"
+        )
         return fig, readout, v
 
     def to_posterior():
@@ -152,8 +195,14 @@ def _ellipse(ax, mean, std, n_std, **kw):
     ax.add_patch(Ellipse((mean[0], mean[1]), 2 * n_std * std[0], 2 * n_std * std[1], fill=False, **kw))
 
 
-def posterior_explorer(model: torch.nn.Module, images: torch.Tensor, global_grid: quadrature.GridPosterior,
-                       table: dict[str, torch.Tensor], n_grid: int = 101, size: int = 760) -> W.VBox:
+def posterior_explorer(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    global_grid: quadrature.GridPosterior,
+    table: dict[str, torch.Tensor],
+    n_grid: int = 101,
+    size: int = 760,
+) -> W.VBox:
     """Slider over binarized digits ``images`` ``[N, 1, 28, 28]`` of a 2-D-latent Bernoulli VAE.
 
     For the chosen digit: the digit, the exact posterior p(z | x) as a heat map on an ``n_grid`` x
@@ -167,18 +216,24 @@ def posterior_explorer(model: torch.nn.Module, images: torch.Tensor, global_grid
     with torch.no_grad():
         mu, logvar = model.encode(images.to(device))
     mu, std = mu.double().cpu(), (0.5 * logvar).exp().double().cpu()
-    slider = W.IntSlider(value=0, min=0, max=images.shape[0] - 1, step=1, description="digit",
-                         continuous_update=False)
+    slider = W.IntSlider(
+        value=0, min=0, max=images.shape[0] - 1, step=1, description="digit", continuous_update=False
+    )
     cache: dict[int, quadrature.GridPosterior] = {}
 
     def local(i: int) -> quadrature.GridPosterior:
         if i not in cache:
             w = quadrature.posterior_window(global_grid, i, n_std=5.0)
-            qw = (float(mu[i, 0] - 2.5 * std[i, 0]), float(mu[i, 0] + 2.5 * std[i, 0]),
-                  float(mu[i, 1] - 2.5 * std[i, 1]), float(mu[i, 1] + 2.5 * std[i, 1]))
+            qw = (
+                float(mu[i, 0] - 2.5 * std[i, 0]),
+                float(mu[i, 0] + 2.5 * std[i, 0]),
+                float(mu[i, 1] - 2.5 * std[i, 1]),
+                float(mu[i, 1] + 2.5 * std[i, 1]),
+            )
             w = (min(w[0], qw[0]), max(w[1], qw[1]), min(w[2], qw[2]), max(w[3], qw[3]))
             cache[i] = quadrature.local_quadrature(
-                quadrature.bernoulli_decoder_loglik(model, images[i:i + 1]), w, n=n_grid)
+                quadrature.bernoulli_decoder_loglik(model, images[i : i + 1]), w, n=n_grid
+            )
         return cache[i]
 
     def draw(digit: int):
@@ -205,10 +260,14 @@ def posterior_explorer(model: torch.nn.Module, images: torch.Tensor, global_grid
         ax.set_title("exact posterior (grid) and q(z|x)")
         ax.legend(loc="upper right", fontsize=8, facecolor="grey", framealpha=0.6, labelcolor="w")
         fig.tight_layout()
-        rows = "".join(f"<tr><td>{name}</td><td style='text-align:right'><b>{v[name]:.2f}</b></td></tr>"
-                       for name in table)
-        rows += (f"<tr><td>log p(x), fine local grid</td><td style='text-align:right'>"
-                 f"<b>{v['log_px_local_grid']:.2f}</b></td></tr>")
+        rows = "".join(
+            f"<tr><td>{name}</td><td style='text-align:right'><b>{v[name]:.2f}</b></td></tr>"
+            for name in table
+        )
+        rows += (
+            f"<tr><td>log p(x), fine local grid</td><td style='text-align:right'>"
+            f"<b>{v['log_px_local_grid']:.2f}</b></td></tr>"
+        )
         return fig, f"<table>{rows}</table><small>nats, for this binarized digit</small>", v
 
     return live_widget({"digit": slider}, draw, size=size, placement="above")

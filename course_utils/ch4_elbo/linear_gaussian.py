@@ -34,7 +34,7 @@ def _cov(cov_or_std: torch.Tensor, d: int) -> torch.Tensor:
             raise ValueError(f"expected {d} standard deviations, got {c.numel()}")
         if (c <= 0).any():
             raise ValueError("standard deviations must be positive")
-        return torch.diag(c ** 2)
+        return torch.diag(c**2)
     if c.shape != (d, d):
         raise ValueError(f"expected a [{d}, {d}] covariance, got {list(c.shape)}")
     return c
@@ -45,10 +45,10 @@ def full_cov_log_density(x: torch.Tensor, mean: torch.Tensor, cov: torch.Tensor)
     :func:`course_utils.losses.gaussian_log_density`). ``x`` ``[..., D]`` -> ``[...]``."""
     x, mean, cov = _f64(x), _f64(mean), _f64(cov)
     L = torch.linalg.cholesky(cov)
-    diff = (x - mean).unsqueeze(-1)                                     # [..., D, 1]
+    diff = (x - mean).unsqueeze(-1)  # [..., D, 1]
     sol = torch.linalg.solve_triangular(L, diff, upper=False).squeeze(-1)
     logdet = 2 * torch.log(torch.diagonal(L)).sum()
-    return -0.5 * ((sol ** 2).sum(-1) + logdet + x.shape[-1] * LOG_2PI)
+    return -0.5 * ((sol**2).sum(-1) + logdet + x.shape[-1] * LOG_2PI)
 
 
 def kl_gaussians(mean1, cov1, mean2, cov2) -> torch.Tensor:
@@ -109,7 +109,7 @@ class LinearGaussian:
 
     def marginal_cov(self) -> torch.Tensor:
         """W W^T + sigma^2 I, ``[D, D]``."""
-        return self.W @ self.W.T + self.sigma ** 2 * torch.eye(self.data_dim, dtype=torch.float64)
+        return self.W @ self.W.T + self.sigma**2 * torch.eye(self.data_dim, dtype=torch.float64)
 
     def log_px(self, x: torch.Tensor) -> torch.Tensor:
         """Exact log p(x) = log N(x | b, W W^T + sigma^2 I); ``x`` ``[..., D]`` -> ``[...]``."""
@@ -127,9 +127,9 @@ class LinearGaussian:
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Exact p(z | x) = N(m, S): ``(m [d], S [d, d])``."""
         eye = torch.eye(self.latent_dim, dtype=torch.float64)
-        S = torch.linalg.inv(eye + self.W.T @ self.W / self.sigma ** 2)
+        S = torch.linalg.inv(eye + self.W.T @ self.W / self.sigma**2)
         S = 0.5 * (S + S.T)
-        m = S @ self.W.T @ (_f64(x) - self.b) / self.sigma ** 2
+        m = S @ self.W.T @ (_f64(x) - self.b) / self.sigma**2
         return m, S
 
     def elbo(self, x: torch.Tensor, q_mean: torch.Tensor, q_cov: torch.Tensor) -> torch.Tensor:
@@ -141,14 +141,22 @@ class LinearGaussian:
         mu = _f64(q_mean)
         cov = _cov(q_cov, self.latent_dim)
         resid = _f64(x) - self.W @ mu - self.b
-        expected_loglik = -0.5 * self.data_dim * (LOG_2PI + 2 * math.log(self.sigma)) \
-            - 0.5 * ((resid ** 2).sum() + torch.trace(self.W @ cov @ self.W.T)) / self.sigma ** 2
+        expected_loglik = (
+            -0.5 * self.data_dim * (LOG_2PI + 2 * math.log(self.sigma))
+            - 0.5 * ((resid**2).sum() + torch.trace(self.W @ cov @ self.W.T)) / self.sigma**2
+        )
         eye = torch.eye(self.latent_dim, dtype=torch.float64)
         kl_prior = kl_gaussians(mu, cov, torch.zeros_like(mu), eye)
         return expected_loglik - kl_prior
 
-    def elbo_monte_carlo(self, x: torch.Tensor, q_mean: torch.Tensor, q_cov: torch.Tensor, n: int,
-                         generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def elbo_monte_carlo(
+        self,
+        x: torch.Tensor,
+        q_mean: torch.Tensor,
+        q_cov: torch.Tensor,
+        n: int,
+        generator: torch.Generator | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Monte Carlo ELBO: mean of log p(x, z_i) - log q(z_i), z_i ~ q.
 
         Returns ``(estimate, std. error)``."""

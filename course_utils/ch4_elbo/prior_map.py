@@ -21,8 +21,9 @@ def doersch_ring(z: torch.Tensor) -> torch.Tensor:
     return z / 10 + z / z.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
 
-def ring_data(n: int, radius: float = 1.0, noise: float = 0.05,
-              generator: torch.Generator | None = None) -> torch.Tensor:
+def ring_data(
+    n: int, radius: float = 1.0, noise: float = 0.05, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """``n`` points ``[n, 2]`` at uniform angles on a circle of ``radius``, with radial Gaussian noise
     of standard deviation ``noise``."""
     angle = 2 * math.pi * torch.rand(n, generator=generator)
@@ -40,8 +41,16 @@ def energy_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return 2 * torch.cdist(a, b).mean() - torch.cdist(a, a).mean() - torch.cdist(b, b).mean()
 
 
-def fit_map(data: torch.Tensor, steps: int = 1500, batch_size: int = 512, hidden: int = 64,
-            lr: float = 3e-3, n_snapshots: int = 11, n_show: int = 1500, seed: int = 0):
+def fit_map(
+    data: torch.Tensor,
+    steps: int = 1500,
+    batch_size: int = 512,
+    hidden: int = 64,
+    lr: float = 3e-3,
+    n_snapshots: int = 11,
+    n_show: int = 1500,
+    seed: int = 0,
+):
     """Train g_theta: R^2 -> R^2 (an MLP 2-hidden-hidden-2) to minimize the energy distance between
     g_theta(z), z ~ N(0, I), and minibatches of ``data`` ``[N, 2]``.
 
@@ -50,7 +59,7 @@ def fit_map(data: torch.Tensor, steps: int = 1500, batch_size: int = 512, hidden
     (step 0 = the untrained network) and the energy distance to ``n_show`` data points there.
     """
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)          # a tiny network: extra threads only add overhead
+    torch.set_num_threads(1)  # a tiny network: extra threads only add overhead
     try:
         return _fit_map(data, steps, batch_size, hidden, lr, n_snapshots, n_show, seed)
     finally:
@@ -70,8 +79,14 @@ def _fit_map(data, steps, batch_size, hidden, lr, n_snapshots, n_show, seed):
         if step in snap_at:
             with torch.no_grad():
                 x = net(z_show)
-                snapshots.append({"step": step, "z": z_show, "x": x.clone(),
-                                  "energy": float(energy_distance(x, data_show))})
+                snapshots.append(
+                    {
+                        "step": step,
+                        "z": z_show,
+                        "x": x.clone(),
+                        "energy": float(energy_distance(x, data_show)),
+                    }
+                )
         if step == steps:
             break
         z = torch.randn(batch_size, 2, generator=g)

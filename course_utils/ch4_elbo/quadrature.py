@@ -31,7 +31,9 @@ def grid_axis(low: float, high: float, step: float) -> torch.Tensor:
     return torch.linspace(low, high, n, dtype=torch.float64)
 
 
-def bernoulli_decoder_loglik(model: torch.nn.Module, x: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+def bernoulli_decoder_loglik(
+    model: torch.nn.Module, x: torch.Tensor
+) -> Callable[[torch.Tensor], torch.Tensor]:
     """``log_lik(z [G, 2]) -> [G, B]``: log p(x_b | z_g) for a Bernoulli decoder and images ``x``
     ``[B, ...]``.
 
@@ -39,11 +41,11 @@ def bernoulli_decoder_loglik(model: torch.nn.Module, x: torch.Tensor) -> Callabl
     shared by all B images (one matrix product, not B decodes).
     """
     device = next(model.parameters()).device
-    xf = x.reshape(x.shape[0], -1).to(device).float()                  # [B, 784]
+    xf = x.reshape(x.shape[0], -1).to(device).float()  # [B, 784]
 
     @torch.no_grad()
     def log_lik(z: torch.Tensor) -> torch.Tensor:
-        logits = model.decode(z.to(device).float()).reshape(z.shape[0], -1)   # [G, 784]
+        logits = model.decode(z.to(device).float()).reshape(z.shape[0], -1)  # [G, 784]
         return (logits @ xf.T - F.softplus(logits).sum(1, keepdim=True)).double().cpu()
 
     return log_lik
@@ -77,10 +79,10 @@ class GridPosterior:
     def mean_cov(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior mean ``[B, 2]`` and covariance ``[B, 2, 2]`` from the grid."""
         p = self.cell_probabilities()
-        zz1, zz2 = torch.meshgrid(self.z1, self.z2, indexing="xy")       # [n2, n1] each
-        pts = torch.stack([zz1, zz2], -1)                                  # [n2, n1, 2]
+        zz1, zz2 = torch.meshgrid(self.z1, self.z2, indexing="xy")  # [n2, n1] each
+        pts = torch.stack([zz1, zz2], -1)  # [n2, n1, 2]
         mean = torch.einsum("bij,ijk->bk", p, pts)
-        centred = pts[None] - mean[:, None, None, :]                       # [B, n2, n1, 2]
+        centred = pts[None] - mean[:, None, None, :]  # [B, n2, n1, 2]
         cov = torch.einsum("bij,bijk,bijl->bkl", p, centred, centred)
         return mean, cov
 
@@ -92,25 +94,30 @@ class GridPosterior:
         return (1 - inner).clamp_min(0)
 
 
-def grid_quadrature(log_lik: Callable[[torch.Tensor], torch.Tensor], z1: torch.Tensor,
-                    z2: torch.Tensor | None = None, chunk: int = 8192) -> GridPosterior:
+def grid_quadrature(
+    log_lik: Callable[[torch.Tensor], torch.Tensor],
+    z1: torch.Tensor,
+    z2: torch.Tensor | None = None,
+    chunk: int = 8192,
+) -> GridPosterior:
     """log p(x) = log sum_g p(x | z_g) p(z_g) Δz1 Δz2 over the grid ``z1 x z2`` with a N(0, I) prior.
 
     ``log_lik(z [G, 2]) -> [G, B]``. The grid is evaluated ``chunk`` points at a time.
     """
     z2 = z1 if z2 is None else z2
-    zz1, zz2 = torch.meshgrid(z1, z2, indexing="xy")                     # [n2, n1]
-    pts = torch.stack([zz1.reshape(-1), zz2.reshape(-1)], 1)             # [G, 2], z1 fastest
-    log_prior = gaussian_log_density(pts)                                  # log N(z | 0, I_2)
-    parts = [log_lik(pts[s:s + chunk]).double() for s in range(0, pts.shape[0], chunk)]
-    log_joint = (torch.cat(parts) + log_prior[:, None]).T                # [B, G]
+    zz1, zz2 = torch.meshgrid(z1, z2, indexing="xy")  # [n2, n1]
+    pts = torch.stack([zz1.reshape(-1), zz2.reshape(-1)], 1)  # [G, 2], z1 fastest
+    log_prior = gaussian_log_density(pts)  # log N(z | 0, I_2)
+    parts = [log_lik(pts[s : s + chunk]).double() for s in range(0, pts.shape[0], chunk)]
+    log_joint = (torch.cat(parts) + log_prior[:, None]).T  # [B, G]
     area = float((z1[1] - z1[0]) * (z2[1] - z2[0]))
     log_px = torch.logsumexp(log_joint, 1) + math.log(area)
     return GridPosterior(z1, z2, log_joint.reshape(-1, len(z2), len(z1)), log_px)
 
 
-def posterior_window(gp: GridPosterior, index: int, n_std: float = 5.0,
-                     min_half_width: float = 0.1) -> tuple[float, float, float, float]:
+def posterior_window(
+    gp: GridPosterior, index: int, n_std: float = 5.0, min_half_width: float = 0.1
+) -> tuple[float, float, float, float]:
     """A box ``(z1_low, z1_high, z2_low, z2_high)`` of ``n_std`` posterior standard deviations around
     the posterior mean of observation ``index`` (from the grid), to zoom a heat map or refine the grid."""
     mean, cov = gp.mean_cov()
@@ -119,8 +126,12 @@ def posterior_window(gp: GridPosterior, index: int, n_std: float = 5.0,
     return (float(m[0] - half[0]), float(m[0] + half[0]), float(m[1] - half[1]), float(m[1] + half[1]))
 
 
-def local_quadrature(log_lik: Callable[[torch.Tensor], torch.Tensor], window: tuple[float, float, float, float],
-                     n: int = 121, chunk: int = 8192) -> GridPosterior:
+def local_quadrature(
+    log_lik: Callable[[torch.Tensor], torch.Tensor],
+    window: tuple[float, float, float, float],
+    n: int = 121,
+    chunk: int = 8192,
+) -> GridPosterior:
     """:func:`grid_quadrature` on an ``n x n`` grid over ``window`` (a fine look where the mass is).
 
     Its ``log_px`` only counts the mass inside the window (a lower bound on the full integral)."""
@@ -153,22 +164,28 @@ def _dilate(mask: torch.Tensor) -> torch.Tensor:
     return F.max_pool2d(mask[None, None].double(), 3, stride=1, padding=1)[0, 0] > 0
 
 
-def _subcell_sum(log_lik: Callable[[torch.Tensor], torch.Tensor], centres: torch.Tensor, h: float, m: int,
-                 chunk: int) -> torch.Tensor:
+def _subcell_sum(
+    log_lik: Callable[[torch.Tensor], torch.Tensor], centres: torch.Tensor, h: float, m: int, chunk: int
+) -> torch.Tensor:
     """log of the midpoint sums of p(x | z) p(z) over ``m x m`` sub-cells of each cell (``centres`` ``[C, 2]``,
     side ``h``): ``[C]``, each already multiplied by the sub-cell area."""
-    offsets = (torch.arange(m, dtype=torch.float64) + 0.5) / m * h - h / 2               # [m]
+    offsets = (torch.arange(m, dtype=torch.float64) + 0.5) / m * h - h / 2  # [m]
     o1, o2 = torch.meshgrid(offsets, offsets, indexing="xy")
-    sub = torch.stack([o1.reshape(-1), o2.reshape(-1)], 1)                              # [m^2, 2]
-    pts = (centres[:, None, :] + sub[None]).reshape(-1, 2)                              # [C m^2, 2]
-    parts = [log_lik(pts[s:s + chunk])[:, 0].double() for s in range(0, pts.shape[0], chunk)]
-    log_joint = torch.cat(parts) - 0.5 * (pts ** 2).sum(1) - LOG_2PI
+    sub = torch.stack([o1.reshape(-1), o2.reshape(-1)], 1)  # [m^2, 2]
+    pts = (centres[:, None, :] + sub[None]).reshape(-1, 2)  # [C m^2, 2]
+    parts = [log_lik(pts[s : s + chunk])[:, 0].double() for s in range(0, pts.shape[0], chunk)]
+    log_joint = torch.cat(parts) + gaussian_log_density(pts)  # log p(x | z) + log N(z | 0, I_2)
     return torch.logsumexp(log_joint.reshape(-1, m * m), 1) + 2 * math.log(h / m)
 
 
-def refined_quadrature(log_lik_of: Callable[[int], Callable[[torch.Tensor], torch.Tensor]],
-                       coarse: GridPosterior, m: int | None = None, keep: float = 1e-6,
-                       budget: int = 6000, chunk: int = 8192) -> RefinedQuadrature:
+def refined_quadrature(
+    log_lik_of: Callable[[int], Callable[[torch.Tensor], torch.Tensor]],
+    coarse: GridPosterior,
+    m: int | None = None,
+    keep: float = 1e-6,
+    budget: int = 6000,
+    chunk: int = 8192,
+) -> RefinedQuadrature:
     """log p(x) with a finer grid where each posterior's mass is: adaptive two-level quadrature.
 
     A trained VAE's posteriors can be narrower than any affordable global grid's spacing, and some have two
@@ -186,7 +203,7 @@ def refined_quadrature(log_lik_of: Callable[[int], Callable[[torch.Tensor], torc
     if not 0 < keep < 1:
         raise ValueError(f"refined_quadrature: keep must lie in (0, 1), got {keep}")
     h = float(coarse.z1[1] - coarse.z1[0])
-    zz1, zz2 = torch.meshgrid(coarse.z1, coarse.z2, indexing="xy")                     # [n2, n1]
+    zz1, zz2 = torch.meshgrid(coarse.z1, coarse.z2, indexing="xy")  # [n2, n1]
     probs = coarse.cell_probabilities()
     log_area = math.log(coarse.cell_area)
     out = {"log_px": [], "log_px_half": [], "outside_mass": [], "edge_mass": [], "n_cells": []}
@@ -196,14 +213,14 @@ def refined_quadrature(log_lik_of: Callable[[int], Callable[[torch.Tensor], torc
         order = torch.argsort(p, descending=True)
         needed = int(torch.searchsorted(torch.cumsum(p[order], 0), torch.tensor(1 - keep, dtype=p.dtype))) + 1
         core = torch.zeros_like(p, dtype=torch.bool)
-        core[order[:min(needed, p.numel())]] = True
+        core[order[: min(needed, p.numel())]] = True
         core = core.reshape(probs[b].shape)
         region = _dilate(core)
         ring = region & ~core
-        centres = torch.stack([zz1[region], zz2[region]], 1)                            # [C, 2]
+        centres = torch.stack([zz1[region], zz2[region]], 1)  # [C, 2]
         m_b = m or max([2] + [k for k in (4, 6, 8) if centres.shape[0] * k * k <= budget])
         log_lik = log_lik_of(b)
-        fine = _subcell_sum(log_lik, centres, h, m_b, chunk)                             # [C]
+        fine = _subcell_sum(log_lik, centres, h, m_b, chunk)  # [C]
         half = _subcell_sum(log_lik, centres, h, m_b // 2, chunk)
         rest = coarse.log_joint[b][~region]
         log_rest = torch.logsumexp(rest, 0) + log_area if rest.numel() else torch.tensor(-math.inf)
@@ -212,9 +229,18 @@ def refined_quadrature(log_lik_of: Callable[[int], Callable[[torch.Tensor], torc
         out["log_px_half"].append(torch.logaddexp(torch.logsumexp(half, 0), log_rest))
         out["outside_mass"].append(torch.exp(log_rest - coarse.log_px[b]))
         ring_in_region = ring[region]
-        out["edge_mass"].append(torch.exp(torch.logsumexp(fine[ring_in_region], 0) - total)
-                                if ring_in_region.any() else torch.tensor(0.0, dtype=torch.float64))
+        out["edge_mass"].append(
+            torch.exp(torch.logsumexp(fine[ring_in_region], 0) - total)
+            if ring_in_region.any()
+            else torch.tensor(0.0, dtype=torch.float64)
+        )
         out["n_cells"].append(torch.tensor(int(region.sum())))
-        windows.append((float(zz1[region].min() - h / 2), float(zz1[region].max() + h / 2),
-                        float(zz2[region].min() - h / 2), float(zz2[region].max() + h / 2)))
+        windows.append(
+            (
+                float(zz1[region].min() - h / 2),
+                float(zz1[region].max() + h / 2),
+                float(zz2[region].min() - h / 2),
+                float(zz2[region].max() + h / 2),
+            )
+        )
     return RefinedQuadrature(**{k: torch.stack(v) for k, v in out.items()}, windows=windows)

@@ -32,7 +32,7 @@ def gaussian_vae_loss(sigma: float):
     def loss_fn(model, x):
         logits, mu, logvar = model(x)
         mean = torch.sigmoid(logits)
-        recon = losses.gaussian_nll(mean, x, logvar=logvar_x)                 # summed over pixels
+        recon = losses.gaussian_nll(mean, x, logvar=logvar_x)  # summed over pixels
         kl = losses.kl_std_normal(mu, logvar)
         sse = (mean - x).pow(2).flatten(1).sum(1)
         return {"loss": recon + kl, "recon": recon, "kl": kl, "sse": sse}
@@ -40,17 +40,47 @@ def gaussian_vae_loss(sigma: float):
     return loss_fn
 
 
-def gaussian_decoder_vae(sigma: float, latent_dim: int, train_x: torch.Tensor, test_x: torch.Tensor | None = None,
-                         *, hidden: Sequence[int] = (512, 256), epochs: int = 10, lr: float = 1e-3,
-                         batch_size: int = 128, seed: int = 0):
+def gaussian_decoder_vae(
+    sigma: float,
+    latent_dim: int,
+    train_x: torch.Tensor,
+    test_x: torch.Tensor | None = None,
+    *,
+    hidden: Sequence[int] = (512, 256),
+    epochs: int = 10,
+    lr: float = 1e-3,
+    batch_size: int = 128,
+    seed: int = 0,
+):
     """A VAE trained with :func:`gaussian_vae_loss` ``(sigma)``, trained once and cached; ``(model, history)``."""
-    cfg = {"kind": "gaussian-decoder-vae", "sigma": float(sigma), "latent_dim": latent_dim, "hidden": list(hidden),
-           "epochs": epochs, "lr": lr, "batch_size": batch_size, "seed": seed, "n_train": int(train_x.shape[0])}
+    cfg = {
+        "kind": "gaussian-decoder-vae",
+        "sigma": float(sigma),
+        "latent_dim": latent_dim,
+        "hidden": list(hidden),
+        "epochs": epochs,
+        "lr": lr,
+        "batch_size": batch_size,
+        "seed": seed,
+        "n_train": int(train_x.shape[0]),
+    }
 
     def build():
         torch.manual_seed(seed)
         return models.VAE(latent_dim, hidden=hidden)
 
-    return load_or_train(f"gvae{latent_dim}d-sigma{sigma:g}", build,
-                         lambda m: fit(m, gaussian_vae_loss(sigma), train_x, test_data=test_x, epochs=epochs,
-                                       lr=lr, batch_size=batch_size, seed=seed), cfg)
+    return load_or_train(
+        f"gvae{latent_dim}d-sigma{sigma:g}",
+        build,
+        lambda m: fit(
+            m,
+            gaussian_vae_loss(sigma),
+            train_x,
+            test_data=test_x,
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            seed=seed,
+        ),
+        cfg,
+    )

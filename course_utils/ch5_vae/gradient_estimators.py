@@ -32,8 +32,9 @@ def _check_sigma(sigma: float) -> None:
         raise ValueError(f"sigma must be positive, got {sigma}")
 
 
-def score_function_grad(f: Function, mu: float, sigma: float, n_samples: int, n_repeats: int = 1,
-                        seed: int | None = None) -> torch.Tensor:
+def score_function_grad(
+    f: Function, mu: float, sigma: float, n_samples: int, n_repeats: int = 1, seed: int | None = None
+) -> torch.Tensor:
     """REINFORCE: mean over samples of f(z) * d/dmu log N(z | mu, sigma^2), z sampled (no grad path).
 
     The surrogate f(z).detach() * log N(z | mu, sigma^2) is differentiated w.r.t. mu only through the
@@ -43,16 +44,17 @@ def score_function_grad(f: Function, mu: float, sigma: float, n_samples: int, n_
     eps = _standard_normal(n_repeats, n_samples, seed)
     mu_t = torch.full((n_repeats, 1), float(mu), dtype=torch.float64, requires_grad=True)
     with torch.no_grad():
-        z = mu + sigma * eps                                           # a sample: no gradient path
+        z = mu + sigma * eps  # a sample: no gradient path
         fz = f(z)
-    log_q = torch.distributions.Normal(mu_t, sigma).log_prob(z)       # [R, S], depends on mu_t
-    surrogate = (fz * log_q).mean(dim=1).sum()                         # the repeats are independent
+    log_q = torch.distributions.Normal(mu_t, sigma).log_prob(z)  # [R, S], depends on mu_t
+    surrogate = (fz * log_q).mean(dim=1).sum()  # the repeats are independent
     (grad,) = torch.autograd.grad(surrogate, mu_t)
     return grad[:, 0].detach()
 
 
-def reparameterized_grad(f: Function, mu: float, sigma: float, n_samples: int, n_repeats: int = 1,
-                         seed: int | None = None) -> torch.Tensor:
+def reparameterized_grad(
+    f: Function, mu: float, sigma: float, n_samples: int, n_repeats: int = 1, seed: int | None = None
+) -> torch.Tensor:
     """Pathwise: mean over samples of d/dmu f(mu + sigma * eps), eps ~ N(0, 1); ``[n_repeats]``.
 
     Needs a differentiable ``f``: for a step function (no gradient path) every estimate is 0, a biased
@@ -61,9 +63,9 @@ def reparameterized_grad(f: Function, mu: float, sigma: float, n_samples: int, n
     _check_sigma(sigma)
     eps = _standard_normal(n_repeats, n_samples, seed)
     mu_t = torch.full((n_repeats, 1), float(mu), dtype=torch.float64, requires_grad=True)
-    z = mu_t + sigma * eps                                             # the reparameterization
+    z = mu_t + sigma * eps  # the reparameterization
     out = f(z).mean(dim=1).sum()
-    if not out.requires_grad:                                          # f has no gradient path
+    if not out.requires_grad:  # f has no gradient path
         return torch.zeros(n_repeats, dtype=torch.float64)
     (grad,) = torch.autograd.grad(out, mu_t)
     return grad[:, 0].detach()
@@ -72,8 +74,9 @@ def reparameterized_grad(f: Function, mu: float, sigma: float, n_samples: int, n
 ESTIMATORS = {"score function": score_function_grad, "reparameterized": reparameterized_grad}
 
 
-def variance_vs_samples(f: Function, mu: float, sigma: float, sample_sizes: Sequence[int],
-                        n_repeats: int = 2000, seed: int = 0) -> dict[str, dict[str, list[float]]]:
+def variance_vs_samples(
+    f: Function, mu: float, sigma: float, sample_sizes: Sequence[int], n_repeats: int = 2000, seed: int = 0
+) -> dict[str, dict[str, list[float]]]:
     """For each estimator and each n in ``sample_sizes``: the mean and variance of ``n_repeats`` estimates.
 
     Returns ``{name: {"n": [...], "mean": [...], "var": [...]}}`` for the names in :data:`ESTIMATORS`.
@@ -110,8 +113,13 @@ def bernoulli_log_lik(model: torch.nn.Module, x: torch.Tensor) -> LogLik:
     return log_lik
 
 
-def encoder_gradient_estimates(log_lik: LogLik, mu: torch.Tensor, logvar: torch.Tensor, n_samples: int,
-                               generator: torch.Generator | None = None) -> dict[str, dict[str, torch.Tensor]]:
+def encoder_gradient_estimates(
+    log_lik: LogLik,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    n_samples: int,
+    generator: torch.Generator | None = None,
+) -> dict[str, dict[str, torch.Tensor]]:
     """One-sample estimates of the gradient of E_{z ~ N(mu, diag exp(logvar))}[log_lik(z)] w.r.t. the
     encoder's outputs ``mu`` and ``logvar`` (each ``[B, D]``), for ``n_samples`` independent samples.
 
@@ -130,15 +138,18 @@ def encoder_gradient_estimates(log_lik: LogLik, mu: torch.Tensor, logvar: torch.
     sigma = torch.exp(0.5 * logvar)
     eps = torch.randn(n_samples, *mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)
     z = (mu + sigma * eps).requires_grad_()
-    f = log_lik(z)                                                           # [S, B]
-    (df_dz,) = torch.autograd.grad(f.sum(), z)                               # each sample's own gradient
-    f = f.detach()[..., None]                                                # [S, B, 1]
+    f = log_lik(z)  # [S, B]
+    (df_dz,) = torch.autograd.grad(f.sum(), z)  # each sample's own gradient
+    f = f.detach()[..., None]  # [S, B, 1]
     z = z.detach()
-    score_mu = (z - mu) / sigma ** 2                                         # d log q / d mu
-    score_logvar = 0.5 * ((z - mu) ** 2 / sigma ** 2 - 1)                   # d log q / d logvar
-    baseline = (f.sum(0, keepdim=True) - f) / (n_samples - 1)                # leave-one-out mean
+    score_mu = (z - mu) / sigma**2  # d log q / d mu
+    score_logvar = 0.5 * ((z - mu) ** 2 / sigma**2 - 1)  # d log q / d logvar
+    baseline = (f.sum(0, keepdim=True) - f) / (n_samples - 1)  # leave-one-out mean
     return {
         "reparameterized": {"mu": df_dz, "logvar": df_dz * 0.5 * (z - mu)},
         "score function": {"mu": f * score_mu, "logvar": f * score_logvar},
-        "score function, baseline": {"mu": (f - baseline) * score_mu, "logvar": (f - baseline) * score_logvar},
+        "score function, baseline": {
+            "mu": (f - baseline) * score_mu,
+            "logvar": (f - baseline) * score_logvar,
+        },
     }

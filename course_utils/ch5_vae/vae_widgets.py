@@ -23,16 +23,25 @@ def mosaic(rows: list[torch.Tensor], gap: float = 0.5) -> torch.Tensor:
         raise ValueError("mosaic needs a non-empty list of rows of equal shape [n, 1, H, W]")
     strips = []
     for i, row in enumerate(rows):
-        strip = torch.cat(list(row.detach().float().cpu()[:, 0]), dim=1)           # [H, n * W]
+        strip = torch.cat(list(row.detach().float().cpu()[:, 0]), dim=1)  # [H, n * W]
         if i:
             strips.append(torch.full((2, strip.shape[1]), gap))
         strips.append(strip)
     return torch.cat(strips, dim=0)
 
 
-def model_picker(models: Mapping, images: torch.Tensor, numbers: Mapping[object, Mapping[str, float]],
-                 *, name: str = "model", slider: bool = False, n_samples: int | None = None, seed: int = 0,
-                 size: int = 560, readout=None) -> W.VBox:
+def model_picker(
+    models: Mapping,
+    images: torch.Tensor,
+    numbers: Mapping[object, Mapping[str, float]],
+    *,
+    name: str = "model",
+    slider: bool = False,
+    n_samples: int | None = None,
+    seed: int = 0,
+    size: int = 560,
+    readout=None,
+) -> W.VBox:
     """Pick one of ``models`` (label -> trained VAE) with a dropdown (or a ``SelectionSlider`` if ``slider``).
 
     The picture shows ``images`` ``[n, 1, 28, 28]`` (top row), their reconstructions decoded from the mean
@@ -49,7 +58,9 @@ def model_picker(models: Mapping, images: torch.Tensor, numbers: Mapping[object,
         raise ValueError(f"model_picker: no numbers for {missing}")
     n_samples = images.shape[0] if n_samples is None else n_samples
     if slider:
-        control = W.SelectionSlider(options=labels, value=labels[0], description=name, continuous_update=False)
+        control = W.SelectionSlider(
+            options=labels, value=labels[0], description=name, continuous_update=False
+        )
     else:
         control = W.Dropdown(options=labels, value=labels[0], description=name)
 

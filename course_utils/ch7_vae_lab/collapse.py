@@ -23,8 +23,10 @@ def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     Summed over ``D`` it is :func:`course_utils.losses.kl_std_normal`.
     """
     if mu.shape != logvar.shape or mu.dim() != 2:
-        raise ValueError(f"kl_per_dim: expected mu and logvar of one shape [B, D], got {list(mu.shape)} "
-                         f"and {list(logvar.shape)}")
+        raise ValueError(
+            f"kl_per_dim: expected mu and logvar of one shape [B, D], got {list(mu.shape)} "
+            f"and {list(logvar.shape)}"
+        )
     return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1)
 
 

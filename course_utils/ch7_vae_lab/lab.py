@@ -7,7 +7,7 @@ differences between them are caused by that change alone.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -30,19 +30,39 @@ def build(model_class=models.VAE, **kwargs) -> torch.nn.Module:
     return model_class(LATENT_DIM, hidden=HIDDEN, **kwargs)
 
 
-def trained(name: str, loss_fn: Callable, train_x: torch.Tensor, description: dict,
-            model_class=models.VAE, epochs: int | None = None, **model_kwargs):
+def trained(
+    name: str,
+    loss_fn: Callable,
+    train_x: torch.Tensor,
+    description: dict,
+    model_class=models.VAE,
+    epochs: int | None = None,
+    **model_kwargs,
+):
     """Train ``build(model_class)`` on ``loss_fn`` once, then load it: ``(model, history)``.
 
     ``description`` names the objective in the cache key (e.g. ``{"beta": 3}``); ``loss_fn`` must be a
     fresh object per call when it has state (:class:`~course_utils.ch7_vae_lab.collapse.KLWarmup`).
     """
     epochs = EPOCHS if epochs is None else epochs
-    cfg = {"kind": f"lab-{name}", **description, "model": model_class.__name__, **model_kwargs,
-           "latent_dim": LATENT_DIM, "hidden": list(HIDDEN), "epochs": epochs, "batch_size": BATCH_SIZE, "seed": SEED,
-           "n_train": int(train_x.shape[0])}
-    return load_or_train(f"lab-{name}", lambda: build(model_class, **model_kwargs),
-                         lambda m: fit(m, loss_fn, train_x, epochs=epochs, batch_size=BATCH_SIZE, seed=SEED), cfg)
+    cfg = {
+        "kind": f"lab-{name}",
+        **description,
+        "model": model_class.__name__,
+        **model_kwargs,
+        "latent_dim": LATENT_DIM,
+        "hidden": list(HIDDEN),
+        "epochs": epochs,
+        "batch_size": BATCH_SIZE,
+        "seed": SEED,
+        "n_train": int(train_x.shape[0]),
+    }
+    return load_or_train(
+        f"lab-{name}",
+        lambda: build(model_class, **model_kwargs),
+        lambda m: fit(m, loss_fn, train_x, epochs=epochs, batch_size=BATCH_SIZE, seed=SEED),
+        cfg,
+    )
 
 
 #: Ranges a healthy run of notebook 7 falls in, on every data source (offline fallback, MNIST-sized data)
@@ -57,7 +77,7 @@ EXPECTED: dict[str, dict[str, tuple[float, float]]] = {
     "β = 10": {"elbo": (-240, -120), "kl": (0.2, 8), "active": (1, 16)},
     "β = 784": {"elbo": (-245, -190), "kl": (0, 0.5), "active": (0, 1)},
     "KL warm-up to β = 784": {"elbo": (-245, -190), "kl": (0, 0.5), "active": (0, 1)},
-    "free bits λ = 1": {"elbo": (-240, -150), "kl": (2, 20), "active": (8, 16)},   # KL -> 16 when converged
+    "free bits λ = 1": {"elbo": (-240, -150), "kl": (2, 20), "active": (8, 16)},  # KL -> 16 when converged
     "Bernoulli, grey pixels": {"elbo": (-200, -85), "kl": (8, 40), "active": (8, 16)},
     "Gaussian, σ = 1": {"elbo": (-5150, -5050), "kl": (0.5, 15), "active": (1, 16)},
     "Gaussian, σ = 0.1": {"elbo": (-5500, -3000), "kl": (40, 100), "active": (8, 16)},

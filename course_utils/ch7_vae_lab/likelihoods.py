@@ -44,7 +44,7 @@ def cb_log_normalizer(logits: torch.Tensor) -> torch.Tensor:
     if not torch.isfinite(logits).all():
         raise ValueError("cb_log_normalizer: logits contain NaN or infinite values")
     small = logits.abs() < _SMALL
-    safe = torch.where(small, torch.ones_like(logits), logits)        # keeps the unused branch finite
+    safe = torch.where(small, torch.ones_like(logits), logits)  # keeps the unused branch finite
     far = torch.log(safe.abs()) - torch.log(torch.tanh(safe.abs() / 2))
     eta2 = logits.pow(2)
     near = math.log(2.0) + torch.log1p(eta2 / 12 - eta2.pow(2) / 720)
@@ -111,8 +111,12 @@ def continuous_bernoulli(model, logits, x):
 def dequantize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """8-bit grey images in [0, 1] -> (255 x + u) / 256 with u ~ U[0, 1): each grey level becomes an interval."""
     if x.min() < 0 or x.max() > 1:
-        raise ValueError(f"dequantize needs pixel values in [0, 1], got [{x.min().item():.3g}, {x.max().item():.3g}]")
-    u = torch.rand(x.shape, generator=generator, device=generator.device if generator is not None else x.device)
+        raise ValueError(
+            f"dequantize needs pixel values in [0, 1], got [{x.min().item():.3g}, {x.max().item():.3g}]"
+        )
+    u = torch.rand(
+        x.shape, generator=generator, device=generator.device if generator is not None else x.device
+    )
     return (255 * x + u.to(x.device)) / 256
 
 
@@ -139,10 +143,11 @@ def elbo_with(model, nll, x: torch.Tensor, n_samples: int = 1, batch_size: int =
         raise ValueError(f"n_samples must be >= 1, got {n_samples}")
     out = []
     for start in range(0, x.shape[0], batch_size):
-        xb = x[start:start + batch_size]
+        xb = x[start : start + batch_size]
         mu, logvar = model.encode(xb)
-        rec = torch.stack([-nll(model, model.decode(model.reparameterize(mu, logvar)), xb)
-                           for _ in range(n_samples)]).mean(0)
+        rec = torch.stack(
+            [-nll(model, model.decode(model.reparameterize(mu, logvar)), xb) for _ in range(n_samples)]
+        ).mean(0)
         out.append(rec - losses.kl_std_normal(mu, logvar))
     return torch.cat(out)
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import torch
 
 
-def nearest_neighbours(queries: torch.Tensor, database: torch.Tensor, k: int,
-                       exclude_self: bool = False, chunk: int = 1024) -> torch.Tensor:
+def nearest_neighbours(
+    queries: torch.Tensor, database: torch.Tensor, k: int, exclude_self: bool = False, chunk: int = 1024
+) -> torch.Tensor:
     """Indices ``[Q, k]`` of the ``k`` Euclidean nearest rows of ``database`` ``[N, D]`` for each query
     ``[Q, D]``, nearest first. ``exclude_self``: queries are ``database`` itself; skip each row's own index."""
     if queries.dim() != 2 or database.dim() != 2 or queries.shape[1] != database.shape[1]:
-        raise ValueError(f"need queries [Q, D] and database [N, D], got {list(queries.shape)} and "
-                         f"{list(database.shape)}")
+        raise ValueError(
+            f"need queries [Q, D] and database [N, D], got {list(queries.shape)} and {list(database.shape)}"
+        )
     if exclude_self and queries.shape[0] != database.shape[0]:
         raise ValueError("exclude_self needs the queries to be the database itself")
     n_available = database.shape[0] - (1 if exclude_self else 0)
@@ -19,7 +21,7 @@ def nearest_neighbours(queries: torch.Tensor, database: torch.Tensor, k: int,
         raise ValueError(f"k must be in [1, {n_available}], got {k}")
     out = []
     for start in range(0, queries.shape[0], chunk):
-        d = torch.cdist(queries[start:start + chunk].float(), database.float())
+        d = torch.cdist(queries[start : start + chunk].float(), database.float())
         if exclude_self:
             rows = torch.arange(d.shape[0], device=d.device)
             d[rows, rows + start] = float("inf")
@@ -48,9 +50,9 @@ def roc_auc(normal_scores: torch.Tensor, anomaly_scores: torch.Tensor) -> float:
     order = both.argsort()
     ranks = torch.empty_like(both)
     ranks[order] = torch.arange(1, both.numel() + 1, dtype=both.dtype)
-    values, inverse = torch.unique(both, return_inverse=True)          # average ranks over ties
+    values, inverse = torch.unique(both, return_inverse=True)  # average ranks over ties
     tie_sum = torch.zeros_like(values).index_add_(0, inverse, ranks)
     tie_count = torch.zeros_like(values).index_add_(0, inverse, torch.ones_like(ranks))
     ranks = (tie_sum / tie_count)[inverse]
-    u = ranks[a.numel():].sum() - b.numel() * (b.numel() + 1) / 2       # Mann-Whitney U of the anomalies
+    u = ranks[a.numel() :].sum() - b.numel() * (b.numel() + 1) / 2  # Mann-Whitney U of the anomalies
     return float(u / (a.numel() * b.numel()))

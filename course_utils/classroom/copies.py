@@ -49,7 +49,9 @@ def blank_solution(source: str, task: str) -> str:
                 raise ValueError(f"nested {BEGIN!r} in:\n{source}")
             indent = line[: len(line) - len(line.lstrip())]
             found = True
-            out.append(f"{indent}raise NotImplementedError({json.dumps('Your turn: ' + task, ensure_ascii=False)})")
+            out.append(
+                f"{indent}raise NotImplementedError({json.dumps('Your turn: ' + task, ensure_ascii=False)})"
+            )
         elif stripped == END:
             if indent is None:
                 raise ValueError(f"{END!r} without {BEGIN!r} in:\n{source}")
@@ -89,9 +91,16 @@ def student_notebook(nb) -> tuple[object, list[tuple[str, str]]]:
 def make_student_copies(out: Path, notebooks: Path = NOTEBOOKS) -> list[Path]:
     """Write a student copy of every ``notebooks/*.ipynb`` into ``out``, plus ``out/solutions.md``."""
     out.mkdir(parents=True, exist_ok=True)
-    written, lines = [], ["# Solutions to the \"Your turn\" exercises", "",
-                          "Try first; the checker's hint usually says what is wrong. Paste a solution into",
-                          "its cell if you are stuck, so you can go on with the notebook.", ""]
+    written, lines = (
+        [],
+        [
+            '# Solutions to the "Your turn" exercises',
+            "",
+            "Try first; the checker's hint usually says what is wrong. Paste a solution into",
+            "its cell if you are stuck, so you can go on with the notebook.",
+            "",
+        ],
+    )
     for path in sorted(Path(notebooks).glob("*.ipynb")):
         nb, solutions = student_notebook(nbformat.read(path, as_version=4))
         nbformat.write(nb, out / path.name)
@@ -104,8 +113,9 @@ def make_student_copies(out: Path, notebooks: Path = NOTEBOOKS) -> list[Path]:
     return written
 
 
-def make_html(out: Path, notebooks: Path = NOTEBOOKS, timeout: int = 1200,
-              kernel: str = "python3", lang: str = "en") -> tuple[list[Path], list[str]]:
+def make_html(
+    out: Path, notebooks: Path = NOTEBOOKS, timeout: int = 1200, kernel: str = "python3", lang: str = "en"
+) -> tuple[list[Path], list[str]]:
     """Execute every ``notebooks/*.ipynb`` (in its own folder, environment inherited) and write
     ``out/<name>.html`` with the outputs, plus an ``index.html`` linking them and ``out/mathjax/``.
 
@@ -127,9 +137,13 @@ def make_html(out: Path, notebooks: Path = NOTEBOOKS, timeout: int = 1200,
         nb = nbformat.read(path, as_version=4)
         try:
             with reading.reading_copy_environment():
-                NotebookClient(nb, timeout=timeout, kernel_name=kernel,
-                               extra_arguments=reading.KERNEL_ARGUMENTS,
-                               resources={"metadata": {"path": str(path.parent)}}).execute()
+                NotebookClient(
+                    nb,
+                    timeout=timeout,
+                    kernel_name=kernel,
+                    extra_arguments=reading.KERNEL_ARGUMENTS,
+                    resources={"metadata": {"path": str(path.parent)}},
+                ).execute()
         except CellExecutionError as err:
             text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # drop the traceback's terminal colours
             lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -148,18 +162,22 @@ def make_html(out: Path, notebooks: Path = NOTEBOOKS, timeout: int = 1200,
         target.write_text(body, encoding="utf-8")
         written.append(target)
     links = "\n".join(f'<li><a href="{p.name}">{p.stem}</a></li>' for p in written)
-    (out / "index.html").write_text(f"<!doctype html><html lang='{lang}'><meta charset='utf-8'>"
-                                    f"<title>All about Autoencoders</title>"
-                                    f"<h1>All about Autoencoders (오토인코더의 모든 것)</h1>\n"
-                                    f"<ul>\n{links}\n</ul>\n", encoding="utf-8")
+    (out / "index.html").write_text(
+        f"<!doctype html><html lang='{lang}'><meta charset='utf-8'>"
+        f"<title>All about Autoencoders</title>"
+        f"<h1>All about Autoencoders (오토인코더의 모든 것)</h1>\n"
+        f"<ul>\n{links}\n</ul>\n",
+        encoding="utf-8",
+    )
     return written, failures
 
 
 def main(argv: list[str] | None = None) -> int:
     from course_utils.classroom import edition
 
-    parser = argparse.ArgumentParser(prog="python -m course_utils.classroom",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils.classroom", description=__doc__.splitlines()[0]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     student = sub.add_parser("student", help="student copies with the solutions blanked, and solutions.md")
     student.add_argument("--out", type=Path, help="default: student/ (student/ko/ for --lang ko)")
@@ -167,16 +185,24 @@ def main(argv: list[str] | None = None) -> int:
     html.add_argument("--out", type=Path, help="default: site/ (site/ko/ for --lang ko)")
     html.add_argument("--timeout", type=int, default=1200, help="seconds per cell")
     for command in (student, html):
-        command.add_argument("--lang", default="en", choices=["en", *edition.LANGUAGES],
-                             help="the edition: en (notebooks/) or ko (notebooks/ko/, built by `edition ko`)")
+        command.add_argument(
+            "--lang",
+            default="en",
+            choices=["en", *edition.LANGUAGES],
+            help="the edition: en (notebooks/) or ko (notebooks/ko/, built by `edition ko`)",
+        )
         command.add_argument("--notebooks", type=Path, help="the notebooks' folder (default: the edition's)")
     build = sub.add_parser("edition", help="build notebooks/<lang>/ from the English and the translations")
     build.add_argument("lang", choices=sorted(edition.LANGUAGES))
     build.add_argument("--notebooks", type=Path, default=NOTEBOOKS, help="the English notebooks")
     build.add_argument("--check", action="store_true", help="exit 1 when a translation is missing or stale")
     build.add_argument("--stubs", action="store_true", help="add empty entries for missing translations")
-    build.add_argument("--stamp", nargs="+", metavar=("NOTEBOOK", "CELL_ID"),
-                       help="mark these cells' translations as up to date with the English, then build")
+    build.add_argument(
+        "--stamp",
+        nargs="+",
+        metavar=("NOTEBOOK", "CELL_ID"),
+        help="mark these cells' translations as up to date with the English, then build",
+    )
     args = parser.parse_args(argv)
     if args.command == "edition":
         return _edition(args)
@@ -184,8 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     if not notebooks.is_dir():
         hint = "" if args.lang == "en" else f" (run: python -m course_utils.classroom edition {args.lang})"
         parser.error(f"no folder {notebooks}{hint}")
-    out = args.out or (Path(args.command if args.command == "student" else "site") /
-                       ("" if args.lang == "en" else args.lang))
+    out = args.out or (
+        Path(args.command if args.command == "student" else "site") / ("" if args.lang == "en" else args.lang)
+    )
     if args.command == "student":
         paths = make_student_copies(out, notebooks)
         print(f"wrote {len(paths)} student notebooks and solutions.md to {out}/")
@@ -215,8 +242,10 @@ def _edition(args) -> int:
     for report in reports:
         print(report.line())
     incomplete = [r for r in reports if not r.complete]
-    print(f"{len(reports) - len(incomplete)} of {len(reports)} notebooks fully translated into "
-          f"{edition.edition_dir(args.lang, args.notebooks)}/")
+    print(
+        f"{len(reports) - len(incomplete)} of {len(reports)} notebooks fully translated into "
+        f"{edition.edition_dir(args.lang, args.notebooks)}/"
+    )
     return 1 if args.check and incomplete else 0
 
 

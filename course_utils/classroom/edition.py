@@ -107,8 +107,9 @@ class EditionReport:
 
     def line(self) -> str:
         done = self.markdown_cells - len(self.missing) - len(self.stale)
-        parts = [f"{self.name} -> {self.lang}/{self.name}: {done}/{self.markdown_cells} markdown cells "
-                 f"translated"]
+        parts = [
+            f"{self.name} -> {self.lang}/{self.name}: {done}/{self.markdown_cells} markdown cells translated"
+        ]
         for what, ids in (("missing", self.missing), ("stale", self.stale), ("unused", self.unused)):
             if ids:
                 shown = ", ".join(ids[:6]) + (", ..." if len(ids) > 6 else "")

@@ -60,13 +60,16 @@ def reading_copy_environment():
 
 # ---- MathJax and the page template ---------------------------------------------------------------
 
+
 def mathjax_source() -> Path:
     """The MathJax 2.7 files of the installed ``jupyter-server-mathjax`` package."""
     try:
         import jupyter_server_mathjax
     except ImportError:
-        raise RuntimeError("the reading copy needs jupyter-server-mathjax for offline formulas: "
-                           "python -m pip install -r requirements.txt") from None
+        raise RuntimeError(
+            "the reading copy needs jupyter-server-mathjax for offline formulas: "
+            "python -m pip install -r requirements.txt"
+        ) from None
     static = Path(jupyter_server_mathjax.__file__).resolve().parent / "static"
     if not (static / "MathJax.js").is_file():
         raise RuntimeError(f"no MathJax.js in {static}: reinstall jupyter-server-mathjax")
@@ -85,16 +88,21 @@ def exporter(language_code: str = "en", mathjax_folder: str = "mathjax"):
     ``<page dir>/mathjax_folder``."""
     from nbconvert import HTMLExporter
 
-    return HTMLExporter(extra_template_basedirs=[str(TEMPLATE_DIR.parent)], template_name=TEMPLATE_DIR.name,
-                        mathjax_url=f"{mathjax_folder}/MathJax.js?config={MATHJAX_CONFIG}",
-                        language_code=language_code)
+    return HTMLExporter(
+        extra_template_basedirs=[str(TEMPLATE_DIR.parent)],
+        template_name=TEMPLATE_DIR.name,
+        mathjax_url=f"{mathjax_folder}/MathJax.js?config={MATHJAX_CONFIG}",
+        language_code=language_code,
+    )
 
 
 _LOADING = re.compile(
     r"""<(?:script|img|iframe|source|audio|video|embed)\b[^>]*\ssrc\s*=\s*["']?(https?:)?//[^"'\s>]*"""
     r"""|<link\b[^>]*\shref\s*=\s*["']?(https?:)?//[^"'\s>]*"""
     r"""|@import\s+(?:url\()?\s*["']?(https?:)?//[^"')\s;]*"""
-    r"""|url\(\s*["']?(https?:)?//[^"')\s]*""", re.I)
+    r"""|url\(\s*["']?(https?:)?//[^"')\s]*""",
+    re.I,
+)
 
 
 def web_references(page: str) -> list[str]:
@@ -110,7 +118,7 @@ _TEXT_MODELS = {"HTMLModel", "HTMLMathModel", "LabelModel"}
 def _model_id(reference) -> str | None:
     """``"IPY_MODEL_<id>"`` (a child in the saved state) -> ``"<id>"``."""
     prefix = "IPY_MODEL_"
-    return reference[len(prefix):] if isinstance(reference, str) and reference.startswith(prefix) else None
+    return reference[len(prefix) :] if isinstance(reference, str) and reference.startswith(prefix) else None
 
 
 def saved_widget_html(model_id: str, state: dict) -> str | None:
@@ -129,25 +137,35 @@ def saved_widget_html(model_id: str, state: dict) -> str | None:
         if name.endswith("BoxModel") or name in ("AccordionModel", "TabModel", "StackModel"):
             inner = "".join(render(_model_id(child) or "", depth + 1) for child in values.get("children", []))
             direction = "row" if name in ("HBoxModel", "GridBoxModel") else "column"
-            return (f'<div style="display:flex;flex-direction:{direction};flex-wrap:wrap;gap:4px 12px;'
-                    f'align-items:flex-start">{inner}</div>')
+            return (
+                f'<div style="display:flex;flex-direction:{direction};flex-wrap:wrap;gap:4px 12px;'
+                f'align-items:flex-start">{inner}</div>'
+            )
         if name == "ImageModel":
-            data = next((b.get("data") for b in model.get("buffers", [])
-                         if b.get("path") == ["value"] and b.get("encoding") == "base64"), None)
+            data = next(
+                (
+                    b.get("data")
+                    for b in model.get("buffers", [])
+                    if b.get("path") == ["value"] and b.get("encoding") == "base64"
+                ),
+                None,
+            )
             if not data:
                 return ""
             images.append(len(images))
             width = str(values.get("width", "")).removesuffix("px")
             size = f' width="{width}"' if width.isdigit() else ""
-            return (f'<img src="data:image/{html.escape(values.get("format", "png"))};base64,{data}"{size} '
-                    f'alt="@ALT@" style="border:1px solid #bbb">')
+            return (
+                f'<img src="data:image/{html.escape(values.get("format", "png"))};base64,{data}"{size} '
+                f'alt="@ALT@" style="border:1px solid #bbb">'
+            )
         if name in _TEXT_MODELS:
             texts.append(values.get("value", ""))
             return f"<div>{values.get('value', '')}</div>"
         if name in ("FloatProgressModel", "IntProgressModel"):  # e.g. tqdm's bar in a notebook
             texts.append("progress")
             return f'<progress value="{values.get("value", 0)}" max="{values.get("max", 100)}"></progress>'
-        label = values.get("description") or name[:-len("Model")]
+        label = values.get("description") or name[: -len("Model")]
         if isinstance(values.get("index"), int) and "_options_labels" in values:  # dropdowns, toggle buttons
             value = values["_options_labels"][values["index"]]
         elif "value" in values and not isinstance(values["value"], (dict, list)):
@@ -167,8 +185,11 @@ def saved_widget_html(model_id: str, state: dict) -> str | None:
         return None
     words = _plain(body.replace("@ALT@", ""))
     alt = html.escape(f"Widget picture, as the notebook left it: {words}"[:300], quote=True)
-    caption = (f"<figcaption><em>{CAPTION} (shown as the notebook left it).</em></figcaption>"
-               if images or controls else "")
+    caption = (
+        f"<figcaption><em>{CAPTION} (shown as the notebook left it).</em></figcaption>"
+        if images or controls
+        else ""
+    )
     body = body.replace("@ALT@", alt)
     return f'<figure class="course-widget-picture" style="margin:0">{body}{caption}</figure>'
 
@@ -234,6 +255,7 @@ def load_ipython_extension(ipython) -> None:
 
 # ---- in the kernel: a live widget as a static picture ---------------------------------------------
 
+
 def _images_shown(widget) -> list:
     """The ``ipywidgets.Image`` s inside ``widget``, in display order."""
     import ipywidgets as W
@@ -253,7 +275,7 @@ def _first_slider(controls):
             continue
         low, high = control.min, control.max
         if isinstance(control, W.FloatLogSlider):
-            low, high = control.base ** low, control.base ** high
+            low, high = control.base**low, control.base**high
         start = control.value
         if start in (low, high):
             start = (low + high) / 2 if isinstance(control.value, float) else (low + high) // 2
@@ -327,14 +349,21 @@ def static_picture(box, bundle: dict) -> tuple[dict, dict]:
     for label, pngs, readout in frames:
         prefix = f"{title}: " if title else ""
         alt = html.escape(f"{prefix}widget picture, {label}. {_plain(readout)}".strip())
-        images = "".join(f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}" alt="{alt}" '
-                         f'style="margin:0 4px 0 0;border:1px solid #bbb">' for png in pngs)
-        figures.append(f'<figure style="margin:0 18px 0 0"><div>{images}</div>'
-                       f'<figcaption><b>{html.escape(label)}</b><br>{readout}</figcaption></figure>')
-    page = ('<figure class="course-widget-picture" style="margin:0">'
-            + (f"<div><b>{html.escape(title)}</b></div>" if title else "")
-            + f'<div style="display:flex;flex-wrap:wrap;align-items:flex-start">{"".join(figures)}</div>'
-            f'<figcaption><em>{html.escape(caption)}</em></figcaption></figure>')
+        images = "".join(
+            f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}" alt="{alt}" '
+            f'style="margin:0 4px 0 0;border:1px solid #bbb">'
+            for png in pngs
+        )
+        figures.append(
+            f'<figure style="margin:0 18px 0 0"><div>{images}</div>'
+            f"<figcaption><b>{html.escape(label)}</b><br>{readout}</figcaption></figure>"
+        )
+    page = (
+        '<figure class="course-widget-picture" style="margin:0">'
+        + (f"<div><b>{html.escape(title)}</b></div>" if title else "")
+        + f'<div style="display:flex;flex-wrap:wrap;align-items:flex-start">{"".join(figures)}</div>'
+        f"<figcaption><em>{html.escape(caption)}</em></figcaption></figure>"
+    )
     data = dict(bundle)
     data["text/html"] = page
     data["image/png"] = base64.b64encode(_strip_png(frames)).decode()

@@ -32,17 +32,32 @@ from PIL import Image as PILImage
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                 "--no-proxy-server", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--no-proxy-server",
+    "--disable-dev-shm-usage",
+]
 
 # What a widget that cannot render looks like in JupyterLab (missing or mismatched front-end extension).
-WIDGET_ERROR_TEXTS = ("Error displaying widget", "Failed to load model class", "Error rendering widget",
-                      "Error creating widget", "Could not create a view")
+WIDGET_ERROR_TEXTS = (
+    "Error displaying widget",
+    "Failed to load model class",
+    "Error rendering widget",
+    "Error creating widget",
+    "Could not create a view",
+)
 
 # JupyterLab plugins that would reach the network or pop up over the notebook.
-DISABLED_PLUGINS = {"@jupyterlab/apputils-extension:announcements": True,
-                    "@jupyterlab/extensionmanager-extension": True}
+DISABLED_PLUGINS = {
+    "@jupyterlab/apputils-extension:announcements": True,
+    "@jupyterlab/extensionmanager-extension": True,
+}
 
 
 def find_chromium() -> str | None:
@@ -80,24 +95,31 @@ class JupyterLabServer:
     # -- environment -------------------------------------------------------------------------------
     def _env(self) -> dict:
         env = dict(os.environ)
-        dirs = {name: self.home / name for name in ("config", "data", "runtime", "ipython", "settings",
-                                                     "workspaces", "cache")}
+        dirs = {
+            name: self.home / name
+            for name in ("config", "data", "runtime", "ipython", "settings", "workspaces", "cache")
+        }
         for d in dirs.values():
             d.mkdir(parents=True, exist_ok=True)
         (dirs["config"] / "labconfig").mkdir(exist_ok=True)
         (dirs["config"] / "labconfig" / "page_config.json").write_text(
-            json.dumps({"disabledExtensions": DISABLED_PLUGINS}))
+            json.dumps({"disabledExtensions": DISABLED_PLUGINS})
+        )
         # No autosave: the run's outputs must never be written back (we serve a copy anyway).
         docmanager = dirs["settings"] / "@jupyterlab" / "docmanager-extension"
         docmanager.mkdir(parents=True, exist_ok=True)
         (docmanager / "plugin.jupyterlab-settings").write_text(json.dumps({"autosave": False}))
         env.update(
-            JUPYTER_CONFIG_DIR=str(dirs["config"]), JUPYTER_DATA_DIR=str(dirs["data"]),
-            JUPYTER_RUNTIME_DIR=str(dirs["runtime"]), IPYTHONDIR=str(dirs["ipython"]),
+            JUPYTER_CONFIG_DIR=str(dirs["config"]),
+            JUPYTER_DATA_DIR=str(dirs["data"]),
+            JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
+            IPYTHONDIR=str(dirs["ipython"]),
             PYTHONUNBUFFERED="1",
-            COURSE_FAST="1", COURSE_OFFLINE="1",
+            COURSE_FAST="1",
+            COURSE_OFFLINE="1",
             COURSE_CACHE_DIR=os.environ.get("COURSE_CACHE_DIR") or str(dirs["cache"]),
-            NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost",
+            NO_PROXY="127.0.0.1,localhost",
+            no_proxy="127.0.0.1,localhost",
         )
         # pytest's conftest sets MPLBACKEND=Agg; a student's kernel uses the inline backend.
         env.pop("MPLBACKEND", None)
@@ -108,25 +130,43 @@ class JupyterLabServer:
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> JupyterLabServer:
         env = self._env()
-        cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser",
-               "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
-               "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
-               f"--ServerApp.root_dir={self.root_dir}", "--ServerApp.open_browser=False",
-               "--LabApp.news_url=None", "--ServerApp.allow_root=True",
-               "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
-               "--LabApp.extension_manager=readonly", "--LabApp.expose_app_in_browser=True",
-               f"--LabApp.user_settings_dir={self._settings_dir}",
-               f"--LabApp.workspaces_dir={self._workspaces_dir}"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root_dir}",
+            "--ServerApp.open_browser=False",
+            "--LabApp.news_url=None",
+            "--ServerApp.allow_root=True",
+            "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly",
+            "--LabApp.expose_app_in_browser=True",
+            f"--LabApp.user_settings_dir={self._settings_dir}",
+            f"--LabApp.workspaces_dir={self._workspaces_dir}",
+        ]
         self._log = open(self.log_path, "wb")  # noqa: SIM115 (open for the server's life; stop() closes it)
-        self.proc = subprocess.Popen(cmd, cwd=self.root_dir, env=env, stdout=self._log,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=self.root_dir,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self._wait_ready()
         return self
 
     def api(self, path: str, method: str = "GET", timeout: float = 10.0):
-        request = urllib.request.Request(self.base_url + path, method=method,
-                                         headers={"Authorization": f"token {self.token}"})
+        request = urllib.request.Request(
+            self.base_url + path, method=method, headers={"Authorization": f"token {self.token}"}
+        )
         with _NO_PROXY.open(request, timeout=timeout) as response:
             body = response.read()
         return json.loads(body) if body else None
@@ -142,8 +182,10 @@ class JupyterLabServer:
             except (urllib.error.URLError, ConnectionError, OSError):
                 pass
             if time.monotonic() > deadline:
-                raise TimeoutError(f"jupyter lab did not answer /api/status within "
-                                   f"{self.startup_timeout:.0f} s:\n{self.log_tail()}")
+                raise TimeoutError(
+                    f"jupyter lab did not answer /api/status within "
+                    f"{self.startup_timeout:.0f} s:\n{self.log_tail()}"
+                )
             time.sleep(0.25)
 
     def log_tail(self, chars: int = 4000) -> str:
@@ -237,7 +279,11 @@ def open_notebook(page, server: JupyterLabServer, path: str, timeout_ms: int = 1
           if (!panel || !panel.context.isReady) return false;
           const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
           return !!kernel && kernel.status === 'idle' && kernel.connectionStatus === 'connected';
-        }}""", arg=path, timeout=timeout_ms, polling=250)
+        }}""",
+        arg=path,
+        timeout=timeout_ms,
+        polling=250,
+    )
 
 
 def run_all_cells(page, path: str, timeout_ms: int = 240_000) -> dict:
@@ -253,14 +299,20 @@ def run_all_cells(page, path: str, timeout_ms: int = 240_000) -> dict:
           window.jupyterapp.commands.execute('notebook:run-all-cells')
             .then(ok => {{ window.__runAll = {{ok: ok === true}}; }},
                   err => {{ window.__runAll = {{ok: false, failure: String(err)}}; }});
-        }}""", path)
+        }}""",
+        path,
+    )
     page.wait_for_function("() => window.__runAll !== null", timeout=timeout_ms, polling=500)
     # The run-all promise settles with the execute replies; let the kernel finish its last messages.
     page.wait_for_function(
         f"""(path) => {{
           const k = ({_PANEL_JS})(path).sessionContext.session.kernel;
           return k.status === 'idle';
-        }}""", arg=path, timeout=timeout_ms, polling=250)
+        }}""",
+        arg=path,
+        timeout=timeout_ms,
+        polling=250,
+    )
     return page.evaluate(
         f"""(path) => {{
           const panel = ({_PANEL_JS})(path);
@@ -273,7 +325,9 @@ def run_all_cells(page, path: str, timeout_ms: int = 240_000) -> dict:
               if (out.output_type === 'error') errors.push(out.ename + ': ' + out.evalue);
           }}
           return {{...window.__runAll, errors, unrun}};
-        }}""", path)
+        }}""",
+        path,
+    )
 
 
 def widget_problems(page) -> list[str]:
@@ -282,16 +336,21 @@ def widget_problems(page) -> list[str]:
     text = page.locator(".jp-Notebook").first.evaluate("e => e.textContent")
     problems = [t for t in WIDGET_ERROR_TEXTS if t in text]
     fallbacks = page.locator(".jp-OutputArea-output[data-mime-type='text/plain']").evaluate_all(
-        "els => els.map(e => e.textContent.trim())")
-    problems += [f"unrendered widget: {t[:80]}" for t in fallbacks
-                 if re.match(r"^(VBox|HBox|Box|FloatSlider|IntSlider|Image|interactive|Output)\(", t)]
+        "els => els.map(e => e.textContent.trim())"
+    )
+    problems += [
+        f"unrendered widget: {t[:80]}"
+        for t in fallbacks
+        if re.match(r"^(VBox|HBox|Box|FloatSlider|IntSlider|Image|interactive|Output)\(", t)
+    ]
     return problems
 
 
 def slider(page, description: str):
     """The ipywidgets slider whose description label reads exactly ``description``."""
     label = page.locator("label.widget-label").filter(
-        has_text=re.compile(rf"^\s*{re.escape(description)}\s*$"))
+        has_text=re.compile(rf"^\s*{re.escape(description)}\s*$")
+    )
     return page.locator(".widget-slider").filter(has=label)
 
 
@@ -299,7 +358,8 @@ def widget_with_images(slider_locator):
     """The nearest enclosing element of a slider that holds a picture (the widget's drawing)."""
     return slider_locator.locator(
         "xpath=ancestor::div[.//img[contains(@class,'widget-image') or "
-        "ancestor::div[contains(@class,'jp-RenderedImage')]]][1]")
+        "ancestor::div[contains(@class,'jp-RenderedImage')]]][1]"
+    )
 
 
 _IMAGE_BYTES_JS = """async (root) => {
@@ -338,8 +398,9 @@ def wait_for_images(container, predicate, timeout_s: float, what: str) -> list[b
     while not (images and all(b is not None for b in images) and predicate(images)):
         if time.monotonic() > deadline:
             sizes = [None if b is None else len(b) for b in images]
-            raise AssertionError(f"after {timeout_s:.0f} s: {what} (now {len(images)} pictures, "
-                                 f"{sizes} bytes)")
+            raise AssertionError(
+                f"after {timeout_s:.0f} s: {what} (now {len(images)} pictures, {sizes} bytes)"
+            )
         container.page.wait_for_timeout(200)
         images = image_bytes(container)
     return images
@@ -360,8 +421,7 @@ def readout(slider_locator) -> str:
 def slider_range(slider_locator) -> tuple[float, float, float]:
     """``(min, value, max)`` from the handle's ARIA attributes."""
     handle = slider_locator.locator(".noUi-handle")
-    return tuple(float(handle.get_attribute(a)) for a in ("aria-valuemin", "aria-valuenow",
-                                                           "aria-valuemax"))
+    return tuple(float(handle.get_attribute(a)) for a in ("aria-valuemin", "aria-valuenow", "aria-valuemax"))
 
 
 def press_on_handle(slider_locator, keys: list[str]):
@@ -371,4 +431,3 @@ def press_on_handle(slider_locator, keys: list[str]):
     handle.focus()
     for key in keys:
         handle.press(key)
-

@@ -28,7 +28,8 @@ import torch
 
 sync_api = pytest.importorskip(
     "playwright.sync_api",
-    reason="the playwright package is not installed (python -m pip install -r requirements.txt)")
+    reason="the playwright package is not installed (python -m pip install -r requirements.txt)",
+)
 
 from browser_support import (  # noqa: E402
     ARTIFACTS,
@@ -69,8 +70,10 @@ widgets.interpolation_slider(vae, x0, x1)""",
 def chromium():
     path = find_chromium()
     if path is None:
-        pytest.skip("Chromium is not installed (/usr/bin/chromium or `chromium` on PATH; Debian package "
-                    "'chromium', which .ci/run apt-installs): cannot run the JupyterLab browser test")
+        pytest.skip(
+            "Chromium is not installed (/usr/bin/chromium or `chromium` on PATH; Debian package "
+            "'chromium', which .ci/run apt-installs): cannot run the JupyterLab browser test"
+        )
     return path
 
 
@@ -92,8 +95,11 @@ def lab(tmp_path_factory):
     """JupyterLab serving a temporary copy of notebooks/ plus the synthetic notebook: the run's
     outputs never reach the repository's notebooks."""
     root = tmp_path_factory.mktemp("lab-root")
-    shutil.copytree(REPO_ROOT / "notebooks", root / "notebooks",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copytree(
+        REPO_ROOT / "notebooks",
+        root / "notebooks",
+        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+    )
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in SYNTHETIC_CELLS])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, root / SYNTHETIC)
@@ -174,20 +180,35 @@ def check_slider_redraws(slider_locator, container, name: str, all_change: bool 
     shown = sync_api.expect(slider_locator.locator(".widget-readout"))
     press_on_handle(slider_locator, forward)
     shown.not_to_have_text(value_before)  # (waits) the keyboard moved the slider
-    changed = (lambda imgs: len(imgs) == len(before) and all(a != b for a, b in zip(imgs, before))) \
-        if all_change else (lambda imgs: len(imgs) == len(before) and imgs != before)
-    after = wait_for_images(container, changed, REDRAW_TIMEOUT_S,
-                            f"{name}: the picture did not change when the slider moved "
-                            f"{value_before} -> {readout(slider_locator)}")
+    changed = (
+        (lambda imgs: len(imgs) == len(before) and all(a != b for a, b in zip(imgs, before)))
+        if all_change
+        else (lambda imgs: len(imgs) == len(before) and imgs != before)
+    )
+    after = wait_for_images(
+        container,
+        changed,
+        REDRAW_TIMEOUT_S,
+        f"{name}: the picture did not change when the slider moved "
+        f"{value_before} -> {readout(slider_locator)}",
+    )
     moved_to = readout(slider_locator)
     press_on_handle(slider_locator, back)
     shown.to_have_text(value_before)
-    wait_for_images(container, lambda imgs: imgs == before, REDRAW_TIMEOUT_S,
-                    f"{name}: moving back to {value_before} did not restore the first picture")
+    wait_for_images(
+        container,
+        lambda imgs: imgs == before,
+        REDRAW_TIMEOUT_S,
+        f"{name}: moving back to {value_before} did not restore the first picture",
+    )
     press_on_handle(slider_locator, forward)  # leave it moved, for the screenshot
     shown.to_have_text(moved_to)
-    wait_for_images(container, lambda imgs: imgs == after, REDRAW_TIMEOUT_S,
-                    f"{name}: moving forward again did not redraw the same picture")
+    wait_for_images(
+        container,
+        lambda imgs: imgs == after,
+        REDRAW_TIMEOUT_S,
+        f"{name}: moving forward again did not redraw the same picture",
+    )
     return before, after
 
 
@@ -211,20 +232,29 @@ def test_synthetic_widgets_draw_what_the_model_decodes(page, lab):
                 return False
             pixels = [image_pixels(b) for b in imgs]
             return all(p.shape == t.shape and np.abs(p - t).max() <= 1 for p, t in zip(pixels, targets))
+
         return check
 
     z1, z2 = slider(page, "z1"), slider(page, "z2")
     assert z1.count() == 1 and z2.count() == 1
     explorer = widget_with_images(z1)
-    wait_for_images(explorer, shows(explorer, [expected([0.0, 0.0])]), REDRAW_TIMEOUT_S,
-                    "the explorer does not show the decoding of z = (0, 0)")
+    wait_for_images(
+        explorer,
+        shows(explorer, [expected([0.0, 0.0])]),
+        REDRAW_TIMEOUT_S,
+        "the explorer does not show the decoding of z = (0, 0)",
+    )
     press_on_handle(z1, ["ArrowRight", "ArrowRight", "ArrowRight", "PageUp"])
     press_on_handle(z2, ["ArrowLeft", "PageDown"])
     z = [shown_value(z1), shown_value(z2)]
     assert z[0] > 0 > z[1], f"the keyboard did not move the sliders: z = {z}"
     assert np.abs(expected(z) - expected([0.0, 0.0])).max() > 1  # so the comparison below can fail
-    wait_for_images(explorer, shows(explorer, [expected(z)]), REDRAW_TIMEOUT_S,
-                    f"the explorer does not show the decoding of z = {z}")
+    wait_for_images(
+        explorer,
+        shows(explorer, [expected(z)]),
+        REDRAW_TIMEOUT_S,
+        f"the explorer does not show the decoding of z = {z}",
+    )
 
     alpha = slider(page, "alpha")
     interpolation = widget_with_images(alpha)
@@ -232,18 +262,28 @@ def test_synthetic_widgets_draw_what_the_model_decodes(page, lab):
 
     def blends(a):
         decoded = models.decode_images(vae, ((1 - a) * z0 + a * z1_code)[None])[0]
-        return [image_pixels(widgets.png_bytes((1 - a) * x0 + a * x1, 140)),
-                image_pixels(widgets.png_bytes(decoded, 140))]
+        return [
+            image_pixels(widgets.png_bytes((1 - a) * x0 + a * x1, 140)),
+            image_pixels(widgets.png_bytes(decoded, 140)),
+        ]
 
-    wait_for_images(interpolation, shows(interpolation, blends(0.0)), REDRAW_TIMEOUT_S,
-                    "the interpolation does not show x0 and its decoding at alpha = 0")
+    wait_for_images(
+        interpolation,
+        shows(interpolation, blends(0.0)),
+        REDRAW_TIMEOUT_S,
+        "the interpolation does not show x0 and its decoding at alpha = 0",
+    )
     press_on_handle(alpha, ["PageUp", "PageUp", "PageUp", "PageUp", "ArrowRight"])
     a = shown_value(alpha)
     assert 0 < a < 1, f"the keyboard did not move alpha: {a}"
     targets = blends(a)
     assert all(np.abs(t - t0).max() > 1 for t, t0 in zip(targets, blends(0.0)))  # the check can fail
-    wait_for_images(interpolation, shows(interpolation, targets), REDRAW_TIMEOUT_S,
-                    f"the interpolation does not show pixel blend and decoded blend at alpha = {a}")
+    wait_for_images(
+        interpolation,
+        shows(interpolation, targets),
+        REDRAW_TIMEOUT_S,
+        f"the interpolation does not show pixel blend and decoded blend at alpha = {a}",
+    )
     check_widgets_rendered(page)
 
 

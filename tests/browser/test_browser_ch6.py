@@ -14,8 +14,8 @@ sync_api = pytest.importorskip(
     reason="the playwright package is not installed (python -m pip install -r requirements.txt)",
 )
 
-from browser_support import ARTIFACTS, slider, wait_for_images, widget_with_images
-from test_browser import (  # the fixtures browser, chromium, lab and page are shared with test_browser.py
+from browser_support import ARTIFACTS, slider, wait_for_images, widget_with_images  # noqa: E402
+from test_browser import (  # noqa: E402  the fixtures browser, chromium, lab and page are shared with test_browser.py
     REDRAW_TIMEOUT_S,
     browser,  # noqa: F401
     check_slider_redraws,
@@ -29,7 +29,7 @@ from test_browser import (  # the fixtures browser, chromium, lab and page are s
 PATH = "notebooks/06_cvae_and_aae.ipynb"
 
 
-def test_cvae_and_aae_widgets_redraw(page, lab):
+def test_cvae_and_aae_widgets_redraw(page, lab):  # noqa: F811 (fixtures imported above)
     if not (lab.root_dir / PATH).exists():
         pytest.fail(f"{PATH} is missing: the browser test needs the course notebook")
     open_and_run(page, lab, PATH)

@@ -31,10 +31,20 @@ import pytest
 
 sync_api = pytest.importorskip(
     "playwright.sync_api",
-    reason="the playwright package is not installed (python -m pip install -r requirements.txt)")
+    reason="the playwright package is not installed (python -m pip install -r requirements.txt)",
+)
 
-from browser_support import (ARTIFACTS, CHROMIUM_ARGS, JupyterLabServer, find_chromium,  # noqa: E402
-                             image_bytes, open_notebook, run_all_cells, slider_range, widget_problems)
+from browser_support import (  # noqa: E402
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    JupyterLabServer,
+    find_chromium,
+    image_bytes,
+    open_notebook,
+    run_all_cells,
+    slider_range,
+    widget_problems,
+)
 
 MOVES = 30
 SANITY_MEDIAN_MS = 2000  # not the goal (100 ms): a bound that only a broken round trip exceeds
@@ -57,8 +67,11 @@ busiest = int(kl_per_dim.argmax())               # a slider that changes the pic
     "widgets.latent_explorer(vae20, dims=[busiest])",
     "widgets.interpolation_slider(vae20, x_test[0], x_test[1])",
 ]
-WIDGETS = [(1, "latent_explorer, 2-D VAE"), (2, "latent_explorer, 20-D VAE"),
-           (3, "interpolation_slider (two pictures)")]
+WIDGETS = [
+    (1, "latent_explorer, 2-D VAE"),
+    (2, "latent_explorer, 20-D VAE"),
+    (3, "interpolation_slider (two pictures)"),
+]
 
 # Installed once per widget: timestamps of one move, from the key press to the paint of its pictures.
 _INSTRUMENT_JS = """(root) => {
@@ -94,8 +107,10 @@ _INSTRUMENT_JS = """(root) => {
 def browser():
     chromium = find_chromium()
     if chromium is None:
-        pytest.skip("Chromium is not installed (/usr/bin/chromium or `chromium` on PATH; Debian package "
-                    "'chromium'): cannot measure the slider latency in the browser")
+        pytest.skip(
+            "Chromium is not installed (/usr/bin/chromium or `chromium` on PATH; Debian package "
+            "'chromium'): cannot measure the slider latency in the browser"
+        )
     playwright = sync_api.sync_playwright().start()
     try:
         browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
@@ -139,8 +154,10 @@ def measure_moves(page, cell, name: str) -> dict:
         try:
             page.wait_for_function("n => window.__latency.moves.length >= n", arg=i + 1, timeout=30_000)
         except sync_api.TimeoutError:
-            raise AssertionError(f"{name}: move {i + 1} ({key}) was not painted within 30 s "
-                                 f"(slider at {slider_range(handle_slider)[1]})") from None
+            raise AssertionError(
+                f"{name}: move {i + 1} ({key}) was not painted within 30 s "
+                f"(slider at {slider_range(handle_slider)[1]})"
+            ) from None
         page.wait_for_timeout(60)  # a student's pace: one move after the other, not queued up
     moves = page.evaluate("() => window.__latency.moves")
     errors = [m["error"] for m in moves if "error" in m]
@@ -149,8 +166,10 @@ def measure_moves(page, cell, name: str) -> dict:
     summary = {"moves": len(moves), "png_bytes": sizes}
     for stage in ("src", "decoded", "painted"):
         values = [m[stage] for m in moves]
-        summary[stage] = {"median_ms": round(statistics.median(values), 1),
-                          "p95_ms": round(percentile(values, 95), 1)}
+        summary[stage] = {
+            "median_ms": round(statistics.median(values), 1),
+            "p95_ms": round(percentile(values, 95), 1),
+        }
     return summary
 
 
@@ -184,10 +203,12 @@ def test_slider_latency_from_key_press_to_paint(browser, lab):
     (ARTIFACTS / "slider_latency.json").write_text(json.dumps(report, indent=2))
     print(f"\nslider latency over {MOVES} key presses each (ms from keydown; median / 95th percentile):")
     for name, r in report.items():
-        print(f"  {name:<38} new src {r['src']['median_ms']:6.1f} / {r['src']['p95_ms']:6.1f}   "
-              f"decoded {r['decoded']['median_ms']:6.1f} / {r['decoded']['p95_ms']:6.1f}   "
-              f"painted {r['painted']['median_ms']:6.1f} / {r['painted']['p95_ms']:6.1f}   "
-              f"(PNG {r['png_bytes']} bytes)")
+        print(
+            f"  {name:<38} new src {r['src']['median_ms']:6.1f} / {r['src']['p95_ms']:6.1f}   "
+            f"decoded {r['decoded']['median_ms']:6.1f} / {r['decoded']['p95_ms']:6.1f}   "
+            f"painted {r['painted']['median_ms']:6.1f} / {r['painted']['p95_ms']:6.1f}   "
+            f"(PNG {r['png_bytes']} bytes)"
+        )
     for name, r in report.items():
         assert r["moves"] == MOVES, f"{name}: {r['moves']} paints for {MOVES} key presses"
         assert r["painted"]["median_ms"] < SANITY_MEDIAN_MS, f"{name}: {r['painted']}"

@@ -14,7 +14,8 @@ import pytest
 
 sync_api = pytest.importorskip(
     "playwright.sync_api",
-    reason="the playwright package is not installed (python -m pip install -r requirements.txt)")
+    reason="the playwright package is not installed (python -m pip install -r requirements.txt)",
+)
 
 from browser_support import ARTIFACTS, CHROMIUM_ARGS, find_chromium  # noqa: E402
 
@@ -24,16 +25,25 @@ LOCAL = ("file:", "data:", "about:", "blob:")
 PROBE = "https://reading-copy-probe.invalid/blocked.js"  # proves the block is in force
 
 CELLS = [
-    ("markdown", "# A formula\nThe evidence lower bound\n"
-                 "$$\\log p(x) \\ge \\mathbb{E}_{q(z|x)}[\\log p(x|z)] - D_{KL}(q(z|x)\\,\\|\\,p(z))$$\n"
-                 "holds for every $q$."),
-    ("code", "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(3, 2))\n"
-             "ax.plot([0, 1, 2], [0, 1, 4])\nfig.suptitle('A parabola through three points')\nplt.show()"),
-    ("code", "import ipywidgets as W\nimport numpy as np\nfrom course_utils import widgets\n\n"
-             "def draw(level):\n"
-             "    return np.full((28, 28), level), f'mean pixel = {level:.2f}', {'level': level}\n\n"
-             "slider = W.FloatSlider(value=0.5, min=0.0, max=1.0, description='level')\n"
-             "widgets.live_widget({'level': slider}, draw, title='A grey square')"),
+    (
+        "markdown",
+        "# A formula\nThe evidence lower bound\n"
+        "$$\\log p(x) \\ge \\mathbb{E}_{q(z|x)}[\\log p(x|z)] - D_{KL}(q(z|x)\\,\\|\\,p(z))$$\n"
+        "holds for every $q$.",
+    ),
+    (
+        "code",
+        "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(3, 2))\n"
+        "ax.plot([0, 1, 2], [0, 1, 4])\nfig.suptitle('A parabola through three points')\nplt.show()",
+    ),
+    (
+        "code",
+        "import ipywidgets as W\nimport numpy as np\nfrom course_utils import widgets\n\n"
+        "def draw(level):\n"
+        "    return np.full((28, 28), level), f'mean pixel = {level:.2f}', {'level': level}\n\n"
+        "slider = W.FloatSlider(value=0.5, min=0.0, max=1.0, description='level')\n"
+        "widgets.live_widget({'level': slider}, draw, title='A grey square')",
+    ),
 ]
 
 
@@ -42,8 +52,10 @@ def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("reading")
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_markdown_cell(src) if kind == "markdown" else nbformat.v4.new_code_cell(src)
-                for kind, src in CELLS]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(src) if kind == "markdown" else nbformat.v4.new_code_cell(src)
+        for kind, src in CELLS
+    ]
     nbformat.write(nb, folder / "01_reading.ipynb")
     out = folder / "site"
     assert copies.main(["html", "--out", str(out), "--notebooks", str(folder)]) == 0
@@ -54,8 +66,10 @@ def site(tmp_path_factory):
 def browser():
     path = find_chromium()
     if path is None:
-        pytest.skip("Chromium is not installed (/usr/bin/chromium or `chromium` on PATH; Debian package "
-                    "'chromium', which .ci/run apt-installs): cannot open the reading copy")
+        pytest.skip(
+            "Chromium is not installed (/usr/bin/chromium or `chromium` on PATH; Debian package "
+            "'chromium', which .ci/run apt-installs): cannot open the reading copy"
+        )
     playwright = sync_api.sync_playwright().start()
     try:
         browser = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
@@ -70,8 +84,14 @@ def browser():
 def test_reading_copy_offline_shows_formulas_figure_and_widget_frames(site, browser):
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     blocked, requested = [], []
-    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(LOCAL)
-                  else (blocked.append(route.request.url), route.abort()))
+    context.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith(LOCAL)
+            else (blocked.append(route.request.url), route.abort())
+        ),
+    )
     page = context.new_page()
     page.on("request", lambda request: requested.append(request.url))
     try:
@@ -79,7 +99,9 @@ def test_reading_copy_offline_shows_formulas_figure_and_widget_frames(site, brow
         page.wait_for_function(
             "() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0"
             " && !MathJax.Hub.queue.running && document.querySelectorAll('.MathJax_Display').length >= 1",
-            timeout=60_000, polling=250)
+            timeout=60_000,
+            polling=250,
+        )
         page.evaluate(f"() => fetch({PROBE!r}).catch(() => null)")
         page.wait_for_timeout(300)
 
@@ -88,8 +110,9 @@ def test_reading_copy_offline_shows_formulas_figure_and_widget_frames(site, brow
         assert page.locator(".MathJax_Display").count() == 1 and page.locator(".MathJax").count() == 2
         assert "$$" not in markdown and "\\log" not in markdown and "holds for every" in markdown
         assert page.get_by_text("Math Processing Error").count() == 0
-        glyph_fonts = page.evaluate("() => [...document.fonts].filter(f => f.status === 'loaded')"
-                                    ".map(f => f.family).join(' ')")
+        glyph_fonts = page.evaluate(
+            "() => [...document.fonts].filter(f => f.status === 'loaded').map(f => f.family).join(' ')"
+        )
         assert "STIXMathJax" in glyph_fonts  # the local web fonts, not a browser fallback
 
         # the figure and the widget's three frames, each drawn and described
@@ -99,16 +122,19 @@ def test_reading_copy_offline_shows_formulas_figure_and_widget_frames(site, brow
         assert all(ok for ok, _ in shown), shown
         alts = [alt for _, alt in shown]
         assert alts[0] == "A parabola through three points"
-        assert alts[1:] == [f"A grey square: widget picture, level = {at}. mean pixel = {mean}"
-                            for at, mean in (("0.00", "0.00"), ("0.50 (start)", "0.50"), ("1.00", "1.00"))]
+        assert alts[1:] == [
+            f"A grey square: widget picture, level = {at}. mean pixel = {mean}"
+            for at, mean in (("0.00", "0.00"), ("0.50 (start)", "0.50"), ("1.00", "1.00"))
+        ]
         assert page.get_by_text("Interactive in JupyterLab: move “level”").is_visible()
         assert page.get_by_text("mean pixel = 0.50").is_visible()
 
         # nothing but the probe tried the network, and everything else was a local file
         assert blocked == [PROBE], blocked
         assert all(url.startswith(LOCAL) for url in requested if url != PROBE)
-        assert any(url.endswith("/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe")
-                   for url in requested)
+        assert any(
+            url.endswith("/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe") for url in requested
+        )
     finally:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "reading-copy.png"), full_page=True)

@@ -29,23 +29,24 @@ def numbers(text: str) -> list[float]:
 # The one-neuron run (viewpoint I)
 # ----------------------------------------------------------------------------------------------
 
+
 def test_neuron_starts_at_nielsens_point_and_mse_plateaus():
     mse, ce = neuron.train_neuron("mse"), neuron.train_neuron("ce")
     for run in (mse, ce):
         assert all(len(v) == 301 for v in run.values())
-        assert run["output"][0] == pytest.approx(1 / (1 + math.exp(-4)))   # 0.982
-    assert mse["output"][100] > 0.95          # the plateau
-    assert ce["output"][100] < 0.05           # cross-entropy learns at once
+        assert run["output"][0] == pytest.approx(1 / (1 + math.exp(-4)))  # 0.982
+    assert mse["output"][100] > 0.95  # the plateau
+    assert ce["output"][100] < 0.05  # cross-entropy learns at once
     assert mse["output"][-1] > ce["output"][-1]
-    assert mse["loss"] == sorted(mse["loss"], reverse=True)   # gradient descent lowers the cost each epoch
+    assert mse["loss"] == sorted(mse["loss"], reverse=True)  # gradient descent lowers the cost each epoch
 
 
 def test_neuron_first_step_is_the_textbook_gradient():
     a = 1 / (1 + math.exp(-4))
     mse = neuron.train_neuron("mse", lr=0.5, epochs=1)
     ce = neuron.train_neuron("ce", lr=0.5, epochs=1)
-    assert mse["w"][1] == pytest.approx(2 - 0.5 * a * a * (1 - a))   # (a - y) sigma'(z) x with y=0, x=1
-    assert ce["w"][1] == pytest.approx(2 - 0.5 * a)                   # (a - y) x
+    assert mse["w"][1] == pytest.approx(2 - 0.5 * a * a * (1 - a))  # (a - y) sigma'(z) x with y=0, x=1
+    assert ce["w"][1] == pytest.approx(2 - 0.5 * a)  # (a - y) x
     assert ce["loss"][0] == pytest.approx(-math.log(1 - a))
 
 
@@ -63,13 +64,16 @@ def test_neuron_run_matches_gradient_descent_by_autograd(loss):
             params -= 0.8 * grad
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"loss": "l1"}, "loss must be one of"),
-    ({"lr": 0.0}, "lr must be a positive"),
-    ({"epochs": -1}, "epochs must be a non-negative integer"),
-    ({"w": float("nan")}, "w must be a finite"),
-    ({"y": 2.0}, r"target y must lie in \[0, 1\]"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"loss": "l1"}, "loss must be one of"),
+        ({"lr": 0.0}, "lr must be a positive"),
+        ({"epochs": -1}, "epochs must be a non-negative integer"),
+        ({"w": float("nan")}, "w must be a finite"),
+        ({"y": 2.0}, r"target y must lie in \[0, 1\]"),
+    ],
+)
 def test_neuron_rejects_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         neuron.train_neuron(**kwargs)
@@ -114,6 +118,7 @@ def test_neuron_widget_each_control_redraws_and_reports_the_run():
 # Image edits (the MSE pitfall)
 # ----------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def img():
     return torch.rand(28, 28, generator=torch.Generator().manual_seed(0))
@@ -125,7 +130,7 @@ def test_erase_box_zeros_exactly_the_box_and_copies(img):
     mask = torch.ones(28, 28, dtype=torch.bool)
     mask[3:7, 5:11] = False
     assert torch.equal(out[mask], img[mask])
-    assert img[3:7, 5:11].min() > 0                     # the input is untouched
+    assert img[3:7, 5:11].min() > 0  # the input is untouched
     assert torch.equal(mse_pitfall.erase_box(img, 0, 0, 0, 5), img)
     batch = img.expand(2, 1, 28, 28)
     assert (mse_pitfall.erase_box(batch, 0, 0, 2, 2)[:, :, :2, :2] == 0).all()
@@ -134,8 +139,8 @@ def test_erase_box_zeros_exactly_the_box_and_copies(img):
 def test_whole_pixel_shift_is_a_roll_with_zero_fill(img):
     out = mse_pitfall.shift(img, dx=2, dy=-3)
     rolled = torch.roll(img, shifts=(-3, 2), dims=(0, 1))
-    rolled[-3:, :] = 0       # rows that wrapped around from the top
-    rolled[:, :2] = 0        # columns that wrapped around from the right
+    rolled[-3:, :] = 0  # rows that wrapped around from the top
+    rolled[:, :2] = 0  # columns that wrapped around from the right
     assert torch.allclose(out, rolled)
     assert torch.equal(mse_pitfall.shift(img, 0, 0), img)
     assert mse_pitfall.shift(img, 30, 0).abs().sum() == 0
@@ -155,30 +160,35 @@ def test_half_pixel_shift_averages_neighbours(img):
     assert batch.shape == (3, 1, 28, 28) and torch.allclose(batch[2, 0], mse_pitfall.shift(img, 0.5, 0.5))
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda x: mse_pitfall.erase_box(x, 26, 0, 4, 4), "does not fit inside the 28x28 image"),
-    (lambda x: mse_pitfall.erase_box(x, -1, 0, 2, 2), "does not fit inside"),
-    (lambda x: mse_pitfall.erase_box(x, 0, 0, -2, 2), "height and width must be >= 0"),
-    (lambda x: mse_pitfall.erase_box(x, 0, 0, 2.5, 2), "whole number of pixels"),
-    (lambda x: mse_pitfall.erase_box(x.numpy(), 0, 0, 2, 2), "expected a torch.Tensor"),
-    (lambda x: mse_pitfall.shift(x, float("nan"), 0), "dx must be a finite number"),
-    (lambda x: mse_pitfall.shift(x, 0, "1"), "dy must be a finite number"),
-    (lambda x: mse_pitfall.shift(x[0], 1, 0), "at least 2 dimensions"),
-    (lambda x: mse_pitfall.squared_distance(x, x[:5]), "shapes differ"),
-    (lambda x: mse_pitfall.top_stroke_box(torch.zeros(28, 28)), "no pixel is brighter"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda x: mse_pitfall.erase_box(x, 26, 0, 4, 4), "does not fit inside the 28x28 image"),
+        (lambda x: mse_pitfall.erase_box(x, -1, 0, 2, 2), "does not fit inside"),
+        (lambda x: mse_pitfall.erase_box(x, 0, 0, -2, 2), "height and width must be >= 0"),
+        (lambda x: mse_pitfall.erase_box(x, 0, 0, 2.5, 2), "whole number of pixels"),
+        (lambda x: mse_pitfall.erase_box(x.numpy(), 0, 0, 2, 2), "expected a torch.Tensor"),
+        (lambda x: mse_pitfall.shift(x, float("nan"), 0), "dx must be a finite number"),
+        (lambda x: mse_pitfall.shift(x, 0, "1"), "dy must be a finite number"),
+        (lambda x: mse_pitfall.shift(x[0], 1, 0), "at least 2 dimensions"),
+        (lambda x: mse_pitfall.squared_distance(x, x[:5]), "shapes differ"),
+        (lambda x: mse_pitfall.top_stroke_box(torch.zeros(28, 28)), "no pixel is brighter"),
+    ],
+)
 def test_image_helpers_reject_bad_input_clearly(img, call, message):
     with pytest.raises(ValueError, match=message):
         call(img)
 
 
 def test_squared_distance_is_a_sum_over_pixels(img):
-    assert mse_pitfall.squared_distance(img, torch.zeros_like(img)) == pytest.approx(float((img ** 2).sum()), rel=1e-6)
+    assert mse_pitfall.squared_distance(img, torch.zeros_like(img)) == pytest.approx(
+        float((img**2).sum()), rel=1e-6
+    )
 
 
 def test_top_stroke_box_cuts_the_top_of_the_ink():
     digit = torch.zeros(28, 28)
-    digit[10:12, 8:20] = 1.0     # a horizontal bar
+    digit[10:12, 8:20] = 1.0  # a horizontal bar
     top, left, h, w = mse_pitfall.top_stroke_box(digit, size=4)
     assert (h, w) == (4, 4) and top == 9 and left == 12
     assert mse_pitfall.erase_box(digit, top, left, h, w).sum() == digit.sum() - 8
@@ -222,12 +232,15 @@ def test_pitfall_widget_each_slider_redraws_with_the_right_distances(two):
 def test_pitfall_widget_default_box_and_shift(two):
     box = mse_pitfall.mse_pitfall_widget(two)
     assert (box.controls["dx"].value, box.controls["dy"].value) == (0.5, 0.5)
-    assert tuple(box.controls[k].value for k in ("top", "left", "height", "width")) == mse_pitfall.top_stroke_box(two)
+    assert tuple(
+        box.controls[k].value for k in ("top", "left", "height", "width")
+    ) == mse_pitfall.top_stroke_box(two)
 
 
 # ----------------------------------------------------------------------------------------------
 # Likelihood widgets (viewpoint II)
 # ----------------------------------------------------------------------------------------------
+
 
 def test_gaussian_widget_shows_the_nll_of_the_target():
     box = likelihood.gaussian_widget()
@@ -272,6 +285,7 @@ def test_bernoulli_widget_shows_the_nll_of_the_target():
 # The notebook's exercises: the solutions pass their checkers, and the cells follow the convention
 # ----------------------------------------------------------------------------------------------
 
+
 def test_notebook_exercise_solutions_pass_their_checkers():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     cells = [c for c in nb.cells if c.cell_type == "code" and "exercise" in c.metadata.get("tags", [])]
@@ -280,8 +294,11 @@ def test_notebook_exercise_solutions_pass_their_checkers():
         assert "# BEGIN SOLUTION" in cell.source and "# END SOLUTION" in cell.source
         assert not cell.get("outputs")
         namespace = {}
-        exec("import math\nimport torch\nimport torch.nn.functional as F\n"
-             "from course_utils.classroom import exercises\n", namespace)
+        exec(
+            "import math\nimport torch\nimport torch.nn.functional as F\n"
+            "from course_utils.classroom import exercises\n",
+            namespace,
+        )
         output = io.StringIO()
         with contextlib.redirect_stdout(output):
             exec(cell.source, namespace)

@@ -11,10 +11,13 @@ from course_utils.ch2_manifold import manifold
 
 # ---------------------------------------------------------------------------- measurements
 
+
 def test_occupied_fraction_counts_cells():
-    X = np.array([[0.1, 0.1], [0.15, 0.2], [0.9, 0.9]])   # two of the 4 cells of a 2x2 grid
+    X = np.array([[0.1, 0.1], [0.15, 0.2], [0.9, 0.9]])  # two of the 4 cells of a 2x2 grid
     assert manifold.occupied_fraction(X, bins=2) == pytest.approx(0.5)
-    assert manifold.occupied_fraction(np.array([[1.0, 0.0]]), bins=2) == pytest.approx(0.25)  # edge stays inside
+    assert manifold.occupied_fraction(np.array([[1.0, 0.0]]), bins=2) == pytest.approx(
+        0.25
+    )  # edge stays inside
 
 
 def test_occupied_fraction_decreases_with_dimension():
@@ -30,7 +33,7 @@ def test_distance_concentration_shrinks_with_dimension():
 
 
 def test_relative_contrast_by_hand():
-    X = np.array([[0.0], [1.0], [3.0]])   # (far-near)/near: (3-1)/1, (2-1)/1, (3-2)/2
+    X = np.array([[0.0], [1.0], [3.0]])  # (far-near)/near: (3-1)/1, (2-1)/1, (3-2)/2
     assert manifold.relative_contrast(X) == pytest.approx((2 + 1 + 0.5) / 3)
 
 
@@ -48,7 +51,7 @@ def test_geodesic_at_least_euclidean_and_path_is_consistent():
     euclid = manifold.pairwise_distances(X).numpy()
     assert np.isfinite(geo).all()
     assert np.all(geo >= euclid - 1e-9)
-    assert geo.max() > 1.5 * euclid.max()   # going around the roll is longer than across it
+    assert geo.max() > 1.5 * euclid.max()  # going around the roll is longer than across it
     path = manifold.geodesic_path(pred, 10, 400)
     assert path[0] == 10 and path[-1] == 400
     steps = sum(np.linalg.norm(X[a] - X[b]) for a, b in zip(path[:-1], path[1:]))
@@ -111,6 +114,7 @@ def test_nearest_distance():
 
 # ---------------------------------------------------------------------------- widgets
 
+
 def test_curse_widget_slider_redraws_with_matching_numbers():
     box = manifold.curse_widget(n_points=200, bins=4, max_dim=20, dim=2)
     before = box.image.value
@@ -129,7 +133,7 @@ def test_random_images_button_draws_new_images():
     real = torch.rand(6, 1, 28, 28) * 0.1
     reference = torch.zeros(20, 1, 28, 28)
     box = manifold.random_images_widget(real, reference, n=4, seed=0)
-    generator = torch.Generator().manual_seed(0)      # the widget's draws, in order
+    generator = torch.Generator().manual_seed(0)  # the widget's draws, in order
     draws = [torch.rand((4, 1, 28, 28), generator=generator) for _ in range(2)]
     first_png = box.image.value
     expected = manifold.nearest_distance(draws[0], reference)
@@ -168,10 +172,10 @@ def test_interpolation_distance_picker_boxes_and_alpha():
     alpha, first, second = (box.controls[k] for k in ("alpha", "index0", "index1"))
     assert alpha.value == pytest.approx(0.5)
     pixel_png, readout = box.images[0].value, box.readout.value
-    alpha.value = 0.0                              # alpha moves both paths and the measurement
+    alpha.value = 0.0  # alpha moves both paths and the measurement
     assert box.images[0].value != pixel_png and box.readout.value != readout
     assert box.values()["pixel"] == pytest.approx(float(manifold.nearest_distance(images[:1], reference)[0]))
-    second.value = 3                               # a new digit B keeps alpha
+    second.value = 3  # a new digit B keeps alpha
     assert alpha.value == pytest.approx(0.0) and box.values()["index1"] == 3
     alpha.value = 1.0
     assert box.values()["pixel"] == pytest.approx(float(manifold.nearest_distance(images[3:4], reference)[0]))
@@ -182,8 +186,9 @@ def test_interpolation_distance_picker_boxes_and_alpha():
     assert box.values()["pixel"] == pytest.approx(float(manifold.nearest_distance(images[2:3], reference)[0]))
     with torch.no_grad():
         decoded = models.decode_images(model, models.latent_codes(model, images[2:3]))
-    assert box.values()["decoded"] == pytest.approx(float(manifold.nearest_distance(decoded, reference)[0]),
-                                                    rel=1e-5)
+    assert box.values()["decoded"] == pytest.approx(
+        float(manifold.nearest_distance(decoded, reference)[0]), rel=1e-5
+    )
 
 
 # --------------------------------------------------------------------------- exact Swiss-roll geodesic
@@ -194,10 +199,10 @@ def test_swiss_roll_geodesic_is_exact_on_simple_pairs_and_checks_its_input():
     X = np.stack([t * np.cos(t), np.array([0.0, 3.0, 0.0]), t * np.sin(t)], axis=1)
     geo = manifold.swiss_roll_geodesic(X, t)
     assert np.allclose(geo, geo.T) and np.allclose(np.diag(geo), 0)
-    assert geo[0, 1] == pytest.approx(3.0)                      # same t: straight across the sheet
-    arc = quad(lambda u: np.sqrt(1 + u ** 2), 5.0, 7.0)[0]        # along the spiral, numerically
+    assert geo[0, 1] == pytest.approx(3.0)  # same t: straight across the sheet
+    arc = quad(lambda u: np.sqrt(1 + u**2), 5.0, 7.0)[0]  # along the spiral, numerically
     assert geo[0, 2] == pytest.approx(arc, rel=1e-8)
-    assert geo[0, 2] > np.linalg.norm(X[0] - X[2])                # longer than the chord
+    assert geo[0, 2] > np.linalg.norm(X[0] - X[2])  # longer than the chord
     with pytest.raises(ValueError, match="not a noise-free Swiss roll"):
         manifold.swiss_roll_geodesic(X + 0.1, t)
     with pytest.raises(ValueError, match="expected X"):
@@ -211,4 +216,4 @@ def test_knn_graph_distance_approximates_the_exact_geodesic_and_too_many_neighbo
     ratio = manifold.geodesic_distances(X, n_neighbors=10)[off] / exact[off]
     assert ratio.min() > 0.95 and abs(np.median(ratio) - 1) < 0.1
     shortcut = manifold.geodesic_distances(X, n_neighbors=40)[off] / exact[off]
-    assert shortcut.min() < 0.5          # the check in notebook 2 can fail: k = 40 jumps across layers
+    assert shortcut.min() < 0.5  # the check in notebook 2 can fail: k = 40 jumps across layers

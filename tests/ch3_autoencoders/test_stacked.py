@@ -50,7 +50,7 @@ def test_layer_loss_bernoulli_outside_gaussian_inside_linear_code_innermost():
     inner = stacked.layer_loss(enc, dec, h, innermost=False, outermost=False)
     assert torch.allclose(inner, losses.gaussian_nll(dec(torch.relu(enc(h))), h))
     innermost = stacked.layer_loss(enc, dec, h, innermost=True, outermost=False)
-    assert torch.allclose(innermost, losses.gaussian_nll(dec(enc(h)), h))   # the code z has no ReLU
+    assert torch.allclose(innermost, losses.gaussian_nll(dec(enc(h)), h))  # the code z has no ReLU
     assert not torch.allclose(innermost, inner)
     assert outer.shape == inner.shape == (5,)
 
@@ -64,7 +64,7 @@ def test_pretraining_trains_every_layer_and_leaves_a_working_autoencoder(digits)
     for name, losses_by_epoch in history.items():
         assert len(losses_by_epoch) == 3 and losses_by_epoch[-1] < losses_by_epoch[0], (name, losses_by_epoch)
     after = train.evaluate(model, recipes.autoencoder_loss, x_test)["loss"]
-    assert after < 0.75 * before, (before, after)       # the stack, never trained as a whole, reconstructs
+    assert after < 0.75 * before, (before, after)  # the stack, never trained as a whole, reconstructs
     with pytest.raises(ValueError, match="epochs_per_layer"):
         stacked.pretrain_layerwise(model, x_train, epochs_per_layer=0)
 
@@ -78,7 +78,9 @@ def test_pretraining_a_layer_leaves_the_layers_before_it_unchanged(digits):
     # ... and re-running pretraining of layer 2 alone cannot reach layer 1: layer_inputs is detached
     model.zero_grad(set_to_none=True)
     h1 = stacked.layer_inputs(model, digits[0][:16], 1)
-    stacked.layer_loss(model.encoder[2], model.decoder[2], h1, innermost=False, outermost=False).mean().backward()
+    stacked.layer_loss(
+        model.encoder[2], model.decoder[2], h1, innermost=False, outermost=False
+    ).mean().backward()
     assert model.encoder[0].weight.grad is None and model.decoder[-1].weight.grad is None
     assert model.encoder[2].weight.grad is not None
 
@@ -89,23 +91,33 @@ def test_stacked_recipe_same_budget_same_start_and_cached(digits, tmp_path, monk
     kwargs = {"hidden": (32, 8), "epochs": 5, "pretrain_epochs_per_layer": 1, "batch_size": 64}
     runs = stacked.stacked_autoencoder(4, x_train[:256], x_test, **kwargs)
     assert len(runs["end_to_end"][1]["test_loss"]) == 5
-    assert len(runs["fine_tuned"][1]["test_loss"]) == 5 - 3 * 1           # the rest of the budget
-    assert sorted(runs["pretrained"][1]) == ["layer1_train_loss", "layer2_train_loss", "layer3_train_loss",
-                                             "test_loss"]
+    assert len(runs["fine_tuned"][1]["test_loss"]) == 5 - 3 * 1  # the rest of the budget
+    assert sorted(runs["pretrained"][1]) == [
+        "layer1_train_loss",
+        "layer2_train_loss",
+        "layer3_train_loss",
+        "test_loss",
+    ]
     pre_loss = runs["pretrained"][1]["test_loss"][0]
-    assert pre_loss == pytest.approx(train.evaluate(runs["pretrained"][0], recipes.autoencoder_loss, x_test)["loss"],
-                                     rel=1e-5)
+    assert pre_loss == pytest.approx(
+        train.evaluate(runs["pretrained"][0], recipes.autoencoder_loss, x_test)["loss"], rel=1e-5
+    )
     # both start from the weights of torch.manual_seed(0): the end-to-end recipe builds exactly that model
     torch.manual_seed(0)
     start = models.Autoencoder(4, hidden=(32, 8))
-    e2e_again, _ = recipes.autoencoder(4, x_train[:256], x_test, hidden=(32, 8), epochs=0, batch_size=64,
-                                       name="start-check")
-    assert all(torch.equal(a, b) for a, b in zip(start.state_dict().values(), e2e_again.state_dict().values()))
+    e2e_again, _ = recipes.autoencoder(
+        4, x_train[:256], x_test, hidden=(32, 8), epochs=0, batch_size=64, name="start-check"
+    )
+    assert all(
+        torch.equal(a, b) for a, b in zip(start.state_dict().values(), e2e_again.state_dict().values())
+    )
     capsys.readouterr()
     again = stacked.stacked_autoencoder(4, x_train[:256], x_test, **kwargs)
     assert capsys.readouterr().out.count("Loaded the trained") == 3
     for key in runs:
-        assert all(torch.equal(a, b) for a, b in zip(runs[key][0].state_dict().values(),
-                                                     again[key][0].state_dict().values()))
+        assert all(
+            torch.equal(a, b)
+            for a, b in zip(runs[key][0].state_dict().values(), again[key][0].state_dict().values())
+        )
     with pytest.raises(ValueError, match="epochs"):
         stacked.stacked_autoencoder(4, x_train, x_test, hidden=(32, 8), epochs=3, pretrain_epochs_per_layer=1)

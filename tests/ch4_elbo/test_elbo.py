@@ -14,15 +14,19 @@ F64 = torch.float64
 
 # ---------------------------------------------------------------- linear-Gaussian model
 
+
 @pytest.mark.parametrize("latent_dim", [1, 2, 3])
 def test_log_px_equals_brute_force_multivariate_normal(latent_dim):
     lg = LinearGaussian.random(data_dim=4, latent_dim=latent_dim, sigma=0.6, seed=latent_dim)
     _, x = lg.sample(5, generator=torch.Generator().manual_seed(0))
     W, b, s = lg.W, lg.b, lg.sigma
-    cov = W @ W.T + s ** 2 * torch.eye(4, dtype=F64)
+    cov = W @ W.T + s**2 * torch.eye(4, dtype=F64)
     diff = x - b
-    brute = -0.5 * (torch.einsum("nd,de,ne->n", diff, torch.linalg.inv(cov), diff)
-                    + torch.logdet(cov) + 4 * math.log(2 * math.pi))
+    brute = -0.5 * (
+        torch.einsum("nd,de,ne->n", diff, torch.linalg.inv(cov), diff)
+        + torch.logdet(cov)
+        + 4 * math.log(2 * math.pi)
+    )
     assert torch.allclose(lg.log_px(x), brute, atol=1e-10)
     ref = torch.distributions.MultivariateNormal(b, cov).log_prob(x)
     assert torch.allclose(lg.log_px(x), ref, atol=1e-10)
@@ -38,8 +42,9 @@ def test_posterior_is_bayes_rule_numerically():
     bayes = lg.log_px_given_z(x, z) + lg.log_prior(z) - lg.log_px(x)
     assert torch.allclose(full_cov_log_density(z, m, S), bayes, atol=1e-10)
     # and it integrates to 1 / matches the grid's posterior mean and covariance
-    gp = quadrature.grid_quadrature(lambda zg: lg.log_px_given_z(x, zg)[:, None],
-                                    quadrature.grid_axis(-6, 6, 0.05))
+    gp = quadrature.grid_quadrature(
+        lambda zg: lg.log_px_given_z(x, zg)[:, None], quadrature.grid_axis(-6, 6, 0.05)
+    )
     gm, gc = gp.mean_cov()
     assert torch.allclose(gm[0], m, atol=1e-8) and torch.allclose(gc[0], S, atol=1e-8)
 
@@ -58,8 +63,10 @@ def test_elbo_below_log_px_with_equality_at_posterior_and_gap_is_kl():
         assert elbo < lg.log_px(x)
         assert abs(lg.log_px(x) - elbo - lg.kl_to_posterior(x, qm, qc)) < 1e-9
     # a vector of stds means a diagonal covariance
-    assert torch.allclose(lg.elbo(x, m, torch.tensor([0.3, 0.4])),
-                          lg.elbo(x, m, torch.diag(torch.tensor([0.09, 0.16], dtype=F64))))
+    assert torch.allclose(
+        lg.elbo(x, m, torch.tensor([0.3, 0.4])),
+        lg.elbo(x, m, torch.diag(torch.tensor([0.09, 0.16], dtype=F64))),
+    )
 
 
 def test_elbo_closed_form_matches_monte_carlo():
@@ -76,17 +83,21 @@ def test_kl_gaussians_matches_torch():
     c1, c2 = A @ A.T + 0.1 * torch.eye(3, dtype=F64), B @ B.T + 0.1 * torch.eye(3, dtype=F64)
     m1, m2 = torch.randn(3, generator=g, dtype=F64), torch.randn(3, generator=g, dtype=F64)
     MVN = torch.distributions.MultivariateNormal
-    assert torch.allclose(kl_gaussians(m1, c1, m2, c2), torch.distributions.kl_divergence(MVN(m1, c1), MVN(m2, c2)))
+    assert torch.allclose(
+        kl_gaussians(m1, c1, m2, c2), torch.distributions.kl_divergence(MVN(m1, c1), MVN(m2, c2))
+    )
     assert abs(kl_gaussians(m1, c1, m1, c1)) < 1e-12
 
 
 # ---------------------------------------------------------------- quadrature
 
+
 def test_quadrature_matches_exact_linear_gaussian():
     lg = LinearGaussian.random(data_dim=6, latent_dim=2, sigma=0.4, seed=3)
     _, x = lg.sample(4, generator=torch.Generator().manual_seed(2))
-    gp = quadrature.grid_quadrature(lambda z: torch.stack([lg.log_px_given_z(xi, z) for xi in x], 1),
-                                    quadrature.grid_axis(-5, 5, 0.05))
+    gp = quadrature.grid_quadrature(
+        lambda z: torch.stack([lg.log_px_given_z(xi, z) for xi in x], 1), quadrature.grid_axis(-5, 5, 0.05)
+    )
     assert torch.allclose(gp.log_px, lg.log_px(x), atol=1e-8)
     assert (gp.boundary_mass() < 1e-10).all()
     # the posterior density on the grid sums to one
@@ -98,7 +109,7 @@ def test_quadrature_on_tiny_vae_matches_much_finer_grid():
     vae = models.VAE(2, hidden=(16,), device="cpu")
     x = data.binarize(torch.rand(3, 1, 28, 28), generator=torch.Generator().manual_seed(0))
     log_lik = quadrature.bernoulli_decoder_loglik(vae, x)
-    with torch.no_grad():   # the decoder-grid shortcut equals -bernoulli_nll on each image
+    with torch.no_grad():  # the decoder-grid shortcut equals -bernoulli_nll on each image
         z = torch.randn(7, 2)
         direct = torch.stack([-losses.bernoulli_nll(vae.decode(z), xi.expand(7, -1, -1, -1)) for xi in x], 1)
     assert torch.allclose(log_lik(z).float(), direct, atol=1e-3)
@@ -124,6 +135,7 @@ def test_grid_axis_and_errors():
 
 # ---------------------------------------------------------------- ring map
 
+
 def test_doersch_ring_and_learned_map():
     z = torch.randn(20000, 2, generator=torch.Generator().manual_seed(0))
     r = prior_map.doersch_ring(z).norm(dim=1)
@@ -137,11 +149,12 @@ def test_doersch_ring_and_learned_map():
 
 # ---------------------------------------------------------------- widgets: move every slider
 
+
 def test_ring_blend_slider():
     box = elbo_widgets.ring_blend(n=500, seed=0)
     before, v0 = box.image.value, box.values()
     z = torch.randn(500, 2, generator=torch.Generator().manual_seed(0))
-    assert abs(v0["mean_radius"] - z.norm(dim=1).mean()) < 1e-6   # alpha=0: the Gaussian
+    assert abs(v0["mean_radius"] - z.norm(dim=1).mean()) < 1e-6  # alpha=0: the Gaussian
     box.controls["alpha"].value = 1.0
     v1 = box.values()
     assert box.image.value != before
@@ -184,7 +197,9 @@ def test_posterior_explorer_slider():
     torch.manual_seed(0)
     vae = models.VAE(2, hidden=(16,), device="cpu")
     x = data.binarize(torch.rand(3, 1, 28, 28) * 0.6, generator=torch.Generator().manual_seed(0))
-    gp = quadrature.grid_quadrature(quadrature.bernoulli_decoder_loglik(vae, x), quadrature.grid_axis(-6, 6, 0.1))
+    gp = quadrature.grid_quadrature(
+        quadrature.bernoulli_decoder_loglik(vae, x), quadrature.grid_axis(-6, 6, 0.1)
+    )
     table = {"log p(x) (grid)": gp.log_px, "ELBO": gp.log_px - 1.0}
     box = elbo_widgets.posterior_explorer(vae, x, gp, table, n_grid=41)
     before = box.image.value
@@ -193,7 +208,7 @@ def test_posterior_explorer_slider():
     v = box.values()
     assert v["ELBO"] == pytest.approx(gp.log_px[2].item() - 1.0)
     assert f"{v['ELBO']:.2f}" in box.readout.value
-    assert abs(v["log_px_local_grid"] - gp.log_px[2].item()) < 0.01   # the fine local grid agrees
+    assert abs(v["log_px_local_grid"] - gp.log_px[2].item()) < 0.01  # the fine local grid agrees
     with torch.no_grad():
         mu, _ = vae.encode(x[2:3])
     assert torch.allclose(torch.tensor(v["q_mean"], dtype=F64), mu[0].double(), atol=1e-6)
@@ -205,8 +220,9 @@ def test_refined_quadrature_is_exact_where_the_global_grid_is_too_coarse():
     lg = LinearGaussian.random(data_dim=8, latent_dim=2, sigma=0.03, seed=3)
     _, x = lg.sample(4, generator=torch.Generator().manual_seed(2))
     assert lg.posterior(x[0])[1].diagonal().sqrt().max() < 0.02
-    coarse = quadrature.grid_quadrature(lambda z: torch.stack([lg.log_px_given_z(xi, z) for xi in x], 1),
-                                        quadrature.grid_axis(-6, 6, 0.05))
+    coarse = quadrature.grid_quadrature(
+        lambda z: torch.stack([lg.log_px_given_z(xi, z) for xi in x], 1), quadrature.grid_axis(-6, 6, 0.05)
+    )
     exact = lg.log_px(x)
     assert (coarse.log_px - exact).abs().max() > 0.1
     refined = quadrature.refined_quadrature(lambda b: lambda z: lg.log_px_given_z(x[b], z)[:, None], coarse)
@@ -222,20 +238,21 @@ def test_refined_quadrature_finds_two_narrow_bumps():
     spacing: log p(x) = log sum_k 2 pi s^2 N(c_k | 0, (1 + s^2) I) in closed form."""
     centres, s = torch.tensor([[-2.0, 0.0], [2.0, 0.5]], dtype=F64), 0.02
 
-    def log_lik(z):                                                      # [G, 1]
-        d = ((z[:, None, :] - centres[None]) ** 2).sum(-1) / (2 * s ** 2)
+    def log_lik(z):  # [G, 1]
+        d = ((z[:, None, :] - centres[None]) ** 2).sum(-1) / (2 * s**2)
         return torch.logsumexp(-d, 1, keepdim=True)
 
-    var = 1 + s ** 2
-    exact = torch.logsumexp(math.log(2 * math.pi * s ** 2) - math.log(2 * math.pi * var)
-                            - (centres ** 2).sum(1) / (2 * var), 0)
+    var = 1 + s**2
+    exact = torch.logsumexp(
+        math.log(2 * math.pi * s**2) - math.log(2 * math.pi * var) - (centres**2).sum(1) / (2 * var), 0
+    )
     coarse = quadrature.grid_quadrature(log_lik, quadrature.grid_axis(-6, 6, 0.05))
-    assert abs(coarse.log_px[0] - exact) > 0.01                       # the global grid alone is off
+    assert abs(coarse.log_px[0] - exact) > 0.01  # the global grid alone is off
     refined = quadrature.refined_quadrature(lambda b: log_lik, coarse)
     assert abs(refined.log_px[0] - exact) < 1e-6 and abs(refined.log_px_half[0] - exact) < 1e-3
-    assert refined.outside_mass[0] < 1e-5 and refined.n_cells[0] < 100   # only the cells near the bumps
+    assert refined.outside_mass[0] < 1e-5 and refined.n_cells[0] < 100  # only the cells near the bumps
     a, b, c, d = refined.windows[0]
-    assert a < -2 and b > 2 and c < 0 and d > 0.5                      # the refined cells cover both bumps
+    assert a < -2 and b > 2 and c < 0 and d > 0.5  # the refined cells cover both bumps
     with pytest.raises(ValueError):
         quadrature.refined_quadrature(lambda b: log_lik, coarse, m=5)
     with pytest.raises(ValueError):

@@ -17,11 +17,14 @@ N_REPEATS = 4000
 
 
 @pytest.mark.parametrize("estimator", [ge.score_function_grad, ge.reparameterized_grad])
-@pytest.mark.parametrize("f, mu, sigma, true_grad", [
-    (lambda z: z ** 2, 2.0, 1.0, 4.0),                                      # d/dmu (mu^2 + sigma^2) = 2 mu
-    (lambda z: z ** 2, -0.5, 0.3, -1.0),
-    (torch.sin, 0.7, 0.8, math.cos(0.7) * math.exp(-0.32)),                 # d/dmu sin(mu) e^{-sigma^2/2}
-])
+@pytest.mark.parametrize(
+    "f, mu, sigma, true_grad",
+    [
+        (lambda z: z**2, 2.0, 1.0, 4.0),  # d/dmu (mu^2 + sigma^2) = 2 mu
+        (lambda z: z**2, -0.5, 0.3, -1.0),
+        (torch.sin, 0.7, 0.8, math.cos(0.7) * math.exp(-0.32)),  # d/dmu sin(mu) e^{-sigma^2/2}
+    ],
+)
 def test_both_estimators_are_unbiased(estimator, f, mu, sigma, true_grad):
     g = estimator(f, mu, sigma, n_samples=8, n_repeats=N_REPEATS, seed=3)
     assert g.shape == (N_REPEATS,)
@@ -31,7 +34,7 @@ def test_both_estimators_are_unbiased(estimator, f, mu, sigma, true_grad):
 
 def test_variances_match_the_derivation_and_reparameterized_is_far_lower():
     """f = z^2, z ~ N(2, 1): per-sample variance 87 (score function) and 4 (reparameterized), divided by n."""
-    results = ge.variance_vs_samples(lambda z: z ** 2, 2.0, 1.0, [1, 10, 100], n_repeats=N_REPEATS, seed=0)
+    results = ge.variance_vs_samples(lambda z: z**2, 2.0, 1.0, [1, 10, 100], n_repeats=N_REPEATS, seed=0)
     assert set(results) == {"score function", "reparameterized"}
     for name, per_sample in [("score function", 87.0), ("reparameterized", 4.0)]:
         r = results[name]
@@ -75,7 +78,7 @@ def vae20():
 @pytest.fixture(scope="module")
 def digits():
     g = torch.Generator().manual_seed(0)
-    return torch.rand(12, 1, 28, 28, generator=g) ** 3          # stand-in images in [0, 1]
+    return torch.rand(12, 1, 28, 28, generator=g) ** 3  # stand-in images in [0, 1]
 
 
 def expected_png(model, z, size):
@@ -93,14 +96,14 @@ def test_latent_explorer_on_the_most_active_of_20_dims(vae20, digits):
     box = widgets.latent_explorer(vae20, dims=active)
     assert list(box.controls) == [f"z{d + 1}" for d in active]
     assert [s.description for s in box.controls.values()] == [f"z{d + 1}" for d in active]
-    assert box.image.value == expected_png(vae20, torch.zeros(20), 168)         # starts at the prior's mean
+    assert box.image.value == expected_png(vae20, torch.zeros(20), 168)  # starts at the prior's mean
     z = torch.zeros(20)
     for value, d in zip([1.5, -2.0, 0.75, 2.5, -1.0, 3.0], active):
         before = box.image.value
         box.controls[f"z{d + 1}"].value = value
         z[d] = value
         assert box.image.value != before, f"moving z{d + 1} did not redraw"
-        assert torch.equal(torch.tensor(box.values()["code"]), z)                # inactive dims stay at 0
+        assert torch.equal(torch.tensor(box.values()["code"]), z)  # inactive dims stay at 0
         assert box.image.value == expected_png(vae20, z, 168)
 
 
@@ -118,7 +121,7 @@ def test_latent_explorer_2d_sliders_are_z1_and_z2():
 
 def test_interpolation_picker_endpoints_reproduce_the_decoded_endpoints(vae20, digits):
     picker = widgets.interpolation_picker(vae20, digits, 2, 7)
-    codes = models.latent_codes(vae20, digits)                     # mu for a VAE
+    codes = models.latent_codes(vae20, digits)  # mu for a VAE
     alpha = picker.controls["alpha"]
     pixel_image, decoded_image = picker.images
 
@@ -134,7 +137,7 @@ def test_interpolation_picker_endpoints_reproduce_the_decoded_endpoints(vae20, d
         assert picker.values() == {"index0": i_a, "index1": i_b, "alpha": 0.0}
 
     check(2, 7)
-    picker.controls["index0"].value = 5                           # a new digit A
+    picker.controls["index0"].value = 5  # a new digit A
     check(5, 7)
     picker.controls["index1"].value = 11
     check(5, 11)
@@ -156,15 +159,20 @@ def test_encoder_gradient_estimates_match_the_analytic_means_and_variances():
     """f(z) = z^2, mu = 2, sigma = 1: d/dmu E f = 4 (variances 4 and 87, as for the scalar estimators) and
     d/dlogvar E f = sigma^2 = 1 (variances 6 and 86.5, from the normal moments E eps^2k = 1, 3, 15, 105)."""
     mu, logvar = torch.full((1, 1), 2.0, dtype=torch.float64), torch.zeros(1, 1, dtype=torch.float64)
-    est = ge.encoder_gradient_estimates(lambda z: (z ** 2).sum(-1), mu, logvar, 400_000,
-                                        generator=torch.Generator().manual_seed(0))
-    expected = {("reparameterized", "mu"): (4.0, 4.0), ("score function", "mu"): (4.0, 87.0),
-                ("reparameterized", "logvar"): (1.0, 6.0), ("score function", "logvar"): (1.0, 86.5)}
+    est = ge.encoder_gradient_estimates(
+        lambda z: (z**2).sum(-1), mu, logvar, 400_000, generator=torch.Generator().manual_seed(0)
+    )
+    expected = {
+        ("reparameterized", "mu"): (4.0, 4.0),
+        ("score function", "mu"): (4.0, 87.0),
+        ("reparameterized", "logvar"): (1.0, 6.0),
+        ("score function", "logvar"): (1.0, 86.5),
+    }
     for (name, part), (mean, var) in expected.items():
         g = est[name][part].flatten()
         assert abs(g.mean() - mean) < 4 * math.sqrt(var / g.numel()), (name, part)
         assert abs(g.var() / var - 1) < 0.05, (name, part, g.var())
-    for part, mean in (("mu", 4.0), ("logvar", 1.0)):          # the baseline keeps it unbiased, lowers the variance
+    for part, mean in (("mu", 4.0), ("logvar", 1.0)):  # the baseline keeps it unbiased, lowers the variance
         g = est["score function, baseline"][part].flatten()
         assert abs(g.mean() - mean) < 0.1 and g.var() < 0.7 * est["score function"][part].var()
 
@@ -183,7 +191,7 @@ def test_encoder_gradient_estimates_on_a_vae_agree_with_autograd_and_the_bce():
     est = ge.encoder_gradient_estimates(log_lik, mu, logvar, 6, generator=torch.Generator().manual_seed(2))
     eps = torch.randn(6, 4, 3, generator=torch.Generator().manual_seed(2))
     zs = (mu + torch.exp(0.5 * logvar) * eps).requires_grad_()
-    (g,) = torch.autograd.grad(log_lik(zs)[0, 1], zs)           # one sample's own gradient
+    (g,) = torch.autograd.grad(log_lik(zs)[0, 1], zs)  # one sample's own gradient
     assert torch.allclose(est["reparameterized"]["mu"][0, 1], g[0, 1], atol=1e-5)
     assert est["score function"]["mu"].shape == (6, 4, 3)
     with pytest.raises(ValueError):
@@ -209,8 +217,10 @@ def test_gaussian_vae_loss_is_the_normal_log_density_and_a_beta_vae():
         assert torch.allclose(out["recon"], ref, rtol=1e-5)
         assert torch.allclose(out["sse"], (mean - x).pow(2).flatten(1).sum(1))
         # sigma^2 * loss = sse / 2 + sigma^2 * KL + a constant: a beta-VAE with beta = sigma^2
-        const = sigma ** 2 * 784 * (math.log(sigma) + 0.5 * math.log(2 * math.pi))
-        assert torch.allclose(sigma ** 2 * out["loss"], out["sse"] / 2 + sigma ** 2 * out["kl"] + const, rtol=1e-5)
+        const = sigma**2 * 784 * (math.log(sigma) + 0.5 * math.log(2 * math.pi))
+        assert torch.allclose(
+            sigma**2 * out["loss"], out["sse"] / 2 + sigma**2 * out["kl"] + const, rtol=1e-5
+        )
     with pytest.raises(ValueError):
         gaussian_decoder.gaussian_vae_loss(0.0)
 
@@ -221,8 +231,9 @@ def test_gaussian_decoder_vae_trains_once_then_loads(tmp_path, monkeypatch):
     model, hist = gaussian_decoder.gaussian_decoder_vae(0.3, 3, x, x[:16], hidden=(8,), epochs=2)
     assert len(hist["test_kl"]) == 2 and "test_sse" in hist
     again, hist2 = gaussian_decoder.gaussian_decoder_vae(0.3, 3, x, x[:16], hidden=(8,), epochs=2)
-    assert hist2 == hist and all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
-                                                                      again.state_dict().values()))
+    assert hist2 == hist and all(
+        torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values())
+    )
     assert len(list(tmp_path.glob("gvae3d-sigma0.3-*.pt"))) == 1
 
 
@@ -237,10 +248,13 @@ def test_model_picker_redraws_the_chosen_models_reconstructions():
     box = vae_widgets.model_picker(ms, x, numbers, name="latent d")
     first = box.image.value
     box.controls["latent d"].value = 5
-    assert box.image.value != first and box.values() == {"KL": 2.5, "label": 5} and "2.50" in box.readout.value
+    assert (
+        box.image.value != first and box.values() == {"KL": 2.5, "label": 5} and "2.50" in box.readout.value
+    )
     z = torch.randn(3, 5, generator=torch.Generator().manual_seed(0))
-    expected = vae_widgets.mosaic([x, models.decode_images(ms[5], models.latent_codes(ms[5], x)),
-                                   models.decode_images(ms[5], z)])
+    expected = vae_widgets.mosaic(
+        [x, models.decode_images(ms[5], models.latent_codes(ms[5], x)), models.decode_images(ms[5], z)]
+    )
     assert box.image.value == widgets.png_bytes(expected, 560)
     slider = vae_widgets.model_picker(ms, x, numbers, name="σ", slider=True, n_samples=0)
     assert type(slider.controls["σ"]).__name__ == "SelectionSlider"

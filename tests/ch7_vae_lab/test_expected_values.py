@@ -22,7 +22,7 @@ def test_every_range_is_well_formed_and_says_something():
             assert low < high, (name, key)
         assert want["elbo"][1] <= 0, f"{name}: a log-probability bound is never positive"
         if "kl" in want:
-            assert 0 <= want["kl"][0] and 0 <= want["active"][0] and want["active"][1] <= 20
+            assert want["kl"][0] >= 0 and want["active"][0] >= 0 and want["active"][1] <= 20
 
 
 def test_the_ranges_separate_healthy_from_collapsed_models():

@@ -37,11 +37,11 @@ def test_kl_per_dim_sums_to_the_reference_kl():
 
 def test_active_units_counts_dimensions_whose_mean_varies_across_the_data():
     g = torch.Generator().manual_seed(0)
-    scales = torch.tensor([1.0, 0.5, 0.2, 0.05, 0.01, 0.0])       # variances 1, 0.25, 0.04, 0.0025, 1e-4, 0
-    mu = torch.randn(20_000, 6, generator=g) * scales + 3.0         # a constant offset does not count
+    scales = torch.tensor([1.0, 0.5, 0.2, 0.05, 0.01, 0.0])  # variances 1, 0.25, 0.04, 0.0025, 1e-4, 0
+    mu = torch.randn(20_000, 6, generator=g) * scales + 3.0  # a constant offset does not count
     count, variances = collapse.active_units(mu)
     assert count == 3
-    assert torch.allclose(variances, scales ** 2, rtol=0.05, atol=1e-6)
+    assert torch.allclose(variances, scales**2, rtol=0.05, atol=1e-6)
     assert collapse.active_units(mu, threshold=1e-3)[0] == 4
     with pytest.raises(ValueError):
         collapse.active_units(torch.zeros(1, 3))
@@ -95,7 +95,7 @@ def test_kl_warmup_ramps_the_weight_during_training_steps_only(vae, digits):
     assert weights == [0.0, 0.5, 1.0, 1.5, 2.0, 2.0]
     vae.eval()
     warm(vae, digits)
-    assert warm.step == 6                                   # evaluation does not advance the schedule
+    assert warm.step == 6  # evaluation does not advance the schedule
     with pytest.raises(ValueError):
         collapse.KLWarmup(1.0, 0)
 
@@ -103,8 +103,9 @@ def test_kl_warmup_ramps_the_weight_during_training_steps_only(vae, digits):
 # ------------------------------------------------------------------ likelihoods
 
 
-@pytest.mark.parametrize("lam", [1e-6, 0.01, 0.2, 0.45, 0.499, 0.4999999, 0.5, 0.5000001, 0.501, 0.7, 0.99,
-                                 1 - 1e-6])
+@pytest.mark.parametrize(
+    "lam", [1e-6, 0.01, 0.2, 0.45, 0.499, 0.4999999, 0.5, 0.5000001, 0.501, 0.7, 0.99, 1 - 1e-6]
+)
 def test_cb_normalizer_makes_the_density_integrate_to_one(lam):
     """log C(λ) = -log ∫_0^1 λ^x (1-λ)^(1-x) dx, checked by numerical integration (also next to λ = 0.5)."""
     logit = torch.tensor(math.log(lam / (1 - lam)), dtype=torch.float64)
@@ -114,13 +115,15 @@ def test_cb_normalizer_makes_the_density_integrate_to_one(lam):
 
 
 def test_cb_normalizer_is_stable_near_one_half_in_float32_with_finite_gradients():
-    logits = torch.tensor([-1e-2, -1e-3, -1e-7, 0.0, 1e-7, 1e-3, 0.0099, 0.0101, 30.0, -30.0], requires_grad=True)
+    logits = torch.tensor(
+        [-1e-2, -1e-3, -1e-7, 0.0, 1e-7, 1e-3, 0.0099, 0.0101, 30.0, -30.0], requires_grad=True
+    )
     values = likelihoods.cb_log_normalizer(logits)
     exact = [math.log(v / math.tanh(v / 2)) if v else math.log(2) for v in logits.detach().double().tolist()]
     assert torch.allclose(values.double(), torch.tensor(exact, dtype=torch.float64), atol=1e-6)
     values.sum().backward()
     assert torch.isfinite(logits.grad).all()
-    assert logits.grad[3].item() == pytest.approx(0.0, abs=1e-6)           # log C is even in the logit
+    assert logits.grad[3].item() == pytest.approx(0.0, abs=1e-6)  # log C is even in the logit
     with pytest.raises(ValueError):
         likelihoods.cb_log_normalizer(torch.tensor([float("nan")]))
 
@@ -130,14 +133,21 @@ def test_cb_mean_by_numerical_integration(logit):
     x = torch.linspace(0, 1, 100_001, dtype=torch.float64)
     density = torch.exp(x * logit)
     mean = torch.trapezoid(x * density, x) / torch.trapezoid(density, x)
-    assert likelihoods.cb_mean(torch.tensor(logit, dtype=torch.float64)).item() == pytest.approx(mean.item(), abs=1e-7)
+    assert likelihoods.cb_mean(torch.tensor(logit, dtype=torch.float64)).item() == pytest.approx(
+        mean.item(), abs=1e-7
+    )
 
 
 def test_cb_nll_is_bce_minus_the_normalizer_and_matches_torch():
     logits = torch.randn(3, 1, 28, 28)
     x = torch.rand(3, 1, 28, 28).clamp(1e-4, 1 - 1e-4)
     ours = likelihoods.continuous_bernoulli_nll(logits, x)
-    ref = -torch.distributions.ContinuousBernoulli(logits=logits.double()).log_prob(x.double()).flatten(1).sum(1)
+    ref = (
+        -torch.distributions.ContinuousBernoulli(logits=logits.double())
+        .log_prob(x.double())
+        .flatten(1)
+        .sum(1)
+    )
     assert ours.shape == (3,)
     assert torch.allclose(ours.double(), ref, rtol=1e-4, atol=1e-2)
 
@@ -154,7 +164,7 @@ def test_gaussian_decoders(vae, digits):
         assert m.raw_log_sigma.shape == shape
         with torch.no_grad():
             m.raw_log_sigma.fill_(-20.0)
-        assert torch.all(m.log_sigma() == math.log(likelihoods.MIN_SIGMA))     # the floor
+        assert torch.all(m.log_sigma() == math.log(likelihoods.MIN_SIGMA))  # the floor
         nll = likelihoods.gaussian_nll_learned(m, logits, digits)
         assert torch.allclose(nll, losses.gaussian_nll(torch.sigmoid(logits), digits, 2 * math.log(1e-3)))
         loss = likelihoods.decoder_vae_loss(likelihoods.gaussian_nll_learned)(m, digits)["loss"].mean()
@@ -194,15 +204,15 @@ def test_dequantization_stays_in_the_grey_level_bin():
     assert torch.equal(noisy, likelihoods.dequantize(levels, generator=torch.Generator().manual_seed(0)))
     with pytest.raises(ValueError):
         likelihoods.dequantize(levels + 1)
-    assert likelihoods.DEQUANTIZATION_OFFSET == pytest.approx(784 * math.log(256))
+    assert pytest.approx(784 * math.log(256)) == likelihoods.DEQUANTIZATION_OFFSET
 
 
 def test_sharpness_is_high_for_strokes_and_zero_for_flat_images():
     flat = torch.full((2, 1, 28, 28), 0.3)
     stripes = torch.zeros(1, 1, 28, 28)
-    stripes[..., ::2] = 1.0                                   # every second column on
+    stripes[..., ::2] = 1.0  # every second column on
     assert torch.allclose(likelihoods.sharpness(flat), torch.zeros(2))
-    assert likelihoods.sharpness(stripes).item() == pytest.approx(0.5)      # across: 1, down: 0
+    assert likelihoods.sharpness(stripes).item() == pytest.approx(0.5)  # across: 1, down: 0
     blurred = torch.nn.functional.avg_pool2d(stripes, 3, stride=1, padding=1)
     assert likelihoods.sharpness(blurred) < likelihoods.sharpness(stripes)
     with pytest.raises(ValueError):
@@ -233,7 +243,7 @@ def test_precision_at_k_on_separated_and_on_random_clusters():
     separated = torch.randn(150, 2, generator=g) * 0.1 + labels[:, None].float() * 10
     assert uses.precision_at_k(separated, labels, k=10).mean().item() == 1.0
     random = torch.randn(150, 2, generator=g)
-    assert uses.precision_at_k(random, labels, k=10).mean().item() < 0.4          # chance is 29/149
+    assert uses.precision_at_k(random, labels, k=10).mean().item() < 0.4  # chance is 29/149
     with pytest.raises(ValueError):
         uses.precision_at_k(random, labels[:-1])
 

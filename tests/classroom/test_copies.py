@@ -33,11 +33,17 @@ def synthetic_notebook():
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
         nbformat.v4.new_markdown_cell("# A tiny lesson\nThe KL in closed form."),
-        nbformat.v4.new_code_cell("import torch\nfrom course_utils import losses\nfrom course_utils.classroom import exercises"),
-        nbformat.v4.new_markdown_cell("## Your turn\n\n### Your turn: the closed-form KL (쿨백-라이블러 발산)\nFill in `my_kl`."),
+        nbformat.v4.new_code_cell(
+            "import torch\nfrom course_utils import losses\nfrom course_utils.classroom import exercises"
+        ),
+        nbformat.v4.new_markdown_cell(
+            "## Your turn\n\n### Your turn: the closed-form KL (쿨백-라이블러 발산)\nFill in `my_kl`."
+        ),
         nbformat.v4.new_code_cell(EXERCISE, metadata={"tags": ["exercise"]}),
-        nbformat.v4.new_code_cell("kl = losses.kl_std_normal(torch.zeros(2, 3), torch.zeros(2, 3))\n"
-                                  "assert kl.abs().max() == 0\nprint('later cell ran')"),
+        nbformat.v4.new_code_cell(
+            "kl = losses.kl_std_normal(torch.zeros(2, 3), torch.zeros(2, 3))\n"
+            "assert kl.abs().max() == 0\nprint('later cell ran')"
+        ),
         nbformat.v4.new_code_cell("# BEGIN SOLUTION\nx = 1\n# END SOLUTION\nprint(x)"),
     ]
     return nb
@@ -52,7 +58,9 @@ def lesson_dir(tmp_path):
 
 
 def execute(nb, cwd):
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
+    ).execute()
     return nb
 
 
@@ -64,16 +72,22 @@ def test_blank_solution_keeps_indentation_and_everything_else():
     blank = copies.blank_solution(EXERCISE, "the closed-form KL")
     assert "BEGIN SOLUTION" not in blank and "END SOLUTION" not in blank and "logvar.exp()" not in blank
     assert '    raise NotImplementedError("Your turn: the closed-form KL")' in blank.splitlines()
-    solution_lines = {"    # BEGIN SOLUTION", "    var = logvar.exp()",
-                      "    return 0.5 * (mu ** 2 + var - logvar - 1).sum(1)", "    # END SOLUTION"}
+    solution_lines = {
+        "    # BEGIN SOLUTION",
+        "    var = logvar.exp()",
+        "    return 0.5 * (mu ** 2 + var - logvar - 1).sum(1)",
+        "    # END SOLUTION",
+    }
     kept = [line for line in EXERCISE.splitlines() if line not in solution_lines]
     assert [line for line in blank.splitlines() if "NotImplementedError" not in line] == kept
     ast.parse(blank)
 
 
 def test_blank_solution_several_blocks_and_nested_indentation():
-    src = ("def f(x):\n    # BEGIN SOLUTION\n    return x\n    # END SOLUTION\n\n"
-           "class A:\n    def g(self):\n        # BEGIN SOLUTION\n        return 2\n        # END SOLUTION\n")
+    src = (
+        "def f(x):\n    # BEGIN SOLUTION\n    return x\n    # END SOLUTION\n\n"
+        "class A:\n    def g(self):\n        # BEGIN SOLUTION\n        return 2\n        # END SOLUTION\n"
+    )
     blank = copies.blank_solution(src, 'say "hi"')
     assert blank.count("raise NotImplementedError") == 2
     assert '        raise NotImplementedError("Your turn: say \\"hi\\"")' in blank
@@ -81,10 +95,15 @@ def test_blank_solution_several_blocks_and_nested_indentation():
     ast.parse(blank)
 
 
-@pytest.mark.parametrize("bad", ["def f():\n    # BEGIN SOLUTION\n    return 1\n",
-                                 "def f():\n    return 1\n    # END SOLUTION\n",
-                                 "def f():\n    return 1\n",
-                                 "# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION\n"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "def f():\n    # BEGIN SOLUTION\n    return 1\n",
+        "def f():\n    return 1\n    # END SOLUTION\n",
+        "def f():\n    return 1\n",
+        "# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION\n",
+    ],
+)
 def test_blank_solution_rejects_broken_markers(bad):
     with pytest.raises(ValueError):
         copies.blank_solution(bad, "x")
@@ -100,7 +119,9 @@ def test_student_command_blanks_exercises_only_and_writes_solutions(lesson_dir, 
     for i, (a, b) in enumerate(zip(original.cells, student.cells)):
         assert a.cell_type == b.cell_type and a.metadata == b.metadata
         if i == 3:
-            assert 'raise NotImplementedError("Your turn: the closed-form KL (쿨백-라이블러 발산)")' in b.source
+            assert (
+                'raise NotImplementedError("Your turn: the closed-form KL (쿨백-라이블러 발산)")' in b.source
+            )
             assert "BEGIN SOLUTION" not in b.source and "exercises.check_kl_std_normal(my_kl)" in b.source
         else:
             assert a.source == b.source  # untouched, including the untagged cell with markers
@@ -122,16 +143,24 @@ def test_html_command_writes_pages_with_outputs_and_reports_failures(lesson_dir,
     """One run over a good and a broken notebook (one kernel each, to keep the test fast)."""
     broken = nbformat.v4.new_notebook()
     broken.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    broken.cells = [nbformat.v4.new_code_cell("print('before the error')"),
-                    nbformat.v4.new_code_cell("raise ValueError('the lesson is broken')")]
+    broken.cells = [
+        nbformat.v4.new_code_cell("print('before the error')"),
+        nbformat.v4.new_code_cell("raise ValueError('the lesson is broken')"),
+    ]
     nbformat.write(broken, lesson_dir / "00_broken.ipynb")
     site = tmp_path / "site"
     assert copies.main(["html", "--out", str(site), "--notebooks", str(lesson_dir)]) == 1
     out = capsys.readouterr().out
     assert "wrote 2 HTML pages" in out
-    assert "FAILED 00_broken.ipynb" in out and "ValueError: the lesson is broken" in out and "FAILED 01_tiny" not in out
+    assert (
+        "FAILED 00_broken.ipynb" in out
+        and "ValueError: the lesson is broken" in out
+        and "FAILED 01_tiny" not in out
+    )
     assert "before the error" in (site / "00_broken.html").read_text(encoding="utf-8")
-    page = (site / "01_tiny.html").read_text(encoding="utf-8")  # the next notebook still ran, outputs included
+    page = (site / "01_tiny.html").read_text(
+        encoding="utf-8"
+    )  # the next notebook still ran, outputs included
     assert "A tiny lesson" in page and "later cell ran" in page
     assert "✅ check_kl_std_normal: passed" in page  # the teacher's notebook: the solution passes
     index = (site / "index.html").read_text(encoding="utf-8")
@@ -155,7 +184,9 @@ def _imports(cells) -> str:
             tree = ast.parse(cell.source)
         except SyntaxError:  # e.g. a cell with IPython magics
             continue
-        statements += [ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+        statements += [
+            ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))
+        ]
     return "\n".join(statements)
 
 
@@ -183,7 +214,9 @@ def test_real_notebooks_student_copies(tmp_path):
                 assert a.source == b.source, f"{path.name} cell {i} changed"
                 continue
             where = f"{path.name} cell {i}"
-            assert "BEGIN SOLUTION" not in b.source and "raise NotImplementedError(\"Your turn: " in b.source, where
+            assert (
+                "BEGIN SOLUTION" not in b.source and 'raise NotImplementedError("Your turn: ' in b.source
+            ), where
             assert re.search(r"exercises\.check_\w+\(", a.source), f"{where}: no checker call"
             assert a.source.strip() in solutions, where
             imports = _imports(original.cells[:i])

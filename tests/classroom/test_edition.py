@@ -11,12 +11,12 @@ from course_utils.classroom import copies, edition
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
-EXERCISE = '''def my_double(x):
+EXERCISE = """def my_double(x):
     # BEGIN SOLUTION
     return 2 * x
     # END SOLUTION
 
-print("checked", my_double(2) == 4)'''
+print("checked", my_double(2) == 4)"""
 
 
 def english_notebook():
@@ -32,9 +32,11 @@ def english_notebook():
     return nb
 
 
-KOREAN = {"intro": "# 최대 우도 (maximum likelihood)\n손실은 $-\\log p(x)$ 입니다.",
-          "task": "### 직접 해 보기 (Your turn): 수를 두 배로\n`my_double` 을 쓰세요.",
-          "outro": "여기까지입니다."}
+KOREAN = {
+    "intro": "# 최대 우도 (maximum likelihood)\n손실은 $-\\log p(x)$ 입니다.",
+    "task": "### 직접 해 보기 (Your turn): 수를 두 배로\n`my_double` 을 쓰세요.",
+    "outro": "여기까지입니다.",
+}
 
 
 @pytest.fixture()
@@ -73,8 +75,10 @@ def test_missing_translations_keep_the_english_and_are_reported(lessons):
     edition.save_translations("01_tiny.ipynb", "ko", cells, lessons)
     (report,) = edition.build_edition("ko", lessons)
     assert report.missing == ["task", "outro"] and report.unused == ["gone"] and not report.complete
-    assert report.line() == ("01_tiny.ipynb -> ko/01_tiny.ipynb: 1/3 markdown cells translated; "
-                             "2 missing (task, outro); 1 unused (gone)")
+    assert report.line() == (
+        "01_tiny.ipynb -> ko/01_tiny.ipynb: 1/3 markdown cells translated; "
+        "2 missing (task, outro); 1 unused (gone)"
+    )
     korean = read(lessons / "ko" / "01_tiny.ipynb")
     assert korean.cells[4].source == "That is all." and korean.cells[0].source == KOREAN["intro"]
 
@@ -91,11 +95,16 @@ def test_a_changed_english_cell_makes_its_translation_stale_until_stamped(lesson
     korean = read(lessons / "ko" / "01_tiny.ipynb")
     assert korean.cells[1].source == "print('changed code')"  # code follows the English at once
     assert korean.cells[0].source == KOREAN["intro"]  # the old translation until it is updated
-    assert copies.main(["edition", "ko", "--notebooks", str(lessons), "--check", "--stamp", "01_tiny.ipynb",
-                        "intro"]) == 0
+    assert (
+        copies.main(
+            ["edition", "ko", "--notebooks", str(lessons), "--check", "--stamp", "01_tiny.ipynb", "intro"]
+        )
+        == 0
+    )
     assert "1 of 1 notebooks fully translated" in capsys.readouterr().out
-    assert copies.main(["edition", "ko", "--notebooks", str(lessons), "--stamp", "01_tiny.ipynb",
-                        "nope"]) == 2
+    assert (
+        copies.main(["edition", "ko", "--notebooks", str(lessons), "--stamp", "01_tiny.ipynb", "nope"]) == 2
+    )
     assert "no markdown cell with id 'nope'" in capsys.readouterr().err
 
 
@@ -134,8 +143,9 @@ def test_bad_input_is_one_clear_line(lessons, capsys):
 def test_student_copy_of_the_korean_edition(lessons, tmp_path, capsys):
     edition.build_edition("ko", lessons)
     out = tmp_path / "student-ko"
-    assert copies.main(["student", "--lang", "ko", "--notebooks", str(lessons / "ko"),
-                        "--out", str(out)]) == 0
+    assert (
+        copies.main(["student", "--lang", "ko", "--notebooks", str(lessons / "ko"), "--out", str(out)]) == 0
+    )
     student = read(out / "01_tiny.ipynb")
     assert 'raise NotImplementedError("Your turn: 수를 두 배로")' in student.cells[3].source
     assert student.cells[0].source == KOREAN["intro"]
@@ -174,10 +184,12 @@ def test_edition_problems_finds_drift_gaps_and_orphans(lessons):
         "ko/01_tiny.ipynb: cell 1: code differs",
         "01_tiny.ipynb -> ko/01_tiny.ipynb: 2/3 markdown cells translated; 1 stale (outro)",
         "ko/01_tiny.ipynb: out of date (run: python -m course_utils.classroom edition ko)",
-        "ko/02_orphan.ipynb: no English notebook of that name"]
+        "ko/02_orphan.ipynb: no English notebook of that name",
+    ]
 
 
 # ---- the real notebooks ----------------------------------------------------------------------------------
+
 
 def test_real_korean_notebooks_match_the_english_and_are_fully_translated():
     """For every notebook in notebooks/ko/: same cells, ids, metadata and code as the English one, every

@@ -21,7 +21,7 @@ def flat_sum(t):
 
 
 def kl(mu, logvar):
-    return 0.5 * (mu ** 2 + logvar.exp() - logvar - 1).sum(1)
+    return 0.5 * (mu**2 + logvar.exp() - logvar - 1).sum(1)
 
 
 def elbo(logits, x, mu, logvar):
@@ -32,7 +32,7 @@ def distances(X):
     return ((X[:, None] - X[None]) ** 2).sum(-1).sqrt()
 
 
-def mask_kept(x, fraction, generator=None):           # keeps `fraction` instead of masking it
+def mask_kept(x, fraction, generator=None):  # keeps `fraction` instead of masking it
     return x * (torch.rand(x.shape, generator=generator) < fraction)
 
 
@@ -41,7 +41,7 @@ def mask_in_place(x, fraction, generator=None):
     return x
 
 
-def mask_shared(x, fraction, generator=None):         # one mask for the whole batch
+def mask_shared(x, fraction, generator=None):  # one mask for the whole batch
     return x * (torch.rand(x.shape[1:], generator=generator) >= fraction)
 
 
@@ -54,24 +54,37 @@ def not_implemented(*args, **kwargs):
 
 
 CORRECT = {
-    "check_gaussian_nll": [losses.gaussian_nll,
-                           lambda m, x: flat_sum(0.5 * (x - m) ** 2 + 0.5 * LOG_2PI),
-                           lambda m, x: -torch.distributions.Normal(m, 1.0).log_prob(x).sum(dim=(1, 2, 3))
-                           if x.dim() == 4 else -torch.distributions.Normal(m, 1.0).log_prob(x).sum(1)],
-    "check_bernoulli_nll": [losses.bernoulli_nll,
-                            lambda lg, x: flat_sum(F.binary_cross_entropy_with_logits(lg, x, reduction="none")),
-                            lambda lg, x: -flat_sum(x * F.logsigmoid(lg) + (1 - x) * F.logsigmoid(-lg))],
+    "check_gaussian_nll": [
+        losses.gaussian_nll,
+        lambda m, x: flat_sum(0.5 * (x - m) ** 2 + 0.5 * LOG_2PI),
+        lambda m, x: (
+            -torch.distributions.Normal(m, 1.0).log_prob(x).sum(dim=(1, 2, 3))
+            if x.dim() == 4
+            else -torch.distributions.Normal(m, 1.0).log_prob(x).sum(1)
+        ),
+    ],
+    "check_bernoulli_nll": [
+        losses.bernoulli_nll,
+        lambda lg, x: flat_sum(F.binary_cross_entropy_with_logits(lg, x, reduction="none")),
+        lambda lg, x: -flat_sum(x * F.logsigmoid(lg) + (1 - x) * F.logsigmoid(-lg)),
+    ],
     "check_kl_std_normal": [losses.kl_std_normal, kl],
     "check_elbo_from_parts": [elbo],
     "check_vae_loss_from_parts": [lambda *a: -elbo(*a)],
-    "check_pairwise_distances": [distances, lambda X: torch.cdist(X, X),
-                                 lambda X: ((X ** 2).sum(1)[:, None] + (X ** 2).sum(1)[None] - 2 * X @ X.T)
-                                 .clamp(min=0).sqrt()],
-    "check_masking_noise": [corruption.masking_noise,
-                            lambda x, f, generator=None: x * (torch.rand(x.shape, generator=generator) >= f)],
+    "check_pairwise_distances": [
+        distances,
+        lambda X: torch.cdist(X, X),
+        lambda X: ((X**2).sum(1)[:, None] + (X**2).sum(1)[None] - 2 * X @ X.T).clamp(min=0).sqrt(),
+    ],
+    "check_masking_noise": [
+        corruption.masking_noise,
+        lambda x, f, generator=None: x * (torch.rand(x.shape, generator=generator) >= f),
+    ],
     "check_gaussian_noise": [corruption.gaussian_noise, noise],
-    "check_reparameterize": [VAE.reparameterize,
-                             lambda mu, lv: torch.distributions.Normal(mu, (0.5 * lv).exp()).rsample()],
+    "check_reparameterize": [
+        VAE.reparameterize,
+        lambda mu, lv: torch.distributions.Normal(mu, (0.5 * lv).exp()).rsample(),
+    ],
 }
 
 
@@ -107,58 +120,114 @@ WRONG = [
     ("check_bernoulli_nll", lambda lg, x: B(torch.sigmoid(lg), x), "sigmoid twice"),
     ("check_bernoulli_nll", lambda lg, x: -B(lg, x), "minus sign"),
     ("check_bernoulli_nll", lambda lg, x: B(lg, x) / x[0].numel(), "mean instead of sum"),
-    ("check_bernoulli_nll", lambda lg, x: flat_sum(F.binary_cross_entropy(lg, x, reduction="none")),
-     "binary_cross_entropy_with_logits"),
-    ("check_bernoulli_nll", lambda lg, x: -flat_sum(x * torch.log(torch.sigmoid(lg))
-                                                    + (1 - x) * torch.log(1 - torch.sigmoid(lg))), "logsigmoid"),
+    (
+        "check_bernoulli_nll",
+        lambda lg, x: flat_sum(F.binary_cross_entropy(lg, x, reduction="none")),
+        "binary_cross_entropy_with_logits",
+    ),
+    (
+        "check_bernoulli_nll",
+        lambda lg, x: (
+            -flat_sum(x * torch.log(torch.sigmoid(lg)) + (1 - x) * torch.log(1 - torch.sigmoid(lg)))
+        ),
+        "logsigmoid",
+    ),
     ("check_bernoulli_nll", lambda lg, x: F.binary_cross_entropy_with_logits(lg, x), "single number"),
     ("check_kl_std_normal", lambda m, lv: -kl(m, lv), "wrong sign"),
-    ("check_kl_std_normal", lambda m, lv: 0.5 * (m ** 2 + lv.exp() - lv).sum(1), "missing the -1"),
-    ("check_kl_std_normal", lambda m, lv: 0.5 * (m ** 2 + lv ** 2 - torch.log(lv ** 2) - 1).sum(1),
-     "used logvar as sigma"),
-    ("check_kl_std_normal", lambda m, lv: 0.5 * (m ** 2 + lv - torch.log(lv) - 1).sum(1), "NaN"),
-    ("check_kl_std_normal", lambda m, lv: 0.5 * (m ** 2 + lv.exp() - lv - 1).mean(1), "mean over latent dims"),
-    ("check_kl_std_normal", lambda m, lv: 0.5 * (m ** 2 + lv.exp() + lv - 1).sum(1), "sign of the log-variance"),
+    ("check_kl_std_normal", lambda m, lv: 0.5 * (m**2 + lv.exp() - lv).sum(1), "missing the -1"),
+    (
+        "check_kl_std_normal",
+        lambda m, lv: 0.5 * (m**2 + lv**2 - torch.log(lv**2) - 1).sum(1),
+        "used logvar as sigma",
+    ),
+    ("check_kl_std_normal", lambda m, lv: 0.5 * (m**2 + lv - torch.log(lv) - 1).sum(1), "NaN"),
+    ("check_kl_std_normal", lambda m, lv: 0.5 * (m**2 + lv.exp() - lv - 1).mean(1), "mean over latent dims"),
+    (
+        "check_kl_std_normal",
+        lambda m, lv: 0.5 * (m**2 + lv.exp() + lv - 1).sum(1),
+        "sign of the log-variance",
+    ),
     ("check_elbo_from_parts", lambda lg, x, m, lv: B(lg, x) + K(m, lv), "returned the loss"),
     ("check_elbo_from_parts", lambda lg, x, m, lv: -B(lg, x) + K(m, lv), "sign of the KL"),
     ("check_elbo_from_parts", lambda lg, x, m, lv: -B(lg, x), "forgot the KL"),
-    ("check_elbo_from_parts", lambda lg, x, m, lv: -B(lg, x) / x[0].numel() - K(m, lv), "averaged the reconstruction"),
+    (
+        "check_elbo_from_parts",
+        lambda lg, x, m, lv: -B(lg, x) / x[0].numel() - K(m, lv),
+        "averaged the reconstruction",
+    ),
     ("check_elbo_from_parts", lambda lg, x, m, lv: (-B(lg, x) - K(m, lv)).mean(), "reduced over the batch"),
     ("check_vae_loss_from_parts", lambda lg, x, m, lv: B(lg, x) - K(m, lv), "sign of the KL"),
     ("check_vae_loss_from_parts", lambda lg, x, m, lv: -B(lg, x) - K(m, lv), "returned the ELBO"),
-    ("check_vae_loss_from_parts", lambda lg, x, m, lv: B(lg, x) / x[0].numel() + K(m, lv), "mean over pixels"),
-    ("check_vae_loss_from_parts", lambda lg, x, m, lv: (B(lg, x) + K(m, lv)).mean(), "reduced over the batch"),
-    ("check_vae_loss_from_parts",
-     lambda lg, x, m, lv: F.binary_cross_entropy_with_logits(lg, x) + K(m, lv), "reduction='mean'"),
+    (
+        "check_vae_loss_from_parts",
+        lambda lg, x, m, lv: B(lg, x) / x[0].numel() + K(m, lv),
+        "mean over pixels",
+    ),
+    (
+        "check_vae_loss_from_parts",
+        lambda lg, x, m, lv: (B(lg, x) + K(m, lv)).mean(),
+        "reduced over the batch",
+    ),
+    (
+        "check_vae_loss_from_parts",
+        lambda lg, x, m, lv: F.binary_cross_entropy_with_logits(lg, x) + K(m, lv),
+        "reduction='mean'",
+    ),
     ("check_pairwise_distances", lambda X: distances(X) ** 2, "SQUARED distances"),
     ("check_pairwise_distances", lambda X: (X[:, None] - X[None]).abs().sum(-1), "L1"),
     ("check_pairwise_distances", lambda X: torch.pdist(X), "condensed upper triangle"),
     ("check_pairwise_distances", lambda X: X[:, None] - X[None], "SUM over the last dim"),
-    ("check_pairwise_distances",
-     lambda X: ((X ** 2).sum(1)[:, None] + (X ** 2).sum(1)[None] - 2 * X @ X.T).sqrt(), "clamp(min=0)"),
+    (
+        "check_pairwise_distances",
+        lambda X: ((X**2).sum(1)[:, None] + (X**2).sum(1)[None] - 2 * X @ X.T).sqrt(),
+        "clamp(min=0)",
+    ),
     ("check_masking_noise", mask_kept, "KEPT fraction"),
     ("check_masking_noise", mask_in_place, "in place"),
     ("check_masking_noise", mask_shared, "same pixels are masked in every image"),
     ("check_masking_noise", lambda x, f, generator=None: x.flatten(1), "wrong shape"),
     ("check_masking_noise", lambda x, f, generator=None: F.dropout(x, f), "like dropout"),
     ("check_masking_noise", lambda x, f: x * (torch.rand(x.shape) >= f), "generator=None"),
-    ("check_masking_noise", lambda x, f, generator=None: x * (torch.rand(x.shape) >= f), "same seeded generator"),
+    (
+        "check_masking_noise",
+        lambda x, f, generator=None: x * (torch.rand(x.shape) >= f),
+        "same seeded generator",
+    ),
     ("check_gaussian_noise", lambda x, s, generator=None: noise(x, s, generator).clamp(0, 1), "clipped"),
-    ("check_gaussian_noise", lambda x, s, generator=None: x + s ** 2 * torch.randn(x.shape, generator=generator),
-     "sigma^2"),
-    ("check_gaussian_noise", lambda x, s, generator=None: x + s * torch.rand(x.shape, generator=generator),
-     "torch.randn"),
-    ("check_gaussian_noise", lambda x, s, generator=None: x + s * torch.randn(x.shape), "same seeded generator"),
+    (
+        "check_gaussian_noise",
+        lambda x, s, generator=None: x + s**2 * torch.randn(x.shape, generator=generator),
+        "sigma^2",
+    ),
+    (
+        "check_gaussian_noise",
+        lambda x, s, generator=None: x + s * torch.rand(x.shape, generator=generator),
+        "torch.randn",
+    ),
+    (
+        "check_gaussian_noise",
+        lambda x, s, generator=None: x + s * torch.randn(x.shape),
+        "same seeded generator",
+    ),
     ("check_gaussian_noise", lambda x, s, generator=None: noise(x, s, generator)[0], "wrong shape"),
     ("check_reparameterize", lambda mu, lv: mu + lv.exp() * torch.randn_like(mu), "VARIANCE"),
     ("check_reparameterize", lambda mu, lv: mu + lv * torch.randn_like(mu), "used logvar as the std"),
     ("check_reparameterize", lambda mu, lv: torch.normal(mu, (0.5 * lv).exp()), "no gradient"),
-    ("check_reparameterize", lambda mu, lv: torch.distributions.Normal(mu, (0.5 * lv).exp()).sample(),
-     "no gradient"),
-    ("check_reparameterize", lambda mu, lv: mu + (0.5 * lv).exp().detach() * torch.randn_like(mu),
-     "gradient does not reach logvar"),
-    ("check_reparameterize", lambda mu, lv: mu + (0.5 * lv).exp() * torch.randn(mu.shape[1]),
-     "same eps for every sample"),
+    (
+        "check_reparameterize",
+        lambda mu, lv: torch.distributions.Normal(mu, (0.5 * lv).exp()).sample(),
+        "no gradient",
+    ),
+    (
+        "check_reparameterize",
+        lambda mu, lv: mu + (0.5 * lv).exp().detach() * torch.randn_like(mu),
+        "gradient does not reach logvar",
+    ),
+    (
+        "check_reparameterize",
+        lambda mu, lv: mu + (0.5 * lv).exp() * torch.randn(mu.shape[1]),
+        "same eps for every sample",
+    ),
     ("check_reparameterize", lambda mu, lv: mu, "no randomness"),
     ("check_reparameterize", lambda mu, lv: mu + torch.randn_like(mu), "does not depend on logvar"),
     ("check_reparameterize", lambda mu, lv: (0.5 * lv).exp() * torch.randn_like(mu), "sample mean"),

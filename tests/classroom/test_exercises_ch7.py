@@ -10,14 +10,14 @@ from course_utils.classroom import exercises
 
 
 def kl(mu, logvar):
-    return 0.5 * (mu ** 2 + logvar.exp() - logvar - 1)
+    return 0.5 * (mu**2 + logvar.exp() - logvar - 1)
 
 
 def cb_by_lambda(lam):
     u = 1 - 2 * lam
     near = u.abs() < 1e-4
     safe = torch.where(near, torch.ones_like(u), u)
-    return torch.where(near, math.log(2) + u ** 2 / 3, torch.log(2 * torch.atanh(safe) / safe))
+    return torch.where(near, math.log(2) + u**2 / 3, torch.log(2 * torch.atanh(safe) / safe))
 
 
 def not_implemented(*args, **kwargs):
@@ -27,8 +27,12 @@ def not_implemented(*args, **kwargs):
 CORRECT = [
     ("check_active_units", lambda mu: collapse.active_units(mu)[0]),
     ("check_active_units", lambda mu: (mu.var(0) > 1e-2).sum()),
-    ("check_active_units", lambda mu: int((torch.cov(mu.T).diagonal() > 1e-2).sum()) if mu.shape[1] > 1
-     else int(mu.var() > 1e-2)),
+    (
+        "check_active_units",
+        lambda mu: (
+            int((torch.cov(mu.T).diagonal() > 1e-2).sum()) if mu.shape[1] > 1 else int(mu.var() > 1e-2)
+        ),
+    ),
     ("check_free_bits", collapse.free_bits_kl),
     ("check_free_bits", lambda mu, lv, f: torch.maximum(kl(mu, lv).mean(0), torch.tensor(f)).sum()),
     ("check_cb_log_normalizer", cb_by_lambda),
@@ -52,8 +56,13 @@ WRONG = [
     ("check_cb_log_normalizer", lambda lam: cb_by_lambda(lam).exp(), "LOGARITHM"),
     ("check_cb_log_normalizer", lambda lam: cb_by_lambda(lam) - math.log(2), "factor 2"),
     ("check_cb_log_normalizer", lambda lam: -cb_by_lambda(lam), "-log C"),
-    ("check_cb_log_normalizer", lambda lam: torch.where((lam - 0.5).abs() < 1e-2, torch.full_like(lam, math.log(2)),
-                                                        cb_by_lambda(lam)), "next to 1/2"),
+    (
+        "check_cb_log_normalizer",
+        lambda lam: torch.where(
+            (lam - 0.5).abs() < 1e-2, torch.full_like(lam, math.log(2)), cb_by_lambda(lam)
+        ),
+        "next to 1/2",
+    ),
 ]
 
 

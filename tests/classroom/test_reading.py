@@ -30,8 +30,9 @@ def grey_widget(**slider):
         draws.append(level)
         return np.full((28, 28), float(level) / 10), f"<b>level</b> = {level}", {"level": level}
 
-    control = (W.IntSlider if isinstance(slider.get("value", 0), int) else W.FloatSlider)(description="level",
-                                                                                          **slider)
+    control = (W.IntSlider if isinstance(slider.get("value", 0), int) else W.FloatSlider)(
+        description="level", **slider
+    )
     box = widgets.live_widget({"level": control, "mode": W.Dropdown(options=["a", "b"])}, draw, title="Grey")
     return box, control, draws
 
@@ -57,10 +58,12 @@ def decoded(png_b64_or_bytes):
 
 
 def test_web_references_lists_loads_not_links():
-    page = ('<script src="https://cdn.example/require.js"></script><link rel="stylesheet" href="//cdn/x.css">'
-            '<style>@import url("https://fonts.example/a.css"); b {src: url(http://f.example/a.woff)}</style>'
-            '<img src="http://a.example/b.png"><a href="https://arxiv.org/abs/1312.6114">the paper</a>'
-            '<script src="mathjax/MathJax.js?config=x"></script><img src="data:image/png;base64,AAAA">')
+    page = (
+        '<script src="https://cdn.example/require.js"></script><link rel="stylesheet" href="//cdn/x.css">'
+        '<style>@import url("https://fonts.example/a.css"); b {src: url(http://f.example/a.woff)}</style>'
+        '<img src="http://a.example/b.png"><a href="https://arxiv.org/abs/1312.6114">the paper</a>'
+        '<script src="mathjax/MathJax.js?config=x"></script><img src="data:image/png;base64,AAAA">'
+    )
     loads = reading.web_references(page)
     assert len(loads) == 5 and not any("arxiv" in x or "mathjax/" in x or "data:" in x for x in loads)
     assert reading.web_references('<a href="https://x.example">x</a><img src="local.png">') == []
@@ -110,9 +113,11 @@ def test_live_widget_in_the_reading_copy_adds_a_strip_of_three_frames_and_restor
     assert len(sources) == 3 and image_alts(page) == [html.unescape(alt) for _, alt in sources]
     levels = [int(np.asarray(decoded(s).convert("L"))[0, 0]) for s, _ in sources]
     assert levels == [0, int(np.round(0.3 * 255)), 255]  # min, start, max: what draw() made there
-    assert [alt for _, alt in sources] == ["Grey: widget picture, level = 0.00. level = 0.0",  # + readout
-                                           "Grey: widget picture, level = 3.00 (start). level = 3.0",
-                                           "Grey: widget picture, level = 10.00. level = 10.0"]
+    assert [alt for _, alt in sources] == [
+        "Grey: widget picture, level = 0.00. level = 0.0",  # + readout
+        "Grey: widget picture, level = 3.00 (start). level = 3.0",
+        "Grey: widget picture, level = 10.00. level = 10.0",
+    ]
     assert "<b>level</b> = 10.0" in page and "Interactive in JupyterLab: move “level”" in page
     strip = decoded(data["image/png"])
     assert strip.width == 3 * 168 + 2 * 12 and strip.height == 168
@@ -122,10 +127,14 @@ def test_live_widget_in_the_reading_copy_adds_a_strip_of_three_frames_and_restor
     assert draws == [3.0, 0.0, 3.0, 10.0, 3.0]
 
 
-@pytest.mark.parametrize("slider, expected", [(dict(value=0, min=0, max=8), ["0 (start)", "4", "8"]),
-                                              (dict(value=8, min=0, max=8), ["0", "4", "8 (start)"]),
-                                              (dict(value=2.0, min=2.0, max=2.5), ["2.00 (start)", "2.25",
-                                                                                   "2.50"])])
+@pytest.mark.parametrize(
+    "slider, expected",
+    [
+        (dict(value=0, min=0, max=8), ["0 (start)", "4", "8"]),
+        (dict(value=8, min=0, max=8), ["0", "4", "8 (start)"]),
+        (dict(value=2.0, min=2.0, max=2.5), ["2.00 (start)", "2.25", "2.50"]),
+    ],
+)
 def test_a_start_at_an_end_shows_the_midpoint(monkeypatch, slider, expected):
     """A slider that starts at an end still shows three distinct positions (the midpoint in the middle)."""
     monkeypatch.setenv(reading.READING_COPY_VARIABLE, "1")
@@ -137,8 +146,9 @@ def test_a_start_at_an_end_shows_the_midpoint(monkeypatch, slider, expected):
 
 def test_a_widget_without_a_slider_shows_one_frame(monkeypatch):
     monkeypatch.setenv(reading.READING_COPY_VARIABLE, "1")
-    box = widgets.live_widget({"which": W.Dropdown(options=[1, 2])},
-                              lambda which: (np.zeros((28, 28)), f"digit {which}"))
+    box = widgets.live_widget(
+        {"which": W.Dropdown(options=[1, 2])}, lambda which: (np.zeros((28, 28)), f"digit {which}")
+    )
     data, _ = box._repr_mimebundle_()
     assert data["text/html"].count("<img") == 1 and "digit 1" in data["text/html"]
     assert "Interactive in JupyterLab." in data["text/html"] and "move" not in data["text/html"]
@@ -147,21 +157,24 @@ def test_a_widget_without_a_slider_shows_one_frame(monkeypatch):
 def saved_state(png: str) -> dict:
     """Widget state as nbclient saves it: box "other" = [HTML title, HBox [slider, dropdown, image], label];
     box "bare" holds a slider only, "empty" nothing, "tqdm" a progress bar and its count."""
+
     def model(name, **state):
         return {"model_name": name, "model_module": "@jupyter-widgets/controls", "state": state}
 
-    state = {"other": model("VBoxModel", children=["IPY_MODEL_title", "IPY_MODEL_row", "IPY_MODEL_label"]),
-             "title": model("HTMLModel", value="<b>Posterior explorer</b>"),
-             "row": model("HBoxModel", children=["IPY_MODEL_slider", "IPY_MODEL_pick", "IPY_MODEL_image"]),
-             "slider": model("FloatSliderModel", description="z1", value=0.25, readout_format=".2f"),
-             "pick": model("DropdownModel", description="digit", index=1, _options_labels=["3", "7"]),
-             "image": model("ImageModel", format="png", width="140"),
-             "label": model("LabelModel", value="gap = 1.5 nats"),
-             "bare": model("VBoxModel", children=["IPY_MODEL_slider"]),
-             "empty": model("VBoxModel", children=[]),
-             "tqdm": model("HBoxModel", children=["IPY_MODEL_bar", "IPY_MODEL_count"]),
-             "bar": model("FloatProgressModel", value=30, max=30),
-             "count": model("HTMLModel", value="30/30 [00:05]")}
+    state = {
+        "other": model("VBoxModel", children=["IPY_MODEL_title", "IPY_MODEL_row", "IPY_MODEL_label"]),
+        "title": model("HTMLModel", value="<b>Posterior explorer</b>"),
+        "row": model("HBoxModel", children=["IPY_MODEL_slider", "IPY_MODEL_pick", "IPY_MODEL_image"]),
+        "slider": model("FloatSliderModel", description="z1", value=0.25, readout_format=".2f"),
+        "pick": model("DropdownModel", description="digit", index=1, _options_labels=["3", "7"]),
+        "image": model("ImageModel", format="png", width="140"),
+        "label": model("LabelModel", value="gap = 1.5 nats"),
+        "bare": model("VBoxModel", children=["IPY_MODEL_slider"]),
+        "empty": model("VBoxModel", children=[]),
+        "tqdm": model("HBoxModel", children=["IPY_MODEL_bar", "IPY_MODEL_count"]),
+        "bar": model("FloatProgressModel", value=30, max=30),
+        "count": model("HTMLModel", value="30/30 [00:05]"),
+    }
     state["image"]["buffers"] = [{"path": ["value"], "encoding": "base64", "data": png}]
     return {"state": state, "version_major": 2, "version_minor": 0}
 
@@ -170,10 +183,16 @@ def test_a_widget_that_is_no_live_widget_is_drawn_from_the_saved_state():
     state = saved_state("AAAA")["state"]
     page = reading.saved_widget_html("other", state)
     assert '<img src="data:image/png;base64,AAAA" width="140"' in page
-    assert page.index("Posterior explorer") < page.index("z1 = 0.25") < page.index("digit = 7") \
-        < page.index("<img") < page.index("gap = 1.5 nats")
-    assert image_alts(page) == ["Widget picture, as the notebook left it: Posterior explorer z1 = 0.25 "
-                                "digit = 7 gap = 1.5 nats"]
+    assert (
+        page.index("Posterior explorer")
+        < page.index("z1 = 0.25")
+        < page.index("digit = 7")
+        < page.index("<img")
+        < page.index("gap = 1.5 nats")
+    )
+    assert image_alts(page) == [
+        "Widget picture, as the notebook left it: Posterior explorer z1 = 0.25 digit = 7 gap = 1.5 nats"
+    ]
     assert "Interactive in JupyterLab (shown as the notebook left it)." in page
     assert reading.saved_widget_html("bare", state).count("z1 = 0.25") == 1  # controls alone: their values
     assert reading.saved_widget_html("empty", state) is None  # nothing to show: the note instead
@@ -190,22 +209,61 @@ def executed_notebook():
     view = {"model_id": "other", "version_major": 2, "version_minor": 0}
     nb = nbformat.v4.new_notebook()
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": saved_state(png)}
-    nb.cells = [nbformat.v4.new_markdown_cell("The bound $$\\log p(x) \\ge \\mathrm{ELBO}$$"),
-                nbformat.v4.new_code_cell("plt.show()", outputs=[nbformat.v4.new_output(
-                    "display_data", data={"image/png": png, "text/plain": "<Figure>"},
-                    metadata={"alt": "An identity & a \"quote\""})]),
-                nbformat.v4.new_code_cell("box", outputs=[nbformat.v4.new_output(
-                    "execute_result", execution_count=2,
-                    data={reading.WIDGET_VIEW: view, "text/plain": "VBox()", "text/html": "<p>frames</p>",
-                          "image/png": png})]),
-                nbformat.v4.new_code_cell("other", outputs=[nbformat.v4.new_output(
-                    "display_data", data={reading.WIDGET_VIEW: view, "text/plain": "VBox()"})]),
-                nbformat.v4.new_code_cell("bare", outputs=[nbformat.v4.new_output(
-                    "display_data", data={reading.WIDGET_VIEW: dict(view, model_id="empty"),
-                                          "text/plain": "VBox()"})]),
-                nbformat.v4.new_code_cell("untitled", outputs=[nbformat.v4.new_output(
-                    "display_data", data={"image/png": png}, metadata={"alt": reading.UNTITLED,
-                                                                      "untitled": True})])]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("The bound $$\\log p(x) \\ge \\mathrm{ELBO}$$"),
+        nbformat.v4.new_code_cell(
+            "plt.show()",
+            outputs=[
+                nbformat.v4.new_output(
+                    "display_data",
+                    data={"image/png": png, "text/plain": "<Figure>"},
+                    metadata={"alt": 'An identity & a "quote"'},
+                )
+            ],
+        ),
+        nbformat.v4.new_code_cell(
+            "box",
+            outputs=[
+                nbformat.v4.new_output(
+                    "execute_result",
+                    execution_count=2,
+                    data={
+                        reading.WIDGET_VIEW: view,
+                        "text/plain": "VBox()",
+                        "text/html": "<p>frames</p>",
+                        "image/png": png,
+                    },
+                )
+            ],
+        ),
+        nbformat.v4.new_code_cell(
+            "other",
+            outputs=[
+                nbformat.v4.new_output(
+                    "display_data", data={reading.WIDGET_VIEW: view, "text/plain": "VBox()"}
+                )
+            ],
+        ),
+        nbformat.v4.new_code_cell(
+            "bare",
+            outputs=[
+                nbformat.v4.new_output(
+                    "display_data",
+                    data={reading.WIDGET_VIEW: dict(view, model_id="empty"), "text/plain": "VBox()"},
+                )
+            ],
+        ),
+        nbformat.v4.new_code_cell(
+            "untitled",
+            outputs=[
+                nbformat.v4.new_output(
+                    "display_data",
+                    data={"image/png": png},
+                    metadata={"alt": reading.UNTITLED, "untitled": True},
+                )
+            ],
+        ),
+    ]
     return nb
 
 
@@ -215,8 +273,11 @@ def test_prepare_for_reading_drops_widget_views_and_warns():
     assert "widgets" not in nb.metadata
     assert all(reading.WIDGET_VIEW not in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
     assert nb.cells[2].outputs[0].data["text/html"] == "<p>frames</p>"
-    assert nb.cells[3].outputs[0].data == {"text/html": reading.saved_widget_html("other", saved_state(
-        nb.cells[1].outputs[0].data["image/png"])["state"])}
+    assert nb.cells[3].outputs[0].data == {
+        "text/html": reading.saved_widget_html(
+            "other", saved_state(nb.cells[1].outputs[0].data["image/png"])["state"]
+        )
+    }
     assert nb.cells[4].outputs[0].data == {"text/html": reading.UNRENDERED_WIDGET}
     assert warnings == ["cell 4: a widget without a picture", "cell 5: a figure without a suptitle or title"]
 

@@ -27,6 +27,7 @@ def make_trainer(calls):
             for p in model.parameters():
                 p.add_(1.0)
         return {"train_loss": [3.0, 2.0]}
+
     return train
 
 
@@ -50,8 +51,9 @@ def raw_folder(root, seed):
     raw = root / "MNIST" / "raw"
     raw.mkdir(parents=True)
     for prefix, n in (("train", 6), ("t10k", 2)):
-        mnist_files.write_idx(raw / f"{prefix}-images-idx3-ubyte",
-                              rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8))
+        mnist_files.write_idx(
+            raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        )
         labels = rng.integers(0, 10, size=n, dtype=np.uint8)
         mnist_files.write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
     return root
@@ -69,7 +71,7 @@ def test_fast_mode_and_the_data_content_are_part_of_the_key(cache, monkeypatch, 
     p3 = checkpoints.checkpoint_path("m", {"a": 1})
     assert len({p1, p2, p3}) == 3
     data.load_mnist(root=tmp_path / "real", device="cpu")
-    assert checkpoints.checkpoint_path("m", {"a": 1}) == p2            # same data, same mode: same file
+    assert checkpoints.checkpoint_path("m", {"a": 1}) == p2  # same data, same mode: same file
 
 
 def test_cache_dir_and_data_folder_share_one_home(monkeypatch, tmp_path):
@@ -88,7 +90,8 @@ def trained_value(model):
 
 @pytest.mark.parametrize("how", ["folder is a file", "path runs through a file"])
 def test_cache_that_cannot_be_written_warns_once_and_returns_the_trained_model(
-        monkeypatch, tmp_path, capsys, how):
+    monkeypatch, tmp_path, capsys, how
+):
     blocker = tmp_path / "blocker"
     blocker.write_text("a file, not a folder")
     folder = blocker if how == "folder is a file" else blocker / "checkpoints"
@@ -97,7 +100,7 @@ def test_cache_that_cannot_be_written_warns_once_and_returns_the_trained_model(
     model, hist = checkpoints.load_or_train("toy", build, make_trainer(calls), {"x": 2})
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(calls) == 1 and hist == {"train_loss": [3.0, 2.0]}
-    assert torch.equal(trained_value(model), trained_value(build()) + 1.0)       # the trained weights
+    assert torch.equal(trained_value(model), trained_value(build()) + 1.0)  # the trained weights
     assert len(lines) == 1 and "not writable" in lines[0] and str(folder) in lines[0]
     assert f"{blocker} is a file, not a folder" in lines[0]
     assert blocker.read_text() == "a file, not a folder"
@@ -112,7 +115,7 @@ def test_permission_denied_and_a_save_cut_halfway_leave_no_temporary_file(cache,
     def disk_full(obj, f, *args, **kwargs):
         real_save(obj, f)
         with open(f, "r+b") as half:
-            half.truncate(10)                        # half-written, then the disk fills up
+            half.truncate(10)  # half-written, then the disk fills up
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(torch, "save", disk_full)

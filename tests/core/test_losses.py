@@ -68,17 +68,20 @@ def test_kl_is_zero_only_at_the_prior():
     assert (losses.kl_std_normal(torch.full((2, 4), 0.1), torch.zeros(2, 4)) > 0).all()
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: losses.bernoulli_nll(torch.zeros(2, 784), torch.full((2, 784), 1.5)), r"\[0, 1\]"),
-    (lambda: losses.bernoulli_nll(torch.zeros(2, 784), torch.zeros(2, 10)), "shape mismatch"),
-    (lambda: losses.bernoulli_nll(torch.zeros(2, 784), torch.zeros(3, 784)), "shape mismatch"),
-    (lambda: losses.bernoulli_nll(torch.full((1, 4), float("nan")), torch.zeros(1, 4)), "NaN"),
-    (lambda: losses.gaussian_nll(torch.zeros(2, 5), torch.zeros(2, 6)), "shape mismatch"),
-    (lambda: losses.gaussian_nll(torch.zeros(2, 5), torch.zeros(2, 5), torch.zeros(3)), "broadcast"),
-    (lambda: losses.kl_std_normal(torch.zeros(2, 3), torch.zeros(2, 4)), "differ in shape"),
-    (lambda: losses.kl_std_normal(torch.zeros(2, 3), torch.full((2, 3), float("inf"))), "infinite"),
-    (lambda: losses.iwae_bound(models.VAE(2, device="cpu"), torch.rand(2, 784), k=0), "k must be"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: losses.bernoulli_nll(torch.zeros(2, 784), torch.full((2, 784), 1.5)), r"\[0, 1\]"),
+        (lambda: losses.bernoulli_nll(torch.zeros(2, 784), torch.zeros(2, 10)), "shape mismatch"),
+        (lambda: losses.bernoulli_nll(torch.zeros(2, 784), torch.zeros(3, 784)), "shape mismatch"),
+        (lambda: losses.bernoulli_nll(torch.full((1, 4), float("nan")), torch.zeros(1, 4)), "NaN"),
+        (lambda: losses.gaussian_nll(torch.zeros(2, 5), torch.zeros(2, 6)), "shape mismatch"),
+        (lambda: losses.gaussian_nll(torch.zeros(2, 5), torch.zeros(2, 5), torch.zeros(3)), "broadcast"),
+        (lambda: losses.kl_std_normal(torch.zeros(2, 3), torch.zeros(2, 4)), "differ in shape"),
+        (lambda: losses.kl_std_normal(torch.zeros(2, 3), torch.full((2, 3), float("inf"))), "infinite"),
+        (lambda: losses.iwae_bound(models.VAE(2, device="cpu"), torch.rand(2, 784), k=0), "k must be"),
+    ],
+)
 def test_bad_inputs_raise_value_errors_naming_the_problem(call, message):
     with pytest.raises(ValueError, match=message):
         call()
@@ -154,7 +157,9 @@ def test_gaussian_log_density_is_the_normal_log_pdf_summed_over_the_last_dim():
     expected = torch.distributions.Normal(mean, (0.5 * log_var).exp()).log_prob(x).sum(-1)
     assert torch.allclose(losses.gaussian_log_density(x, mean, log_var), expected, atol=1e-12)
     standard = torch.distributions.Normal(0.0, 1.0).log_prob(x).sum(-1)
-    assert torch.allclose(losses.gaussian_log_density(x), standard, atol=1e-12)     # N(0, I) by default
+    assert torch.allclose(losses.gaussian_log_density(x), standard, atol=1e-12)  # N(0, I) by default
     flat = x.reshape(4, -1)
-    assert torch.allclose(losses.gaussian_nll(mean, x, log_var),
-                          -losses.gaussian_log_density(flat, mean.reshape(4, -1), log_var.reshape(4, -1)))
+    assert torch.allclose(
+        losses.gaussian_nll(mean, x, log_var),
+        -losses.gaussian_log_density(flat, mean.reshape(4, -1), log_var.reshape(4, -1)),
+    )

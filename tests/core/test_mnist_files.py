@@ -40,11 +40,11 @@ def test_vectorised_recipe_equals_the_per_image_script(digits):
     train_x, train_y, test_x, test_y = looped_recipe(*digits)
     assert np.array_equal(arrays["train"][0], train_x) and np.array_equal(arrays["train"][1], train_y)
     assert np.array_equal(arrays["test"][0], test_x) and np.array_equal(arrays["test"][1], test_y)
-    assert not np.array_equal(train_x[500:1000], train_x[:500])      # the repeats really are shifted
+    assert not np.array_equal(train_x[500:1000], train_x[:500])  # the repeats really are shifted
 
 
 def test_disjoint_recipe_has_no_repeated_image_and_no_trained_test_digit():
-    arrays = mnist_files.mnist_sized_arrays(disjoint=True)        # all 5,000: 15 copies of 4,000 digits
+    arrays = mnist_files.mnist_sized_arrays(disjoint=True)  # all 5,000: 15 copies of 4,000 digits
     (train_x, train_y), (test_x, test_y) = arrays["train"], arrays["test"]
     assert train_x.shape == (60000, 28, 28) and test_x.shape == (10000, 28, 28)
     assert np.bincount(train_y).tolist() == [6000] * 10 and np.bincount(test_y).tolist() == [1000] * 10
@@ -93,7 +93,7 @@ def test_existing_files_are_not_replaced_unless_asked(tmp_path, monkeypatch, dig
 def test_bad_arguments_are_one_line_errors(tmp_path, digits):
     with pytest.raises(SystemExit):
         mnist_files.main([str(tmp_path), "--augment"])
-    with pytest.raises(ValueError, match="more than 25 shifts"):       # 500 digits cannot make 60,000 images
+    with pytest.raises(ValueError, match="more than 25 shifts"):  # 500 digits cannot make 60,000 images
         mnist_files.mnist_sized_arrays(disjoint=True, digits=digits)
     with pytest.raises(ValueError, match="needs tile"):
         mnist_files.mnist_sized_arrays(tile=False, augment=True, digits=(np.zeros((10, 784)), np.zeros(10)))

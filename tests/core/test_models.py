@@ -62,7 +62,7 @@ def test_gradients_reach_mu_and_logvar_through_reparameterize():
     mu = torch.zeros(5, 3, requires_grad=True)
     logvar = torch.zeros(5, 3, requires_grad=True)
     z = models.VAE.reparameterize(mu, logvar)
-    (z ** 2).sum().backward()
+    (z**2).sum().backward()
     assert mu.grad is not None and logvar.grad is not None
     assert mu.grad.abs().sum() > 0 and logvar.grad.abs().sum() > 0
 

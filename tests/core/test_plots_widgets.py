@@ -90,6 +90,7 @@ def test_plots_return_figures_with_content(vae):
     with pytest.raises(KeyError, match="history has no"):
         plots.loss_curves({"train_loss": [1]}, keys=["test_loss"])
     import matplotlib.pyplot as plt
+
     plt.close("all")
 
 
@@ -141,7 +142,11 @@ def test_live_widget_button_runs_its_action_then_redraws_and_the_placements():
     clicks = []
 
     def draw():
-        return torch.full((28, 28), 0.1 * len(clicks)), f"clicked {len(clicks)} times", {"clicks": len(clicks)}
+        return (
+            torch.full((28, 28), 0.1 * len(clicks)),
+            f"clicked {len(clicks)} times",
+            {"clicks": len(clicks)},
+        )
 
     box = widgets.live_widget({}, draw, buttons={"again": lambda: clicks.append(1)})
     assert box.values() == {"clicks": 0}
@@ -149,8 +154,9 @@ def test_live_widget_button_runs_its_action_then_redraws_and_the_placements():
     box.buttons["again"].click()
     assert box.values() == {"clicks": 1} and box.image.value != before and "1 times" in box.readout.value
     for placement in ("left", "above", "below"):
-        box = widgets.live_widget({"a": W.IntSlider()}, lambda a: (torch.zeros(28, 28), ""), placement=placement,
-                                  captions=["zeros"])
+        box = widgets.live_widget(
+            {"a": W.IntSlider()}, lambda a: (torch.zeros(28, 28), ""), placement=placement, captions=["zeros"]
+        )
         assert box.readout is box.children[-1]
     with pytest.raises(ValueError, match="placement"):
         widgets.live_widget({"a": W.IntSlider()}, lambda a: (torch.zeros(28, 28), ""), placement="right")

@@ -16,7 +16,7 @@ def test_draws_follow_the_generator_and_keep_dtype_and_device():
     torch.manual_seed(1)
     global_draw = randomness.normal((3,), like)
     torch.manual_seed(1)
-    assert torch.equal(global_draw, torch.randn(3, dtype=torch.float64))   # None: the global generator
+    assert torch.equal(global_draw, torch.randn(3, dtype=torch.float64))  # None: the global generator
     with pytest.raises(ValueError, match="torch.Generator or None"):
         randomness.normal((3,), like, generator=5)
 
@@ -25,8 +25,10 @@ def test_monte_carlo_bounds_are_reproducible_from_a_generator():
     torch.manual_seed(0)
     vae = models.VAE(2, hidden=(16,), device="cpu")
     x = (torch.rand(3, 1, 28, 28) > 0.5).float()
-    for bound in (lambda g: losses.elbo(vae, x, n_samples=3, generator=g),
-                  lambda g: losses.iwae_bound(vae, x, k=5, generator=g)):
+    for bound in (
+        lambda g: losses.elbo(vae, x, n_samples=3, generator=g),
+        lambda g: losses.iwae_bound(vae, x, k=5, generator=g),
+    ):
         first = bound(torch.Generator().manual_seed(7))
         assert torch.equal(first, bound(torch.Generator().manual_seed(7)))
         assert not torch.equal(first, bound(torch.Generator().manual_seed(8)))

@@ -29,8 +29,16 @@ def test_a_recipe_names_its_checkpoint_and_its_settings():
 
     recipe = recipes.Recipe("vae", 20, hidden=[64, 32], epochs=3)
     assert recipe.hidden == (64, 32) and recipe.checkpoint_name() == "vae20d"
-    assert recipe.settings(100) == {"kind": "vae", "latent_dim": 20, "hidden": [64, 32], "epochs": 3,
-                                    "lr": 1e-3, "batch_size": 128, "seed": 0, "n_train": 100}
+    assert recipe.settings(100) == {
+        "kind": "vae",
+        "latent_dim": 20,
+        "hidden": [64, 32],
+        "epochs": 3,
+        "lr": 1e-3,
+        "batch_size": 128,
+        "seed": 0,
+        "n_train": 100,
+    }
     assert recipes.Recipe("autoencoder", 2).epochs == recipes.DEFAULT_EPOCHS
     assert recipes.Recipe("autoencoder", 2, name="mine").checkpoint_name() == "mine"
     with pytest.raises(ValueError, match="unknown recipe kind"):

@@ -12,7 +12,7 @@ def toy_digits(n=256, seed=0):
     x = torch.zeros(n, 1, 28, 28)
     cols = torch.randint(6, 22, (n,), generator=g)
     for i, c in enumerate(cols.tolist()):
-        x[i, 0, 4:24, c - 1:c + 2] = 1.0
+        x[i, 0, 4:24, c - 1 : c + 2] = 1.0
     return x
 
 
@@ -20,8 +20,16 @@ def test_fit_lowers_the_loss_and_logs_train_and_test():
     x = toy_digits()
     torch.manual_seed(0)
     ae = models.Autoencoder(2, hidden=(64,), device="cpu")
-    hist = train.fit(ae, recipes.autoencoder_loss, x[:200], test_data=x[200:], epochs=8, lr=3e-3,
-                     batch_size=32, progress=False)
+    hist = train.fit(
+        ae,
+        recipes.autoencoder_loss,
+        x[:200],
+        test_data=x[200:],
+        epochs=8,
+        lr=3e-3,
+        batch_size=32,
+        progress=False,
+    )
     assert len(hist["train_loss"]) == 8 and len(hist["test_loss"]) == 8
     assert hist["train_loss"][-1] < 0.6 * hist["train_loss"][0]
     assert hist["test_loss"][-1] < hist["test_loss"][0]
@@ -46,16 +54,24 @@ def test_fit_supports_tuples_of_tensors():
     x = torch.randn(64, 3)
     y = x @ torch.tensor([1.0, -2.0, 0.5]) + 0.1
     lin = torch.nn.Linear(3, 1)
-    hist = train.fit(lin, lambda m, xb, yb: (m(xb).squeeze(1) - yb) ** 2, (x, y), epochs=60,
-                     lr=0.05, batch_size=16, progress=False)
+    hist = train.fit(
+        lin,
+        lambda m, xb, yb: (m(xb).squeeze(1) - yb) ** 2,
+        (x, y),
+        epochs=60,
+        lr=0.05,
+        batch_size=16,
+        progress=False,
+    )
     assert hist["train_loss"][-1] < 1e-3
 
 
 def test_fit_stops_with_a_clear_error_when_the_loss_diverges():
     lin = torch.nn.Linear(1, 1)
     with pytest.raises(FloatingPointError, match="smaller learning rate"):
-        train.fit(lin, lambda m, xb: m(xb).squeeze(1) * float("nan"), torch.ones(4, 1), epochs=1,
-                  progress=False)
+        train.fit(
+            lin, lambda m, xb: m(xb).squeeze(1) * float("nan"), torch.ones(4, 1), epochs=1, progress=False
+        )
 
 
 def test_fit_rejects_a_loss_that_is_not_per_sample():
@@ -87,8 +103,7 @@ def test_fit_finds_a_divergence_between_two_of_its_periodic_checks(monkeypatch):
         return m(xb).squeeze(1) * (float("nan") if len(calls) > 6 else 1.0)
 
     with pytest.raises(FloatingPointError, match=r"\(epoch 1, batch 6\)"):
-        train.fit(torch.nn.Linear(1, 1), loss_fn, torch.ones(80, 1), epochs=1, batch_size=8,
-                  progress=False)
+        train.fit(torch.nn.Linear(1, 1), loss_fn, torch.ones(80, 1), epochs=1, batch_size=8, progress=False)
 
 
 def test_fit_validates_its_data_once_then_trains_without_the_losses_checks():
@@ -99,8 +114,9 @@ def test_fit_validates_its_data_once_then_trains_without_the_losses_checks():
         return recipes.autoencoder_loss(m, xb)
 
     ae = models.Autoencoder(2, hidden=(16,), device="cpu")
-    train.fit(ae, loss_fn, toy_digits(96), test_data=toy_digits(40, seed=1), epochs=2, batch_size=32,
-              progress=False)
+    train.fit(
+        ae, loss_fn, toy_digits(96), test_data=toy_digits(40, seed=1), epochs=2, batch_size=32, progress=False
+    )
     # probe of the training data, probe of the test data, first batch: checked; the rest unchecked
     assert seen[:3] == [True, True, True] and not any(seen[3:]) and len(seen) == 3 + 5 + 2
     assert losses._value_checks  # restored for direct calls
@@ -144,9 +160,10 @@ def test_batches_draw_the_order_on_the_generator_and_index_data_on_another_devic
     assert [b[0].shape[0] for b in got] == [4, 4, 2] and got[0][0].device.type == "meta"
     cpu = torch.arange(10.0)
     expected = torch.randperm(10, generator=torch.Generator().manual_seed(0))
-    assert torch.equal(torch.cat([b[0] for b in batches(cpu, batch_size=4,
-                                                         generator=torch.Generator().manual_seed(0))]),
-                       expected.float())
+    assert torch.equal(
+        torch.cat([b[0] for b in batches(cpu, batch_size=4, generator=torch.Generator().manual_seed(0))]),
+        expected.float(),
+    )
     with pytest.raises(ValueError, match="one device"):
         list(batches(cpu, x, batch_size=4))
 
