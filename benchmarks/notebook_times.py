@@ -55,7 +55,8 @@ def main():
                 failed += 1
                 first_line = str(err).strip().splitlines()[-1][:300]
                 print(
-                    f"[{args.mode}, run {r + 1}] {nb.name}: FAILED after {time.perf_counter() - start:.1f} s: "
+                    f"[{args.mode}, run {r + 1}] {nb.name}: "
+                    f"FAILED after {time.perf_counter() - start:.1f} s: "
                     f"{first_line}",
                     flush=True,
                 )

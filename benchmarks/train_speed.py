@@ -231,7 +231,8 @@ def main():
             )
         print(f"  fit vs the DataLoader loop: {a / b:.2f}x faster  (a / b)")
         print(
-            f"  fit vs the bare loop:       {100 * (b / c - 1):+.1f}%  (b / c = {b / c:.3f}; goal: within +5%)"
+            f"  fit vs the bare loop:       {100 * (b / c - 1):+.1f}%  "
+            f"(b / c = {b / c:.3f}; goal: within +5%)"
         )
 
     report("wall-clock seconds", wall)

@@ -111,8 +111,9 @@ def swiss_roll_geodesic(X: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Exact geodesic distances ``[N, N]`` on scikit-learn's Swiss roll ``(X [N, 3], t [N])``.
 
     The roll is the strip ``(s, y)`` rolled up along the spiral ``(t cos t, t sin t)``; unrolling it
-    keeps lengths, so the shortest path along the roll is the straight line in ``(s, y)``, with ``s(t) =
-    (t sqrt(1 + t^2) + asinh t) / 2`` the spiral's arc length. Raises ``ValueError`` if ``X`` is not that roll.
+    keeps lengths, so the shortest path along the roll is the straight line in ``(s, y)``, with
+    ``s(t) = (t sqrt(1 + t^2) + asinh t) / 2`` the spiral's arc length. Raises ``ValueError`` if ``X``
+    is not that roll.
     """
     X, t = np.asarray(X, dtype=float), np.asarray(t, dtype=float)
     if X.ndim != 2 or X.shape[1] != 3 or t.shape != (len(X),):

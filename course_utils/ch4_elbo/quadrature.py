@@ -144,11 +144,12 @@ def local_quadrature(
 class RefinedQuadrature:
     """Result of :func:`refined_quadrature` for B observations (all ``[B]``, nats or probabilities).
 
-    ``log_px``: the refined cells' fine sums plus the coarse grid's other cells; ``log_px_half``: the same with
-    half as many sub-points per axis (their difference shows convergence); ``outside_mass``: the share of the
-    coarse grid's posterior mass in cells that were not refined; ``edge_mass``: the refined posterior mass in
-    the outermost ring of refined cells (the safety margin around the mass); ``windows``: the bounding box
-    ``(z1_low, z1_high, z2_low, z2_high)`` of each observation's refined cells; ``n_cells``: how many.
+    ``log_px``: the refined cells' fine sums plus the coarse grid's other cells; ``log_px_half``: the same
+    with half as many sub-points per axis (their difference shows convergence); ``outside_mass``: the share
+    of the coarse grid's posterior mass in cells that were not refined; ``edge_mass``: the refined posterior
+    mass in the outermost ring of refined cells (the safety margin around the mass); ``windows``: the
+    bounding box ``(z1_low, z1_high, z2_low, z2_high)`` of each observation's refined cells; ``n_cells``:
+    how many.
     """
 
     log_px: torch.Tensor
@@ -167,8 +168,8 @@ def _dilate(mask: torch.Tensor) -> torch.Tensor:
 def _subcell_sum(
     log_lik: Callable[[torch.Tensor], torch.Tensor], centres: torch.Tensor, h: float, m: int, chunk: int
 ) -> torch.Tensor:
-    """log of the midpoint sums of p(x | z) p(z) over ``m x m`` sub-cells of each cell (``centres`` ``[C, 2]``,
-    side ``h``): ``[C]``, each already multiplied by the sub-cell area."""
+    """log of the midpoint sums of p(x | z) p(z) over ``m x m`` sub-cells of each cell
+    (``centres`` ``[C, 2]``, side ``h``): ``[C]``, each already multiplied by the sub-cell area."""
     offsets = (torch.arange(m, dtype=torch.float64) + 0.5) / m * h - h / 2  # [m]
     o1, o2 = torch.meshgrid(offsets, offsets, indexing="xy")
     sub = torch.stack([o1.reshape(-1), o2.reshape(-1)], 1)  # [m^2, 2]
@@ -194,8 +195,8 @@ def refined_quadrature(
     those cells is split into ``m x m`` sub-cells (spacing h / m) evaluated at their midpoints. All other
     cells keep their coarse value. The same with ``m // 2`` gives ``log_px_half``. By default ``m`` adapts to
     each posterior: the largest of 2, 4, 6, 8 with at most ``budget`` points (narrow posteriors, few cells:
-    fine sub-cells; broad ones, many cells: the coarse spacing is nearly enough already). ``log_lik_of(b)`` returns
-    ``log_lik(z [G, 2]) -> [G, 1]`` for observation ``b`` alone (e.g.
+    fine sub-cells; broad ones, many cells: the coarse spacing is nearly enough already).
+    ``log_lik_of(b)`` returns ``log_lik(z [G, 2]) -> [G, 1]`` for observation ``b`` alone (e.g.
     ``bernoulli_decoder_loglik(model, x[b:b + 1])``).
     """
     if m is not None and (m < 2 or m % 2):

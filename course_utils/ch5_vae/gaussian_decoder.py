@@ -52,7 +52,8 @@ def gaussian_decoder_vae(
     batch_size: int = 128,
     seed: int = 0,
 ):
-    """A VAE trained with :func:`gaussian_vae_loss` ``(sigma)``, trained once and cached; ``(model, history)``."""
+    """A VAE trained with :func:`gaussian_vae_loss` ``(sigma)``, trained once and cached;
+    ``(model, history)``."""
     cfg = {
         "kind": "gaussian-decoder-vae",
         "sigma": float(sigma),

@@ -94,7 +94,7 @@ def variance_vs_samples(
     return out
 
 
-# ------------------------------------------------------------------ the same two estimators on a VAE's encoder
+# ----------------------------------------------------------------- the same two estimators on a VAE's encoder
 
 LogLik = Callable[[torch.Tensor], torch.Tensor]
 

@@ -33,7 +33,8 @@ SWISS_ROLL_SCALE, SWISS_ROLL_NOISE = 0.25, 0.1
 
 
 def mixture_means(n_components: int = N_CLASSES, radius: float = MIXTURE_RADIUS) -> torch.Tensor:
-    """Centres ``[n_components, 2]`` evenly spaced on a circle of ``radius``, component k at angle 2 pi k / n."""
+    """Centres ``[n_components, 2]`` evenly spaced on a circle of ``radius``, component k at angle
+    2 pi k / n."""
     angle = 2 * math.pi * torch.arange(n_components) / n_components
     return radius * torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
 
@@ -68,12 +69,14 @@ def sample_prior(
 
 
 def discriminator_loss(d_prior: torch.Tensor, d_code: torch.Tensor) -> torch.Tensor:
-    """-log sigmoid(d_prior) - log(1 - sigmoid(d_code)) from logits ``[B]`` -> ``[B]`` nats (stable softplus)."""
+    """-log sigmoid(d_prior) - log(1 - sigmoid(d_code)) from logits ``[B]`` -> ``[B]`` nats
+    (stable softplus)."""
     return F.softplus(-d_prior) + F.softplus(d_code)
 
 
 def generator_loss(d_code: torch.Tensor) -> torch.Tensor:
-    """-log sigmoid(D(E(x))) from the logits on codes ``[B]`` -> ``[B]``: small when D takes codes for prior samples."""
+    """-log sigmoid(D(E(x))) from the logits on codes ``[B]`` -> ``[B]``: small when D takes codes for
+    prior samples."""
     return F.softplus(-d_code)
 
 

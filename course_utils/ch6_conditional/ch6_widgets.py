@@ -106,7 +106,8 @@ def aae_explorer(
 ):
     """A "prior" dropdown over ``aaes`` (prior name -> trained AAE) and sliders "AAE z1", "AAE z2" in
     [-extent, extent]: shows the prior's code map (``maps[name]``, from :func:`code_map` with the same
-    ``extent``) with a cross at z, and the chosen AAE's decoding of z. ``values()``: ``{"prior", "z1", "z2"}``.
+    ``extent``) with a cross at z, and the chosen AAE's decoding of z.
+    ``values()``: ``{"prior", "z1", "z2"}``.
     """
     if set(aaes) != set(maps):
         raise ValueError(f"aaes and maps name different priors: {sorted(aaes)} vs {sorted(maps)}")

@@ -21,7 +21,8 @@ N_CLASSES = 10
 
 
 def one_hot(y: torch.Tensor, n_classes: int = N_CLASSES) -> torch.Tensor:
-    """Integer labels ``[B]`` -> float one-hot ``[B, n_classes]``; a float ``[B, n_classes]`` passes through."""
+    """Integer labels ``[B]`` -> float one-hot ``[B, n_classes]``; a float ``[B, n_classes]`` passes
+    through."""
     if y.dim() == 2 and y.shape[1] == n_classes and y.is_floating_point():
         return y
     if y.dim() != 1 or y.is_floating_point():

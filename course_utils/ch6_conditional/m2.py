@@ -59,7 +59,8 @@ class M2(nn.Module):
 def labelled_elbo(
     model: M2, x: torch.Tensor, y: torch.Tensor, eps: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """ELBO(x, y) ``[B]`` with one sample z = mu + sigma * eps (``eps`` ``[B, latent_dim]``, drawn if None)."""
+    """ELBO(x, y) ``[B]`` with one sample z = mu + sigma * eps (``eps`` ``[B, latent_dim]``, drawn if
+    None)."""
     mu, logvar = model.encode(x, y)
     eps = torch.randn_like(mu) if eps is None else eps
     z = mu + torch.exp(0.5 * logvar) * eps
@@ -74,7 +75,8 @@ def unlabelled_bound_from_parts(class_logits: torch.Tensor, elbo_per_label: torc
 
 
 def unlabelled_elbo(model: M2, x: torch.Tensor, eps: torch.Tensor | None = None) -> torch.Tensor:
-    """ELBO_u(x) ``[B]``: every label at once (the batch repeated 10 times); ``eps`` ``[B, 10, latent_dim]``."""
+    """ELBO_u(x) ``[B]``: every label at once (the batch repeated 10 times);
+    ``eps`` ``[B, 10, latent_dim]``."""
     b, k = x.shape[0], N_CLASSES
     labels = torch.arange(k, device=x.device).repeat(b)  # [B*K]: 0..9, 0..9, ...
     x_rep = flatten_images(x).repeat_interleave(k, dim=0)  # [B*K, 784]

@@ -50,7 +50,8 @@ def _check_beta(beta: float) -> float:
 
 
 def beta_vae_loss(beta: float):
-    """A ``loss_fn`` for ``fit``: Bernoulli recon + ``beta`` * KL per image; logs ``recon`` and ``kl`` (nats)."""
+    """A ``loss_fn`` for ``fit``: Bernoulli recon + ``beta`` * KL per image; logs ``recon`` and ``kl``
+    (nats)."""
     beta = _check_beta(beta)
 
     def loss_fn(model, x):
@@ -73,7 +74,8 @@ def free_bits_kl(mu: torch.Tensor, logvar: torch.Tensor, free_nats: float) -> to
 
 
 def free_bits_loss(beta: float, free_nats: float):
-    """A ``loss_fn``: batch-mean recon + ``beta`` * :func:`free_bits_kl` (a scalar); logs recon and the true KL."""
+    """A ``loss_fn``: batch-mean recon + ``beta`` * :func:`free_bits_kl` (a scalar); logs recon and the
+    true KL."""
     beta = _check_beta(beta)
     if free_nats < 0:
         raise ValueError(f"free_nats must be >= 0, got {free_nats}")

@@ -91,9 +91,9 @@ EXPECTED: dict[str, dict[str, tuple[float, float]]] = {
 }
 #: Measured (notebook 7 runs, 2026-11-30) to set the ranges above, ELBO / KL / active units of β = 1:
 #: fast mode, offline fallback -162.2 / 13.8 / 16; fast, MNIST-sized -180.6 / 13.3 / 16;
-#: default mode (CPU), offline fallback (4,000 digits) -119.6 / 21.7 / 16; default, MNIST-sized (10,000 digits)
-#: -123.3 / 24.9 / 16. Every model of the table was inside its range in all four runs (the shared models of
-#: notebooks 3-5 in the first three). See BENCHMARKS.md, section 5.
+#: default mode (CPU), offline fallback (4,000 digits) -119.6 / 21.7 / 16; default, MNIST-sized
+#: (10,000 digits) -123.3 / 24.9 / 16. Every model of the table was inside its range in all four runs
+#: (the shared models of notebooks 3-5 in the first three). See BENCHMARKS.md, section 5.
 
 
 def expected_table_markdown() -> str:

@@ -109,7 +109,8 @@ def continuous_bernoulli(model, logits, x):
 
 
 def dequantize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """8-bit grey images in [0, 1] -> (255 x + u) / 256 with u ~ U[0, 1): each grey level becomes an interval."""
+    """8-bit grey images in [0, 1] -> (255 x + u) / 256 with u ~ U[0, 1): each grey level becomes an
+    interval."""
     if x.min() < 0 or x.max() > 1:
         raise ValueError(
             f"dequantize needs pixel values in [0, 1], got [{x.min().item():.3g}, {x.max().item():.3g}]"

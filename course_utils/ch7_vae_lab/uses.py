@@ -1,4 +1,5 @@
-"""What autoencoders are for (lecture chapter 5): retrieval by nearest neighbours, anomaly scores and ROC AUC."""
+"""What autoencoders are for (lecture chapter 5): retrieval by nearest neighbours, anomaly scores and
+ROC AUC."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ def nearest_neighbours(
     queries: torch.Tensor, database: torch.Tensor, k: int, exclude_self: bool = False, chunk: int = 1024
 ) -> torch.Tensor:
     """Indices ``[Q, k]`` of the ``k`` Euclidean nearest rows of ``database`` ``[N, D]`` for each query
-    ``[Q, D]``, nearest first. ``exclude_self``: queries are ``database`` itself; skip each row's own index."""
+    ``[Q, D]``, nearest first. ``exclude_self``: queries are ``database`` itself; skip each row's own
+    index."""
     if queries.dim() != 2 or database.dim() != 2 or queries.shape[1] != database.shape[1]:
         raise ValueError(
             f"need queries [Q, D] and database [N, D], got {list(queries.shape)} and {list(database.shape)}"

@@ -690,7 +690,10 @@ def _decoder_input_shape_hint(got, expected, inp, over) -> str:
             f"of 10 entries, F.one_hot(y, 10).float()."
         )
     if list(got) == [b, 10]:
-        return "you returned only the one-hot label; the decoder's input is z AND the label: torch.cat([z, ...], 1)."
+        return (
+            "you returned only the one-hot label; the decoder's input is z AND the label: "
+            "torch.cat([z, ...], 1)."
+        )
     if len(got) == 2 and got[0] == b and d < got[1] < d + 10:
         return (
             f"shape {list(got)}: your one-hot has only {got[1] - d} columns. F.one_hot(y) without "
@@ -734,7 +737,8 @@ def check_decoder_input(fn) -> str:
 
 @_checker
 def check_m2_unlabelled_bound(fn) -> str:
-    """``fn(class_logits, elbo_per_label) -> [B]``: sum_y q(y|x) ELBO(x, y) + H(q(y|x)), q = softmax(logits)."""
+    """``fn(class_logits, elbo_per_label) -> [B]``: sum_y q(y|x) ELBO(x, y) + H(q(y|x)),
+    q = softmax(logits)."""
     from course_utils.ch6_conditional.m2 import unlabelled_bound_from_parts
 
     g = _gen(62)
@@ -750,8 +754,8 @@ def check_m2_unlabelled_bound(fn) -> str:
         Case(
             "a confident classifier (logits of size 300)",
             (300 * r(5, 10), elbos(5)),
-            "A probability that underflows to 0 gives 0 * log 0 = NaN: take log q from F.log_softmax(logits, 1) "
-            "and q = log_q.exp().",
+            "A probability that underflows to 0 gives 0 * log 0 = NaN: take log q from "
+            "F.log_softmax(logits, 1) and q = log_q.exp().",
         ),
     ]
 
@@ -776,7 +780,8 @@ def check_m2_unlabelled_bound(fn) -> str:
             lambda lg, e: (lg * e).sum(1) + entropy(lg),
         ),
         (
-            "softmax over dim 0 (the batch): q(y|x) is a distribution over the ten labels, softmax(logits, dim=1).",
+            "softmax over dim 0 (the batch): q(y|x) is a distribution over the ten labels, "
+            "softmax(logits, dim=1).",
             lambda lg, e: (F.softmax(lg, 0) * e).sum(1) - (F.softmax(lg, 0) * F.log_softmax(lg, 0)).sum(1),
         ),
         (
@@ -801,7 +806,8 @@ def check_m2_unlabelled_bound(fn) -> str:
 
 @_checker
 def check_aae_generator_loss(fn) -> str:
-    """``fn(d_code) -> [B]``: the encoder's loss -log sigmoid(D(E(x))) from the discriminator's logits on codes."""
+    """``fn(d_code) -> [B]``: the encoder's loss -log sigmoid(D(E(x))) from the discriminator's logits on
+    codes."""
     from course_utils.ch6_conditional.aae import generator_loss
 
     g = _gen(63)
@@ -818,8 +824,8 @@ def check_aae_generator_loss(fn) -> str:
     ]
     mistakes = [
         (
-            "that is the discriminator's loss on codes, -log(1 - sigmoid(d)): it pushes the codes AWAY from the prior. "
-            'The encoder wants D to say "prior": -log sigmoid(d).',
+            "that is the discriminator's loss on codes, -log(1 - sigmoid(d)): it pushes the codes AWAY "
+            'from the prior. The encoder wants D to say "prior": -log sigmoid(d).',
             lambda d: F.softplus(d),
         ),
         (
@@ -827,8 +833,8 @@ def check_aae_generator_loss(fn) -> str:
             lambda d: F.logsigmoid(d),
         ),
         (
-            "that is the saturating minimax form log(1 - sigmoid(d)): its gradient vanishes exactly when D rejects "
-            "the codes (early in training). Use the non-saturating -log sigmoid(d).",
+            "that is the saturating minimax form log(1 - sigmoid(d)): its gradient vanishes exactly when "
+            "D rejects the codes (early in training). Use the non-saturating -log sigmoid(d).",
             lambda d: -F.softplus(d),
         ),
         (
@@ -927,8 +933,8 @@ def check_free_bits(fn) -> str:
     kl = lambda m, lv: 0.5 * (m**2 + lv.exp() - lv - 1)  # noqa: E731
     mistakes = [
         (
-            "you floored each sample's KL before averaging over the batch; Kingma et al. floor the BATCH MEAN of "
-            "each dimension's KL: kl.mean(dim=0).clamp(min=free_nats).sum().",
+            "you floored each sample's KL before averaging over the batch; Kingma et al. floor the "
+            "BATCH MEAN of each dimension's KL: kl.mean(dim=0).clamp(min=free_nats).sum().",
             lambda m, lv, f: kl(m, lv).clamp(min=f).mean(0).sum(),
         ),
         (
@@ -995,8 +1001,8 @@ def check_cb_log_normalizer(fn) -> str:
         ),
     ]
     nan = (
-        "at lambda = 1/2 the formula is 0/0: return log 2 there (torch.where(u == 0, log 2, formula)), and make "
-        "sure the unused branch is not evaluated at 0/0 either."
+        "at lambda = 1/2 the formula is 0/0: return log 2 there (torch.where(u == 0, log 2, formula)), "
+        "and make sure the unused branch is not evaluated at 0/0 either."
     )
     summary = _compare(
         fn,

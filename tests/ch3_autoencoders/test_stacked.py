@@ -1,4 +1,5 @@
-"""Tests for the stacked autoencoder and greedy layer-wise pretraining (course_utils.ch3_autoencoders.stacked)."""
+"""Tests for the stacked autoencoder and greedy layer-wise pretraining
+(course_utils.ch3_autoencoders.stacked)."""
 
 import pytest
 import torch

@@ -116,7 +116,8 @@ def test_labelled_elbo_written_out():
     kl_closed = losses.kl_std_normal(mu, logvar)
     expected = log_px - kl_closed + math.log(0.1)
     assert torch.allclose(m2.labelled_elbo(model, x, y, eps), expected, atol=1e-4)
-    # the closed-form KL is the expectation of log q - log p(z): close on average only, but the same sign of error
+    # the closed-form KL is the expectation of log q - log p(z): close on average only, but the same sign of
+    # error
     assert (log_qz - log_pz).shape == kl_closed.shape
 
 

@@ -1,4 +1,5 @@
-"""Tests for notebook 7 (the VAE lab): β objectives, collapse measures and fixes, decoder likelihoods, uses."""
+"""Tests for notebook 7 (the VAE lab): β objectives, collapse measures and fixes, decoder likelihoods,
+uses."""
 
 import math
 

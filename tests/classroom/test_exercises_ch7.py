@@ -1,4 +1,5 @@
-"""Notebook 7's exercise checkers accept right answers, reject typical mistakes with the right hint, never raise."""
+"""Notebook 7's exercise checkers accept right answers, reject typical mistakes with the right hint,
+never raise."""
 
 import math
 
