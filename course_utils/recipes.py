@@ -105,43 +105,42 @@ def train(recipe: Recipe, train_x: torch.Tensor, test_x: torch.Tensor | None = N
     )
 
 
-def autoencoder(
-    latent_dim: int,
-    train_x: torch.Tensor,
-    test_x: torch.Tensor | None = None,
-    *,
-    hidden: Sequence[int] = HIDDEN,
-    epochs: int | None = None,
-    lr: float = 1e-3,
-    batch_size: int = 128,
-    seed: int = 0,
-    name: str | None = None,
-):
+def _recipe_function(kind: str, doc: str):
+    """The public recipe function of one ``kind`` (:func:`autoencoder`, :func:`vae`): one body for both."""
+
+    def recipe(
+        latent_dim: int,
+        train_x: torch.Tensor,
+        test_x: torch.Tensor | None = None,
+        *,
+        hidden: Sequence[int] = HIDDEN,
+        epochs: int | None = None,
+        lr: float = 1e-3,
+        batch_size: int = 128,
+        seed: int = 0,
+        name: str | None = None,
+    ):
+        return train(
+            Recipe(kind, latent_dim, tuple(hidden), epochs, lr, batch_size, seed, name), train_x, test_x
+        )
+
+    recipe.__name__ = recipe.__qualname__ = kind
+    recipe.__doc__ = doc
+    return recipe
+
+
+autoencoder = _recipe_function(
+    "autoencoder",
     """A plain :class:`~course_utils.models.Autoencoder` trained with the Bernoulli NLL.
 
     Returns ``(model, history)``; trained once per setting and data source, then loaded.
-    """
-    return train(
-        Recipe("autoencoder", latent_dim, tuple(hidden), epochs, lr, batch_size, seed, name), train_x, test_x
-    )
+    """,
+)
 
-
-def vae(
-    latent_dim: int,
-    train_x: torch.Tensor,
-    test_x: torch.Tensor | None = None,
-    *,
-    hidden: Sequence[int] = HIDDEN,
-    epochs: int | None = None,
-    lr: float = 1e-3,
-    batch_size: int = 128,
-    seed: int = 0,
-    name: str | None = None,
-):
+vae = _recipe_function(
+    "vae",
     """A :class:`~course_utils.models.VAE` trained on the negative ELBO (:func:`losses.vae_loss`).
 
     Returns ``(model, history)`` with ``recon`` and ``kl`` parts in the history.
-    """
-    return train(
-        Recipe("vae", latent_dim, tuple(hidden), epochs, lr, batch_size, seed, name), train_x, test_x
-    )
+    """,
+)

@@ -56,6 +56,27 @@ def as_png(picture, size: int = 168) -> bytes:
     return png_bytes(picture, size)
 
 
+def slider(
+    description: str,
+    low: float,
+    high: float,
+    step: float,
+    value: float,
+    *,
+    integer: bool = False,
+    fmt: str = ".2f",
+    continuous: bool = False,
+    **extra,
+) -> W.FloatSlider | W.IntSlider:
+    """The course's slider: a ``FloatSlider`` (``IntSlider`` if ``integer``) over ``[low, high]`` in steps of
+    ``step``, starting at ``value``, readout as ``fmt`` (floats only); ``continuous`` redraws while dragging.
+    ``extra`` goes to the ipywidget as it is (e.g. ``style``)."""
+    common = dict(value=value, min=low, max=high, step=step, description=description, **extra)
+    if integer:
+        return W.IntSlider(continuous_update=continuous, **common)
+    return W.FloatSlider(continuous_update=continuous, readout_format=fmt, **common)
+
+
 #: ``(box, bundle) -> (data, metadata)``: a static picture of a live widget, for the HTML reading copy.
 #: Registered by :mod:`course_utils.classroom.reading` when it is imported (the core imports no classroom).
 reading_copy_picture: Callable[[W.Box, dict], tuple[dict, dict]] | None = None
@@ -203,16 +224,7 @@ def latent_explorer(
         raise ValueError(f"z0 must have {latent_dim} entries, got {base.numel()}")
     device = _model_device(model)
     sliders = {
-        f"z{d + 1}": W.FloatSlider(
-            value=float(base[d]),
-            min=-limit,
-            max=limit,
-            step=step,
-            description=f"z{d + 1}",
-            continuous_update=True,
-            readout_format=".2f",
-        )
-        for d in dims
+        f"z{d + 1}": slider(f"z{d + 1}", -limit, limit, step, float(base[d]), continuous=True) for d in dims
     }
 
     def draw(**values):
@@ -241,15 +253,7 @@ BLEND_CAPTIONS = ("pixel space: (1-α)·x0 + α·x1", "along the manifold: g((1-
 
 
 def _alpha_slider(value: float = 0.0, step: float = 0.02) -> W.FloatSlider:
-    return W.FloatSlider(
-        value=value,
-        min=0.0,
-        max=1.0,
-        step=step,
-        description="alpha",
-        continuous_update=True,
-        readout_format=".2f",
-    )
+    return slider("alpha", 0.0, 1.0, step, value, continuous=True)
 
 
 def interpolation_slider(

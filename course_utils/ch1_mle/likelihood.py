@@ -44,28 +44,12 @@ def gaussian_widget(mu: float = 0.5, y: float = 1.5, n_samples: int = 300, seed:
     :func:`~course_utils.widgets.live_widget`: controls ``"mu"``, ``"y"``; ``values()``: ``mu``, ``y``,
     ``nll``.
     """
-    from course_utils.widgets import live_widget
+    from course_utils.widgets import live_widget, slider
 
     eps = torch.randn(n_samples, generator=torch.Generator().manual_seed(seed)).numpy()
     sliders = {
-        "mu": W.FloatSlider(
-            value=mu,
-            min=-3,
-            max=3,
-            step=0.05,
-            description="μ (output)",
-            continuous_update=False,
-            readout_format=".2f",
-        ),
-        "y": W.FloatSlider(
-            value=y,
-            min=-4,
-            max=4,
-            step=0.05,
-            description="y (target)",
-            continuous_update=False,
-            readout_format=".2f",
-        ),
+        "mu": slider("μ (output)", -3, 3, 0.05, mu),
+        "y": slider("y (target)", -4, 4, 0.05, y),
     }
 
     def draw(mu: float, y: float):
@@ -109,19 +93,11 @@ def bernoulli_widget(p: float = 0.8, y: int = 1, n_samples: int = 100, seed: int
     and the NLL of the target. A :func:`~course_utils.widgets.live_widget`: controls ``"p"`` (slider),
     ``"y"`` (``ToggleButtons``); ``values()``: ``p``, ``y``, ``nll``.
     """
-    from course_utils.widgets import live_widget
+    from course_utils.widgets import live_widget, slider
 
     u = torch.rand(n_samples, generator=torch.Generator().manual_seed(seed)).numpy()
     controls = {
-        "p": W.FloatSlider(
-            value=p,
-            min=0.01,
-            max=0.99,
-            step=0.01,
-            description="p (output)",
-            continuous_update=False,
-            readout_format=".2f",
-        ),
+        "p": slider("p (output)", 0.01, 0.99, 0.01, p),
         "y": W.ToggleButtons(options=[("y = 0", 0), ("y = 1", 1)], value=y, description="target"),
     }
 
@@ -146,9 +122,9 @@ def bernoulli_widget(p: float = 0.8, y: int = 1, n_samples: int = 100, seed: int
         ax.set_title(f"target y = {y} (red): −log p(y) = {value:.3f} nats")
         ax.legend(fontsize=8, loc="upper center")
         fig.tight_layout()
+        first_samples = "".join(map(str, samples[:40]))
         readout = (
-            f"−log p(y) = −[y ln p + (1−y) ln(1−p)] = <b>{value:.4f}</b> nats; "
-            f"samples: {''.join(map(str, samples[:40]))}…"
+            f"−log p(y) = −[y ln p + (1−y) ln(1−p)] = <b>{value:.4f}</b> nats; samples: {first_samples}…"
         )
         return fig, readout, {"p": p, "y": y, "nll": value}
 

@@ -157,37 +157,20 @@ def mse_pitfall_widget(
     A :func:`~course_utils.widgets.live_widget`: controls ``"top"``, ``"left"``, ``"height"``, ``"width"``,
     ``"dx"``, ``"dy"``; ``values()``: ``erased`` (``||a-b||^2``), ``shifted`` (``||a-c||^2``) and ``box``.
     """
-    from course_utils.widgets import live_widget
+    from course_utils.widgets import live_widget, slider
 
     a = _check_image(image, "mse_pitfall_widget").detach().float().cpu()
     a = a.reshape(a.shape[-2:])
     H, W_ = a.shape
     top, left, height, width = box if box is not None else top_stroke_box(a)
     erase_box(a, top, left, height, width)  # validates the starting box
-    int_slider = dict(continuous_update=False, step=1)
     sliders = {
-        "top": W.IntSlider(value=top, min=0, max=H - 1, description="box top", **int_slider),
-        "left": W.IntSlider(value=left, min=0, max=W_ - 1, description="box left", **int_slider),
-        "height": W.IntSlider(value=height, min=0, max=H - top, description="box height", **int_slider),
-        "width": W.IntSlider(value=width, min=0, max=W_ - left, description="box width", **int_slider),
-        "dx": W.FloatSlider(
-            value=dx,
-            min=-max_shift,
-            max=max_shift,
-            step=0.05,
-            description="shift dx",
-            readout_format="+.2f",
-            continuous_update=False,
-        ),
-        "dy": W.FloatSlider(
-            value=dy,
-            min=-max_shift,
-            max=max_shift,
-            step=0.05,
-            description="shift dy",
-            readout_format="+.2f",
-            continuous_update=False,
-        ),
+        "top": slider("box top", 0, H - 1, 1, top, integer=True),
+        "left": slider("box left", 0, W_ - 1, 1, left, integer=True),
+        "height": slider("box height", 0, H - top, 1, height, integer=True),
+        "width": slider("box width", 0, W_ - left, 1, width, integer=True),
+        "dx": slider("shift dx", -max_shift, max_shift, 0.05, dx, fmt="+.2f"),
+        "dy": slider("shift dy", -max_shift, max_shift, 0.05, dy, fmt="+.2f"),
     }
 
     def draw(top: int, left: int, height: int, width: int, dx: float, dy: float):

@@ -112,29 +112,13 @@ def neuron_widget(
     and ``"loss"`` (``ToggleButtons``: ``"mse"``, ``"ce"`` or ``"both"``); the readout gives the final
     output and cost of each run, ``values()`` the same as ``{"mse": {"output", "cost"}, ...}``.
     """
-    from course_utils.widgets import live_widget
+    from course_utils.widgets import live_widget, slider
 
     if loss not in (*LOSSES, "both"):
         raise ValueError(f"loss must be 'mse', 'ce' or 'both', got {loss!r}")
     controls = {
-        "w": W.FloatSlider(
-            value=w,
-            min=-4.0,
-            max=4.0,
-            step=0.1,
-            description="start w",
-            readout_format=".1f",
-            continuous_update=False,
-        ),
-        "b": W.FloatSlider(
-            value=b,
-            min=-4.0,
-            max=4.0,
-            step=0.1,
-            description="start b",
-            readout_format=".1f",
-            continuous_update=False,
-        ),
+        "w": slider("start w", -4.0, 4.0, 0.1, w, fmt=".1f"),
+        "b": slider("start b", -4.0, 4.0, 0.1, b, fmt=".1f"),
         "lr": W.FloatLogSlider(
             value=lr,
             base=10,

@@ -316,22 +316,13 @@ def curse_widget(
     A :func:`~course_utils.widgets.live_widget`: control ``"dim"``; ``values()``: the current d's
     ``dim``, ``occupied``, ``contrast``; also ``curves`` (:func:`curse_of_dimensionality` over
     ``curve_dims``)."""
-    import ipywidgets as W
     import matplotlib.pyplot as plt
 
-    from course_utils.widgets import live_widget
+    from course_utils.widgets import live_widget, slider
 
     curve_dims = [d for d in curve_dims if d <= max_dim]
     curves = curse_of_dimensionality(curve_dims, n_points, bins, seed)
-    slider = W.IntSlider(
-        value=dim,
-        min=1,
-        max=max_dim,
-        step=1,
-        description="dimension d",
-        continuous_update=False,
-        style={"description_width": "initial"},
-    )
+    control = slider("dimension d", 1, max_dim, 1, dim, integer=True, style={"description_width": "initial"})
 
     def draw(dim: int):
         d = dim
@@ -359,7 +350,7 @@ def curse_widget(
         )
         return fig, readout, stats
 
-    box = live_widget({"dim": slider}, draw, placement="above")
+    box = live_widget({"dim": control}, draw, placement="above")
     box.curves = curves
     return box
 
@@ -420,15 +411,13 @@ def swiss_roll_widget(
 
     A :func:`~course_utils.widgets.live_widget`: controls ``"i"``, ``"j"``; ``values()``: ``euclidean``,
     ``geodesic`` and ``path`` (the graph path's point indices)."""
-    import ipywidgets as W
     import matplotlib.pyplot as plt
 
-    from course_utils.widgets import live_widget
+    from course_utils.widgets import live_widget, slider
 
     n = len(X)
     sliders = {
-        name: W.IntSlider(value=v, min=0, max=n - 1, description=f"point {name}", continuous_update=False)
-        for name, v in (("i", i), ("j", j))
+        name: slider(f"point {name}", 0, n - 1, 1, v, integer=True) for name, v in (("i", i), ("j", j))
     }
 
     def draw(i: int, j: int):

@@ -163,7 +163,7 @@ def denoising_explorer(
 
     from course_utils.models import IMAGE_SHAPE
     from course_utils.plots import tile
-    from course_utils.widgets import live_widget
+    from course_utils.widgets import live_widget, slider
 
     if not models:
         raise ValueError("denoising_explorer needs at least one model")
@@ -176,15 +176,7 @@ def denoising_explorer(
         "kind": W.Dropdown(
             options=[(NOISE_LABELS[k], k) for k in kinds], value=kinds[0], description="noise"
         ),
-        "level": W.FloatSlider(
-            value=level,
-            min=0.0,
-            max=max_level,
-            step=0.05,
-            description="σ or ν",
-            continuous_update=True,
-            readout_format=".2f",
-        ),
+        "level": slider("σ or ν", 0.0, max_level, 0.05, level, continuous=True),
     }
     row_names = ["clean", "corrupted", *[f"{name}: reconstruction" for name in models]]
     rows_text = "; ".join(f"row {i + 1}: {n}" for i, n in enumerate(row_names))

@@ -17,7 +17,7 @@ from course_utils.ch4_elbo import quadrature
 from course_utils.ch4_elbo.linear_gaussian import LinearGaussian
 from course_utils.ch4_elbo.prior_map import doersch_ring
 from course_utils.losses import gaussian_log_density
-from course_utils.widgets import live_widget
+from course_utils.widgets import live_widget, slider
 
 
 def _radius_stats(points: torch.Tensor) -> dict[str, float]:
@@ -34,15 +34,7 @@ def ring_blend(n: int = 2000, seed: int = 0, size: int = 380) -> W.VBox:
     z = torch.randn(n, 2, generator=torch.Generator().manual_seed(seed))
     gz = doersch_ring(z)
     colour = torch.atan2(z[:, 1], z[:, 0]).numpy()
-    slider = W.FloatSlider(
-        value=0.0,
-        min=0.0,
-        max=1.0,
-        step=0.05,
-        description="alpha",
-        continuous_update=True,
-        readout_format=".2f",
-    )
+    control = slider("alpha", 0.0, 1.0, 0.05, 0.0, continuous=True)
 
     def draw(alpha: float):
         points = (1 - alpha) * z + alpha * gz
@@ -58,7 +50,7 @@ def ring_blend(n: int = 2000, seed: int = 0, size: int = 380) -> W.VBox:
         readout = f"radius ‖x‖: mean <b>{v['mean_radius']:.3f}</b>, std <b>{v['std_radius']:.3f}</b>"
         return fig, readout, v
 
-    return live_widget({"alpha": slider}, draw, size=size, placement="above")
+    return live_widget({"alpha": control}, draw, size=size, placement="above")
 
 
 def learned_map_viewer(snapshots: list[dict], data: torch.Tensor, size: int = 640) -> W.VBox:
@@ -66,14 +58,7 @@ def learned_map_viewer(snapshots: list[dict], data: torch.Tensor, size: int = 64
     samples z, right g_theta(z) at that step over the target data. A
     :func:`~course_utils.widgets.live_widget`: control ``"snapshot"``; ``values()``: step, energy distance,
     mean and std of the radius."""
-    slider = W.IntSlider(
-        value=len(snapshots) - 1,
-        min=0,
-        max=len(snapshots) - 1,
-        step=1,
-        description="snapshot",
-        continuous_update=True,
-    )
+    control = slider("snapshot", 0, len(snapshots) - 1, 1, len(snapshots) - 1, integer=True, continuous=True)
     shown = data[:1500].numpy()
 
     def draw(snapshot: int):
@@ -97,7 +82,7 @@ def learned_map_viewer(snapshots: list[dict], data: torch.Tensor, size: int = 64
         )
         return fig, readout, v
 
-    return live_widget({"snapshot": slider}, draw, size=size, placement="above")
+    return live_widget({"snapshot": control}, draw, size=size, placement="above")
 
 
 def _density(z: torch.Tensor, mean: float, std: float) -> torch.Tensor:
@@ -121,24 +106,15 @@ def linear_gaussian_explorer(model: LinearGaussian, x: torch.Tensor, size: int =
     post_mean, post_std = float(m[0]), float(S[0, 0].sqrt())
     log_px = float(model.log_px(x))
     controls = {
-        "q_mean": W.FloatSlider(
-            value=round(post_mean + 1.0, 2),
-            min=round(post_mean - 3, 1),
-            max=round(post_mean + 3, 1),
-            step=0.01,
-            description="q mean",
-            continuous_update=True,
-            readout_format=".2f",
+        "q_mean": slider(
+            "q mean",
+            round(post_mean - 3, 1),
+            round(post_mean + 3, 1),
+            0.01,
+            round(post_mean + 1.0, 2),
+            continuous=True,
         ),
-        "q_std": W.FloatSlider(
-            value=1.0,
-            min=0.05,
-            max=2.0,
-            step=0.01,
-            description="q std",
-            continuous_update=True,
-            readout_format=".3f",
-        ),
+        "q_std": slider("q std", 0.05, 2.0, 0.01, 1.0, fmt=".3f", continuous=True),
     }
     zs = torch.linspace(post_mean - 4.5, post_mean + 4.5, 400, dtype=torch.float64)
 
@@ -216,9 +192,7 @@ def posterior_explorer(
     with torch.no_grad():
         mu, logvar = model.encode(images.to(device))
     mu, std = mu.double().cpu(), (0.5 * logvar).exp().double().cpu()
-    slider = W.IntSlider(
-        value=0, min=0, max=images.shape[0] - 1, step=1, description="digit", continuous_update=False
-    )
+    control = slider("digit", 0, images.shape[0] - 1, 1, 0, integer=True)
     cache: dict[int, quadrature.GridPosterior] = {}
 
     def local(i: int) -> quadrature.GridPosterior:
@@ -270,4 +244,4 @@ def posterior_explorer(
         )
         return fig, f"<table>{rows}</table><small>nats, for this binarized digit</small>", v
 
-    return live_widget({"digit": slider}, draw, size=size, placement="above")
+    return live_widget({"digit": control}, draw, size=size, placement="above")

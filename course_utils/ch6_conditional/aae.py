@@ -18,13 +18,12 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from course_utils import losses
 from course_utils.ch6_conditional.cvae import N_CLASSES, one_hot
 from course_utils.data import batches
 from course_utils.device import get_device
-from course_utils.models import IMAGE_SHAPE, flatten_images, mlp
+from course_utils.models import Autoencoder, mlp
 
 #: The priors the notebook offers; "labelled mixture" pushes each class to its own component.
 PRIORS = ("normal", "mixture", "swiss roll", "labelled mixture")
@@ -80,8 +79,9 @@ def generator_loss(d_code: torch.Tensor) -> torch.Tensor:
     return F.softplus(-d_code)
 
 
-class AAE(nn.Module):
-    """Deterministic encoder and decoder (784 -> hidden -> latent and back) plus a discriminator on z.
+class AAE(Autoencoder):
+    """Deterministic encoder and decoder (784 -> hidden -> latent and back, those of
+    :class:`~course_utils.models.Autoencoder`) plus a discriminator on z.
 
     With ``labelled=True`` the discriminator also sees the one-hot label (the label-aware prior).
     """
@@ -94,23 +94,10 @@ class AAE(nn.Module):
         labelled: bool = False,
         device=None,
     ):
-        super().__init__()
-        self.latent_dim, self.hidden, self.labelled = latent_dim, tuple(hidden), labelled
-        self.encoder = mlp([784, *self.hidden, latent_dim])
-        self.decoder = mlp([latent_dim, *reversed(self.hidden), 784])
+        super().__init__(latent_dim, hidden, device=device)
+        self.labelled = labelled
         self.discriminator = mlp([latent_dim + (N_CLASSES if labelled else 0), *disc_hidden, 1])
         self.to(get_device() if device is None else device)
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """``[B, 1, 28, 28]`` -> codes ``[B, latent_dim]``."""
-        return self.encoder(flatten_images(x))
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """``[B, latent_dim]`` -> logits ``[B, 1, 28, 28]``."""
-        return self.decoder(z).view(-1, *IMAGE_SHAPE)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x))
 
     def discriminate(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Logits ``[B]`` for "z was drawn from the prior" (``y`` ``[B]`` needed when ``labelled``)."""

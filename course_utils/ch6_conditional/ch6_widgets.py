@@ -17,22 +17,14 @@ import torch
 from PIL import Image as PILImage
 
 from course_utils.models import decode_images
-from course_utils.widgets import live_widget
+from course_utils.widgets import live_widget, slider
 
 #: The class palette of :func:`course_utils.plots.latent_scatter` (matplotlib's tab10), as RGB bytes.
 CLASS_RGB = (np.array([matplotlib.colormaps["tab10"](i)[:3] for i in range(10)]) * 255).astype(np.uint8)
 
 
 def _slider(name: str, limit: float) -> W.FloatSlider:
-    return W.FloatSlider(
-        value=0.0,
-        min=-limit,
-        max=limit,
-        step=0.05,
-        description=name,
-        continuous_update=True,
-        readout_format=".2f",
-    )
+    return slider(name, -limit, limit, 0.05, 0.0, continuous=True)
 
 
 def cvae_explorer(model, limit: float = 3.0, size: int = 168):

@@ -33,6 +33,21 @@ def _built(model_class, seed: int, **kwargs):
     return build
 
 
+def _fit_on_labels(name: str, build, loss_fn, settings: dict, data, epochs: int, seed: int):
+    """Train ``build()`` on ``loss_fn`` over ``data = (train_x, train_y, test_x, test_y)`` once, cached
+    under ``name`` with ``settings`` plus epochs, seed and the number of training digits (``test_x``: None
+    for no test set)."""
+    train_x, train_y, test_x, test_y = data
+    cfg = {**settings, "epochs": epochs, "seed": seed, "n_train": int(train_x.shape[0])}
+    test = (test_x, test_y) if test_x is not None else None
+    return load_or_train(
+        name,
+        build,
+        lambda m: fit(m, loss_fn, (train_x, train_y), test_data=test, epochs=epochs, seed=seed),
+        cfg,
+    )
+
+
 def classifier(
     train_x: torch.Tensor,
     train_y: torch.Tensor,
@@ -45,22 +60,10 @@ def classifier(
 ):
     """A :class:`~.cvae.DigitClassifier` trained with cross-entropy on real digits (the judge of samples)."""
     epochs = epochs_for("classifier") if epochs is None else epochs
-    cfg = {
-        "kind": "digit-classifier",
-        "hidden": list(hidden),
-        "epochs": epochs,
-        "seed": seed,
-        "n_train": int(train_x.shape[0]),
-    }
-    test = (test_x, test_y) if test_x is not None else None
-    return load_or_train(
-        "ch6-classifier",
-        _built(cvae_mod.DigitClassifier, seed, hidden=hidden),
-        lambda m: fit(
-            m, cvae_mod.classifier_loss, (train_x, train_y), test_data=test, epochs=epochs, seed=seed
-        ),
-        cfg,
-    )
+    build = _built(cvae_mod.DigitClassifier, seed, hidden=hidden)
+    settings = {"kind": "digit-classifier", "hidden": list(hidden)}
+    data = (train_x, train_y, test_x, test_y)
+    return _fit_on_labels("ch6-classifier", build, cvae_mod.classifier_loss, settings, data, epochs, seed)
 
 
 def cvae(
@@ -76,21 +79,10 @@ def cvae(
 ):
     """A :class:`~.cvae.CVAE` trained on the conditional negative ELBO (history: ``recon`` and ``kl``)."""
     epochs = epochs_for("cvae") if epochs is None else epochs
-    cfg = {
-        "kind": "cvae",
-        "latent_dim": latent_dim,
-        "hidden": list(hidden),
-        "epochs": epochs,
-        "seed": seed,
-        "n_train": int(train_x.shape[0]),
-    }
-    test = (test_x, test_y) if test_x is not None else None
-    return load_or_train(
-        f"cvae{latent_dim}d",
-        _built(cvae_mod.CVAE, seed, latent_dim=latent_dim, hidden=hidden),
-        lambda m: fit(m, cvae_mod.cvae_loss, (train_x, train_y), test_data=test, epochs=epochs, seed=seed),
-        cfg,
-    )
+    build = _built(cvae_mod.CVAE, seed, latent_dim=latent_dim, hidden=hidden)
+    settings = {"kind": "cvae", "latent_dim": latent_dim, "hidden": list(hidden)}
+    data = (train_x, train_y, test_x, test_y)
+    return _fit_on_labels(f"cvae{latent_dim}d", build, cvae_mod.cvae_loss, settings, data, epochs, seed)
 
 
 def aae(

@@ -535,9 +535,10 @@ def _call_noise(fn, x: torch.Tensor, level: float, seed: int | None):
     return out.detach().double()
 
 
-def _assert_noise_basics(fn, x, level, level_name: str):
+def _assert_noise_basics(fn, x, level, level_name: str) -> str:
     """What every noise function must do: give back ``x`` at level 0, and the same corruption for the
-    same seeded generator, a different one for another generator."""
+    same seeded generator, a different one for another generator. Returns the report's words for these
+    checks (with :func:`_call_noise`'s: the input untouched)."""
     if not torch.allclose(_call_noise(fn, x, 0.0, None), x.double()):
         raise _Hint(f"with {level_name} = 0 the images must come back unchanged.")
     a, b = _call_noise(fn, x, level, 0), _call_noise(fn, x, level, 0)
@@ -548,6 +549,7 @@ def _assert_noise_basics(fn, x, level, level_name: str):
         )
     if torch.equal(a, _call_noise(fn, x, level, 1)):
         raise _Hint("different generators gave the same result: the corruption must be random.")
+    return "input untouched, reproducible with a generator."
 
 
 @_checker
@@ -578,10 +580,10 @@ def check_masking_noise(fn) -> str:
         raise _Hint("the same pixels are masked in every image: draw the mask with the full shape x.shape.")
     if (_call_noise(fn, x, 1.0, None) != 0).any():
         raise _Hint("with fraction = 1 every pixel must be 0.")
-    _assert_noise_basics(fn, x, fraction, "fraction")
+    basics = _assert_noise_basics(fn, x, fraction, "fraction")
     return (
         f"masked {masked:.3f} of the pixels for fraction = {fraction}, others unchanged, "
-        f"fractions 0 and 1 right, input untouched, reproducible with a generator."
+        f"fractions 0 and 1 right, {basics}"
     )
 
 
@@ -616,11 +618,8 @@ def check_gaussian_noise(fn) -> str:
         raise _Hint(
             f"{inside:.3f} of the noise lies within one sigma, a Gaussian has 0.683: use torch.randn."
         )
-    _assert_noise_basics(fn, x, sigma, "sigma")
-    return (
-        f"noise mean {mean:+.4f}, std {std:.4f} for sigma = {sigma}, Gaussian shape, no clipping, "
-        f"input untouched, reproducible with a generator."
-    )
+    basics = _assert_noise_basics(fn, x, sigma, "sigma")
+    return f"noise mean {mean:+.4f}, std {std:.4f} for sigma = {sigma}, Gaussian shape, no clipping, {basics}"
 
 
 @_checker
