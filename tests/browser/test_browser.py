@@ -50,7 +50,8 @@ from browser_support import (  # noqa: E402
 )
 
 LOOPBACK = re.compile(r"^(https?|wss?)://(127\.0\.0\.1|localhost)(:\d+)?/")
-RUN_ALL_TIMEOUT_MS = 900_000  # a cold fast-mode notebook 5 trains ~10 small models: minutes on a busy 2-core machine
+# a cold fast-mode notebook 5 trains ~10 small models: minutes on a busy 2-core machine
+RUN_ALL_TIMEOUT_MS = 900_000
 REDRAW_TIMEOUT_S = 60
 
 SYNTHETIC = "synthetic_widgets.ipynb"
