@@ -415,7 +415,8 @@ def readout(slider_locator) -> str:
 
     shown = slider_locator.locator(".widget-readout")
     sync_api.expect(shown).to_have_text(re.compile(r"\S"), timeout=15_000)
-    return shown.inner_text().strip()
+    # textContent, what expect(...).to_have_text compares: innerText can read "" while the page lays out
+    return (shown.text_content() or "").strip()
 
 
 def slider_range(slider_locator) -> tuple[float, float, float]:
