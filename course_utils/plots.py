@@ -59,6 +59,69 @@ def reconstruction_grid(
     )
 
 
+#: One colour-blind-safe palette for the ten digit classes, used by every class scatter plot: the seven
+#: colours of Okabe & Ito (2008) without black, then three of Paul Tol's muted colours. Each class also has
+#: its own marker, so no two classes are told apart by hue alone.
+CLASS_COLOURS = (
+    "#E69F00",  # 0 orange
+    "#56B4E9",  # 1 sky blue
+    "#009E73",  # 2 bluish green
+    "#F0E442",  # 3 yellow
+    "#0072B2",  # 4 blue
+    "#D55E00",  # 5 vermillion
+    "#CC79A7",  # 6 reddish purple
+    "#332288",  # 7 indigo
+    "#882255",  # 8 wine
+    "#999933",  # 9 olive
+)
+CLASS_MARKERS = ("o", "s", "^", "v", "D", "P", "p", "h", "<", ">")
+#: Overlays on a class plot (prior samples, invented codes, paths, boxes): colours and line-art markers
+#: that no class uses.
+OVERLAY_COLOURS = ("black", "grey")
+OVERLAY_MARKERS = ("x", "+")
+
+
+def class_rgb() -> np.ndarray:
+    """:data:`CLASS_COLOURS` as RGB bytes ``[10, 3]`` (for pictures drawn pixel by pixel)."""
+    from matplotlib.colors import to_rgb
+
+    return (np.array([to_rgb(c) for c in CLASS_COLOURS]) * 255).round().astype(np.uint8)
+
+
+def class_scatter(ax, points, labels, s: float = 4.0, alpha: float = 0.8, legend: bool = True):
+    """Scatter ``points`` ``[N, 2]`` on ``ax``, digit k (``labels`` ``[N]``, 0-9) in ``CLASS_COLOURS[k]``
+    with ``CLASS_MARKERS[k]``; ``legend`` puts a "digit" legend to the right of the axes."""
+    points = points.detach().cpu().numpy() if isinstance(points, torch.Tensor) else np.asarray(points)
+    labels = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
+    if points.ndim != 2 or points.shape[1] != 2 or len(points) != len(labels):
+        raise ValueError(
+            f"class_scatter needs points [N, 2] and labels [N], got {points.shape}, {labels.shape}"
+        )
+    if len(labels) and (labels.min() < 0 or labels.max() > 9):
+        raise ValueError(f"digit labels must lie in 0-9, got {labels.min()}..{labels.max()}")
+    for k in range(10):
+        mine = labels == k
+        ax.scatter(
+            points[mine, 0],
+            points[mine, 1],
+            s=s,
+            c=CLASS_COLOURS[k],
+            marker=CLASS_MARKERS[k],
+            alpha=alpha,
+            linewidths=0,
+            label=str(k),
+        )
+    if legend:
+        ax.legend(
+            title="digit",
+            loc="center left",
+            bbox_to_anchor=(1.01, 0.5),
+            fontsize=8,
+            markerscale=max(1.0, 6.0 / s**0.5),  # legend markers about 6 pt wide
+        )
+    return ax
+
+
 def latent_scatter(
     z: torch.Tensor,
     labels: torch.Tensor,
@@ -66,24 +129,12 @@ def latent_scatter(
     ax=None,
     dims: Sequence[int] = (0, 1),
     s: float = 4.0,
-    figsize=(5, 4.5),
+    figsize=(5.5, 4.5),
 ):
-    """Scatter of 2-D codes ``[N, >=2]`` coloured by digit label ``[N]``, with a colour bar."""
-    z = z.detach().cpu().numpy()
-    labels = labels.detach().cpu().numpy()
+    """Scatter of 2-D codes ``[N, >=2]`` (``dims`` picks two) by digit label ``[N]``, in the class palette."""
+    z = z.detach().cpu()
     fig, ax = _axes(ax, figsize)
-    points = ax.scatter(
-        z[:, dims[0]],
-        z[:, dims[1]],
-        c=labels,
-        cmap="tab10",
-        vmin=-0.5,
-        vmax=9.5,
-        s=s,
-        alpha=0.8,
-        linewidths=0,
-    )
-    fig.colorbar(points, ax=ax, ticks=range(10), label="digit")
+    class_scatter(ax, z[:, list(dims)], labels, s=s)
     ax.set_xlabel(f"$z_{dims[0] + 1}$")
     ax.set_ylabel(f"$z_{dims[1] + 1}$")
     if title:

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from course_utils import plots
+
 #: The embedding methods :func:`embed` knows.
 METHODS = ("pca", "isomap", "lle", "tsne")
 
@@ -201,33 +203,30 @@ def scatter_panels(
     embeddings: dict,
     colors,
     titles: dict | None = None,
-    cmap: str = "tab10",
+    cmap: str = "viridis",
     colorbar_label: str = "digit",
     s: float = 5.0,
     discrete: bool = True,
 ):
-    """One scatter panel per entry of ``embeddings`` (name -> ``[N, 2]``), coloured by ``colors`` ``[N]``
-    (labels with ``discrete``), in one row with one shared colour bar. Returns the figure."""
+    """One scatter panel per entry of ``embeddings`` (name -> ``[N, 2]``), in one row. With ``discrete``,
+    ``colors`` ``[N]`` are digit labels drawn in the class palette (:func:`course_utils.plots.class_scatter`,
+    one legend); otherwise values on ``cmap`` with one shared colour bar. Returns the figure."""
     import matplotlib.pyplot as plt
 
     colors = colors.detach().cpu().numpy() if isinstance(colors, torch.Tensor) else np.asarray(colors)
     n = len(embeddings)
     fig, axes = plt.subplots(1, n, figsize=(3.3 * n + 0.8, 3.6), squeeze=False)
-    kw = dict(vmin=-0.5, vmax=9.5) if discrete else {}
-    for ax, (name, Z) in zip(axes[0], embeddings.items()):
+    for i, (ax, (name, Z)) in enumerate(zip(axes[0], embeddings.items())):
         Z = Z.detach().cpu().numpy() if isinstance(Z, torch.Tensor) else np.asarray(Z)
-        points = ax.scatter(Z[:, 0], Z[:, 1], c=colors, cmap=cmap, s=s, alpha=0.8, linewidths=0, **kw)
+        if discrete:
+            plots.class_scatter(ax, Z[:, :2], colors, s=s, legend=i == n - 1)
+        else:
+            points = ax.scatter(Z[:, 0], Z[:, 1], c=colors, cmap=cmap, s=s, alpha=0.8, linewidths=0)
         ax.set_title((titles or {}).get(name, name), fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.colorbar(
-        points,
-        ax=list(axes[0]),
-        ticks=range(10) if discrete else None,
-        label=colorbar_label,
-        fraction=0.02,
-        pad=0.01,
-    )
+    if not discrete:
+        fig.colorbar(points, ax=list(axes[0]), label=colorbar_label, fraction=0.02, pad=0.01)
     return fig
 
 

@@ -11,16 +11,16 @@ import io
 from collections.abc import Mapping
 
 import ipywidgets as W
-import matplotlib
 import numpy as np
 import torch
 from PIL import Image as PILImage
 
+from course_utils import plots
 from course_utils.models import decode_images
 from course_utils.widgets import live_widget, slider
 
-#: The class palette of :func:`course_utils.plots.latent_scatter` (matplotlib's tab10), as RGB bytes.
-CLASS_RGB = (np.array([matplotlib.colormaps["tab10"](i)[:3] for i in range(10)]) * 255).astype(np.uint8)
+#: The course's class palette (:data:`course_utils.plots.CLASS_COLOURS`) as RGB bytes ``[10, 3]``.
+CLASS_RGB = plots.class_rgb()
 
 
 def _slider(name: str, limit: float) -> W.FloatSlider:
@@ -61,7 +61,8 @@ def code_map(
     codes: torch.Tensor, labels: torch.Tensor, prior_samples: torch.Tensor, extent: float, size: int = 168
 ) -> np.ndarray:
     """An RGB raster ``[size, size, 3]`` of the square [-extent, extent]^2: prior samples in grey,
-    codes as 2x2 dots in the class palette (the y axis points up)."""
+    codes as 2x2 dots in the class palette (the y axis points up); grey
+    and the cross's black are overlay colours that no class uses."""
     canvas = np.full((size, size, 3), 255, dtype=np.uint8)
 
     def pixels(z):
