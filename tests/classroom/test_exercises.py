@@ -1,15 +1,16 @@
 """The exercise checkers accept the reference, reject typical mistakes with the right hint, never raise."""
 
-import importlib
 import math
-from pathlib import Path
 
+import exercise_cases_ch6
+import exercise_cases_ch7
 import pytest
 import torch
 import torch.nn.functional as F
 
 from course_utils import losses
 from course_utils.ch3_autoencoders import corruption
+from course_utils.ch7_vae_lab import collapse
 from course_utils.classroom import exercises
 from course_utils.models import VAE
 
@@ -86,20 +87,6 @@ CORRECT = {
         lambda mu, lv: torch.distributions.Normal(mu, (0.5 * lv).exp()).rsample(),
     ],
 }
-
-
-@pytest.mark.parametrize("name,fn", [(n, f) for n, fs in CORRECT.items() for f in fs])
-def test_correct_implementations_pass(name, fn, capsys):
-    assert getattr(exercises, name)(fn) is True
-    out = capsys.readouterr().out
-    assert "passed" in out and "❌" not in out
-
-
-@pytest.mark.parametrize("name", sorted(CORRECT))
-def test_blank_exercise_reports_not_implemented(name, capsys):
-    assert getattr(exercises, name)(not_implemented) is False
-    out = capsys.readouterr().out
-    assert "not implemented yet" in out and "Traceback" not in out
 
 
 B, K = losses.bernoulli_nll, losses.kl_std_normal
@@ -235,7 +222,30 @@ WRONG = [
 ]
 
 
-@pytest.mark.parametrize("name,fn,phrase", WRONG, ids=[f"{n}-{p}" for n, _, p in WRONG])
+#: Every notebook's cases: chapters 1-5 above, notebooks 6 and 7 from their own files.
+CORRECT_CASES = (
+    [(name, fn) for name, fns in CORRECT.items() for fn in fns]
+    + exercise_cases_ch6.CORRECT
+    + exercise_cases_ch7.CORRECT
+)
+WRONG_CASES = WRONG + exercise_cases_ch6.WRONG + exercise_cases_ch7.WRONG
+
+
+@pytest.mark.parametrize("name,fn", CORRECT_CASES)
+def test_correct_implementations_pass(name, fn, capsys):
+    assert getattr(exercises, name)(fn) is True
+    out = capsys.readouterr().out
+    assert "passed" in out and "❌" not in out
+
+
+@pytest.mark.parametrize("name", sorted({name for name, _ in CORRECT_CASES}))
+def test_blank_exercise_reports_not_implemented(name, capsys):
+    assert getattr(exercises, name)(not_implemented) is False
+    out = capsys.readouterr().out
+    assert "not implemented yet" in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize("name,fn,phrase", WRONG_CASES, ids=[f"{n}-{p}" for n, _, p in WRONG_CASES])
 def test_typical_mistakes_get_their_hint(name, fn, phrase, capsys):
     assert getattr(exercises, name)(fn) is False
     out = capsys.readouterr().out
@@ -244,13 +254,8 @@ def test_typical_mistakes_get_their_hint(name, fn, phrase, capsys):
 
 
 def test_every_checker_is_covered_by_the_tests():
-    # the checkers of later notebooks are covered by their own tests/classroom/test_exercises_chN.py
-    later = set()
-    for module in Path(__file__).parent.glob("test_exercises_ch*.py"):
-        for entry in importlib.import_module(module.stem).CORRECT:  # names, or (name, solution) pairs
-            later.add(entry if isinstance(entry, str) else entry[0])
-    assert set(exercises.__all__) == set(CORRECT) | later
-    assert {name for name, _, _ in WRONG} == set(CORRECT)
+    names = {name for name, _ in CORRECT_CASES}
+    assert set(exercises.__all__) == names == {name for name, _, _ in WRONG_CASES}
 
 
 def test_checker_leaves_global_random_state_alone(capsys):
@@ -259,6 +264,8 @@ def test_checker_leaves_global_random_state_alone(capsys):
     torch.manual_seed(123)
     exercises.check_reparameterize(VAE.reparameterize)
     exercises.check_masking_noise(corruption.masking_noise)
+    exercises.check_free_bits(collapse.free_bits_kl)
+    exercises.check_active_units(lambda mu: collapse.active_units(mu)[0])
     assert torch.equal(torch.rand(3), expected)
 
 
