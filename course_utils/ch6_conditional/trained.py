@@ -16,7 +16,7 @@ from course_utils.checkpoints import load_or_train
 from course_utils.train import fit
 
 #: Epochs per model: (fast mode, the classroom lesson).
-EPOCHS = {"classifier": (8, 10), "cvae": (15, 30), "aae": (15, 25), "m2": (8, 15)}
+EPOCHS = {"classifier": (8, 10), "cvae": (15, 30), "aae": (15, 18), "m2": (8, 10)}
 #: The AAE's learning rate for the two adversarial steps, by prior (2e-4 where not listed).
 ADVERSARIAL_LR = {"labelled mixture": 1e-3}
 

@@ -20,7 +20,7 @@ LATENT_DIM = 16
 HIDDEN = (256,)
 #: Epochs and minibatch size per lab model: fast mode (tests, CI) and the classroom lesson. Fast mode's
 #: small batches give its 2,000 digits enough optimiser steps (375) for every effect of the lab to show.
-EPOCHS = 6 if config.FAST else 20
+EPOCHS = 6 if config.FAST else 12
 BATCH_SIZE = 32 if config.FAST else 64
 SEED = 0
 
