@@ -1,13 +1,16 @@
-"""Shared by the benchmark scripts: the machine description and a 60,000-digit training set."""
+"""Shared by the benchmark scripts: the machine description, a 60,000-digit training set, slider timing."""
 
 from __future__ import annotations
 
 import os
 import platform
+import statistics
 import struct
 import tempfile
+import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from course_utils import data
@@ -55,3 +58,19 @@ def mnist_60k_root() -> tuple[Path, str]:
     else:
         how = f"{source} digits repeated {reps}x (timing only)"
     return root, f"60,000 training images: {how}"
+
+
+def slider_times(slider, image_of, moves: int = 200) -> tuple[float, float]:
+    """Move ``slider`` through ``moves`` values from its min to its max; each time, milliseconds from setting
+    the value to the widget's new picture (``image_of()``, which must change: the observer redraws
+    synchronously). Returns (median, 95th percentile)."""
+    values = np.linspace(slider.min, slider.max, moves)
+    times = []
+    for v in values:
+        before = image_of()
+        start = time.perf_counter()
+        slider.value = float(v)
+        times.append((time.perf_counter() - start) * 1000)
+        assert image_of() != before or v == values[0], "the picture did not change"
+    times.sort()
+    return statistics.median(times), times[int(0.95 * len(times)) - 1]

@@ -6,32 +6,14 @@ the 20-D one, moves a slider 200 times and reports the median and 95th percentil
 Run: python benchmarks/slider_latency.py
 """
 
-import statistics
 import sys
-import time
 from pathlib import Path
-
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's course_utils first
 
-from common import machine  # noqa: E402
+from common import machine, slider_times  # noqa: E402
 
 from course_utils import config, data, recipes, widgets  # noqa: E402
-
-
-def measure(box, name, moves=200):
-    slider = box.controls[name]
-    values = np.linspace(slider.min, slider.max, moves)
-    times = []
-    for v in values:
-        before = box.image.value
-        start = time.perf_counter()
-        slider.value = float(v)  # the observer decodes and writes the PNG synchronously
-        times.append((time.perf_counter() - start) * 1000)
-        assert box.image.value != before or v == values[0]
-    times.sort()
-    return statistics.median(times), times[int(0.95 * len(times)) - 1]
 
 
 def main():
@@ -41,13 +23,13 @@ def main():
     for dim in (2, 20):
         model, _ = recipes.vae(dim, x[: config.TRAIN_SIZE], xt)
         box = widgets.latent_explorer(model, dims=[0, 1])
-        median, p95 = measure(box, "z1")
+        median, p95 = slider_times(box.controls["z1"], lambda box=box: box.image.value)
         print(
             f"latent_explorer on the {dim}-D VAE: median {median:.2f} ms, 95th percentile {p95:.2f} ms "
             f"over 200 moves"
         )
     box = widgets.interpolation_slider(model, xt[0], xt[1])
-    median, p95 = measure(box, "alpha")
+    median, p95 = slider_times(box.controls["alpha"], lambda: [im.value for im in box.images])
     print(
         f"interpolation_slider (two images per redraw): median {median:.2f} ms, 95th percentile {p95:.2f} ms"
     )

@@ -7,28 +7,11 @@ PNG(s) being in the widget.
 Run: python benchmarks/slider_latency_ch6.py        (COURSE_FAST=1 for the fast-mode models)
 """
 
-import statistics
-import time
-
-import numpy as np
 import torch
-from common import machine
+from common import machine, slider_times
 
 from course_utils import config, data, models
 from course_utils.ch6_conditional import aae, ch6_widgets, trained
-
-
-def measure(slider, image_of, moves=200):
-    values = np.linspace(slider.min, slider.max, moves)
-    times = []
-    for v in values:
-        before = image_of()
-        start = time.perf_counter()
-        slider.value = float(v)
-        times.append((time.perf_counter() - start) * 1000)
-        assert image_of() != before or v == values[0]
-    times.sort()
-    return statistics.median(times), times[int(0.95 * len(times)) - 1]
 
 
 def main():
@@ -39,7 +22,7 @@ def main():
     x, y = x_all[pick.to(x_all.device)], y_all[pick.to(x_all.device)]
     cvae2, _ = trained.cvae(2, x, y, x_test[: config.TEST_SIZE], y_test[: config.TEST_SIZE])
     box = ch6_widgets.cvae_explorer(cvae2)
-    median, p95 = measure(box.controls["z1"], lambda: box.image.value)
+    median, p95 = slider_times(box.controls["z1"], lambda: box.image.value)
     print(f"cvae_explorer (one digit per redraw): median {median:.2f} ms, 95th percentile {p95:.2f} ms")
     aaes = {prior: trained.aae(prior, x, y)[0] for prior in aae.PRIORS}
     labels = y_test[:1000].cpu()
@@ -50,7 +33,7 @@ def main():
         for p, m in aaes.items()
     }
     box = ch6_widgets.aae_explorer(aaes, maps)
-    median, p95 = measure(box.controls["z1"], lambda: [im.value for im in box.images])
+    median, p95 = slider_times(box.controls["z1"], lambda: [im.value for im in box.images])
     print(
         f"aae_explorer (map with a cross + one digit per redraw): median {median:.2f} ms, "
         f"95th percentile {p95:.2f} ms"

@@ -26,11 +26,17 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import numpy as np
 from PIL import Image as PILImage
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
+#: What a page may reach: the JupyterLab server on the loopback interface (and data:, blob: URLs).
+LOOPBACK = re.compile(r"^(https?|wss?)://(127\.0\.0\.1|localhost)(:\d+)?/")
+#: A cold fast-mode notebook 5 trains ~10 small models: minutes on a busy 2-core machine.
+RUN_ALL_TIMEOUT_MS = 900_000
+REDRAW_TIMEOUT_S = 60
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -354,8 +360,17 @@ def slider(page, description: str):
     return page.locator(".widget-slider").filter(has=label)
 
 
+def dropdown(page, description: str):
+    """The ipywidgets dropdown whose description label reads exactly ``description`` (its <select> inside)."""
+    label = page.locator("label.widget-label").filter(
+        has_text=re.compile(rf"^\s*{re.escape(description)}\s*$")
+    )
+    return page.locator(".widget-dropdown").filter(has=label)
+
+
 def widget_with_images(slider_locator):
-    """The nearest enclosing element of a slider that holds a picture (the widget's drawing)."""
+    """The nearest enclosing element of a control (a slider, a dropdown) that holds a picture (the widget's
+    drawing)."""
     return slider_locator.locator(
         "xpath=ancestor::div[.//img[contains(@class,'widget-image') or "
         "ancestor::div[contains(@class,'jp-RenderedImage')]]][1]"
@@ -432,3 +447,102 @@ def press_on_handle(slider_locator, keys: list[str]):
     handle.focus()
     for key in keys:
         handle.press(key)
+
+
+# -- what the browser tests check on a notebook -------------------------------------------------------
+def open_and_run(page, lab, path: str):
+    """Open ``path``, Run All Cells, and check that every cell ran without error and every widget rendered."""
+    started = time.monotonic()
+    open_notebook(page, lab, path)
+    result = run_all_cells(page, path, timeout_ms=RUN_ALL_TIMEOUT_MS)
+    assert not result["errors"], f"{path}: cells raised {result['errors']}"
+    assert result["ok"] and result["unrun"] == 0, f"{path}: Run All did not finish: {result}"
+    print(f"{path}: opened and ran in {time.monotonic() - started:.0f} s")
+
+
+def check_named_slider(page, description: str, screenshot: str, all_change: bool = True):
+    """:func:`check_slider_redraws` on the first slider labelled ``description``; screenshot of its widget
+    to test-artifacts/``screenshot``. Returns the widget's locator."""
+    handle = slider(page, description).first
+    box = widget_with_images(handle)
+    check_slider_redraws(handle, box, description, all_change=all_change)
+    ARTIFACTS.mkdir(exist_ok=True)
+    box.screenshot(path=str(ARTIFACTS / screenshot))
+    return box
+
+
+def run_course_notebook(page, lab, path: str):
+    """Open a course notebook (in the served copy), Run All Cells, check that every widget rendered."""
+    if not (lab.root_dir / path).exists():
+        raise AssertionError(f"{path} is missing: the browser test needs the course notebook")
+    open_and_run(page, lab, path)
+    check_widgets_rendered(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+
+
+def check_widgets_rendered(page):
+    problems = widget_problems(page)
+    assert not problems, f"widgets did not render: {problems}"
+
+
+def shown_value(slider_locator) -> float:
+    return float(readout(slider_locator).replace("\u2212", "-"))  # the readout writes a real minus sign
+
+
+def nudge_keys(slider_locator) -> tuple[list[str], list[str]]:
+    """One key press that moves the slider a page (five steps, towards the side with room) and the one
+    that moves it back. One press is one new value, so the first redraw seen is the final one."""
+    low, value, high = slider_range(slider_locator)
+    up, down = ["PageUp"], ["PageDown"]
+    return (up, down) if high - value >= value - low else (down, up)
+
+
+def check_slider_redraws(slider_locator, container, name: str, all_change: bool = True):
+    """Move the slider with the keyboard; the pictures must change; moving back must restore them."""
+    container.scroll_into_view_if_needed()
+    before = wait_for_images(container, lambda imgs: all(imgs), REDRAW_TIMEOUT_S, f"{name}: pictures shown")
+    value_before = readout(slider_locator)
+    forward, back = nudge_keys(slider_locator)
+    from playwright.sync_api import expect
+
+    shown = expect(slider_locator.locator(".widget-readout"))
+    press_on_handle(slider_locator, forward)
+    shown.not_to_have_text(value_before)  # (waits) the keyboard moved the slider
+    changed = (
+        (lambda imgs: len(imgs) == len(before) and all(a != b for a, b in zip(imgs, before)))
+        if all_change
+        else (lambda imgs: len(imgs) == len(before) and imgs != before)
+    )
+    after = wait_for_images(
+        container,
+        changed,
+        REDRAW_TIMEOUT_S,
+        f"{name}: the picture did not change when the slider moved "
+        f"{value_before} -> {readout(slider_locator)}",
+    )
+    moved_to = readout(slider_locator)
+    press_on_handle(slider_locator, back)
+    shown.to_have_text(value_before)
+    wait_for_images(
+        container,
+        lambda imgs: imgs == before,
+        REDRAW_TIMEOUT_S,
+        f"{name}: moving back to {value_before} did not restore the first picture",
+    )
+    press_on_handle(slider_locator, forward)  # leave it moved, for the screenshot
+    shown.to_have_text(moved_to)
+    wait_for_images(
+        container,
+        lambda imgs: imgs == after,
+        REDRAW_TIMEOUT_S,
+        f"{name}: moving forward again did not redraw the same picture",
+    )
+    return before, after
+
+
+def write_notebook(folder: Path, name: str, cells: list[str]) -> str:
+    """Write a notebook of code ``cells`` (Python 3 kernel) as ``folder/name``; returns ``name``."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, folder / name)
+    return name

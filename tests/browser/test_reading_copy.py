@@ -17,7 +17,7 @@ sync_api = pytest.importorskip(
     reason="the playwright package is not installed (python -m pip install -r requirements.txt)",
 )
 
-from browser_support import ARTIFACTS, CHROMIUM_ARGS, find_chromium  # noqa: E402
+from browser_support import ARTIFACTS  # noqa: E402
 
 from course_utils.classroom import copies  # noqa: E402
 
@@ -60,25 +60,6 @@ def site(tmp_path_factory):
     out = folder / "site"
     assert copies.main(["html", "--out", str(out), "--notebooks", str(folder)]) == 0
     return out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    path = find_chromium()
-    if path is None:
-        pytest.skip(
-            "Chromium is not installed (/usr/bin/chromium or `chromium` on PATH; Debian package "
-            "'chromium', which .ci/run apt-installs): cannot open the reading copy"
-        )
-    playwright = sync_api.sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-    finally:
-        playwright.stop()
 
 
 def test_reading_copy_offline_shows_formulas_figure_and_widget_frames(site, browser):
