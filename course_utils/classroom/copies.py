@@ -117,7 +117,8 @@ def make_html(
     out: Path, notebooks: Path = NOTEBOOKS, timeout: int = 1200, kernel: str = "python3", lang: str = "en"
 ) -> tuple[list[Path], list[str]]:
     """Execute every ``notebooks/*.ipynb`` (in its own folder, environment inherited) and write
-    ``out/<name>.html`` with the outputs, plus an ``index.html`` linking them and ``out/mathjax/``.
+    ``out/<name>.html`` with the outputs, plus an ``index.html`` linking them, ``out/mathjax/`` and, for the
+    Korean edition (``lang="ko"``), ``out/fonts/`` with a Hangul font.
 
     The pages read offline (see :mod:`course_utils.classroom.reading`): formulas by the local MathJax,
     each live widget as a static strip of pictures, alt text on every figure, nothing loaded from the web.
@@ -131,6 +132,10 @@ def make_html(
 
     out.mkdir(parents=True, exist_ok=True)
     reading.copy_mathjax(out)
+    head_extra = ""
+    if lang == "ko":  # Hangul from a font shipped with the page: readable where no Korean font is installed
+        reading.copy_hangul_font(out)
+        head_extra = reading.hangul_font_css()
     exporter, written, failures = reading.exporter(language_code=lang), [], []
     for path in sorted(Path(notebooks).glob("*.ipynb")):
         print(f"executing {path.name} ...", flush=True)
@@ -158,12 +163,14 @@ def make_html(
         if loads:  # a new nbconvert template part, or an output that links a script: say so, never hide it
             failures.append(f"{path.name}: the page would load from the web: {', '.join(loads[:3])}")
             print(f"FAILED {failures[-1]}", flush=True)
+        if head_extra:
+            body = body.replace("</head>", head_extra + "</head>", 1)
         target = out / f"{path.stem}.html"
         target.write_text(body, encoding="utf-8")
         written.append(target)
     links = "\n".join(f'<li><a href="{p.name}">{p.stem}</a></li>' for p in written)
     (out / "index.html").write_text(
-        f"<!doctype html><html lang='{lang}'><meta charset='utf-8'>"
+        f"<!doctype html><html lang='{lang}'><meta charset='utf-8'>{head_extra}"
         f"<title>All about Autoencoders</title>"
         f"<h1>All about Autoencoders (오토인코더의 모든 것)</h1>\n"
         f"<ul>\n{links}\n</ul>\n",

@@ -6,6 +6,9 @@ Used by ``python -m course_utils.classroom html`` (:func:`course_utils.classroom
   ``site/mathjax/``, and :func:`exporter` points nbconvert's page at that copy, so formulas render with
   the network off. Its template (``reading_template/``) drops the web-only scripts of nbconvert's ``lab``
   page (require.js, the widget manager and mermaid, all from a CDN) and gives every PNG an ``alt``.
+- For the Korean edition, :func:`copy_hangul_font` copies the NanumGothic font (shipped by the pip package
+  ``koreanize-matplotlib``, SIL Open Font License) into ``site/fonts/`` and :func:`hangul_font_css` makes
+  the page use it for Hangul only, so Korean text reads on a machine without a Korean font.
 - The notebooks run with ``COURSE_READING_COPY=1`` and this module loaded as an IPython extension
   (:data:`KERNEL_ARGUMENTS`): each matplotlib figure shown with ``plt.show()`` (or at the end of a cell)
   carries its suptitle/titles as ``alt`` metadata, and each :func:`course_utils.widgets.live_widget`
@@ -81,6 +84,60 @@ def copy_mathjax(out: Path) -> Path:
     target = Path(out) / "mathjax"
     shutil.copytree(mathjax_source(), target, dirs_exist_ok=True)
     return target
+
+
+#: The Hangul font files the Korean reading copy ships, by CSS font weight.
+HANGUL_FONT_FILES = {400: "NanumGothic.ttf", 700: "NanumGothicBold.ttf"}
+#: Hangul Jamo, compatibility Jamo, Jamo extended A/B and the syllables: what the shipped font draws.
+HANGUL_UNICODE_RANGE = "U+1100-11FF, U+3130-318F, U+A960-A97F, U+AC00-D7AF, U+D7B0-D7FF"
+
+
+def hangul_font_source() -> Path:
+    """The folder of NanumGothic TTFs in the installed ``koreanize-matplotlib`` (found, not imported:
+    importing it would change matplotlib's settings)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("koreanize_matplotlib")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "fonts" if spec else None
+    if folder is None or not all((folder / name).is_file() for name in HANGUL_FONT_FILES.values()):
+        raise RuntimeError(
+            "the Korean reading copy needs koreanize-matplotlib for its Hangul font: "
+            "python -m pip install -r requirements.txt"
+        )
+    return folder
+
+
+def copy_hangul_font(out: Path) -> Path:
+    """Write the Hangul font files into ``out/fonts`` (about 9 MB) and return that folder.
+
+    The fonts are copied without their TSI* tables (a font editor's hinting sources, unused for drawing):
+    browsers' font sanitizer rejects NanumGothic's empty TSI3 and would then draw no Hangul at all."""
+    from fontTools.ttLib import TTFont  # a dependency of matplotlib
+
+    target = Path(out) / "fonts"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in HANGUL_FONT_FILES.values():
+        font = TTFont(hangul_font_source() / name)
+        tables = font.keys()  # a list: deleting below does not disturb it
+        for table in [t for t in tables if t.startswith("TSI")]:
+            del font[table]
+        font.save(target / name)
+    return target
+
+
+def hangul_font_css(fonts_folder: str = "fonts") -> str:
+    """A ``<style>`` that draws Hangul (only) with the shipped font; JupyterLab's fonts do the rest."""
+    faces = "".join(
+        f'@font-face {{font-family: "Course Hangul"; src: url("{fonts_folder}/{name}") format("truetype"); '
+        f"font-weight: {weight}; unicode-range: {HANGUL_UNICODE_RANGE};}}\n"
+        for weight, name in HANGUL_FONT_FILES.items()
+    )
+    stack = '"Course Hangul", system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif'
+    variables = (
+        f":root {{--jp-content-font-family: {stack}; --jp-ui-font-family: {stack};}}\n"
+        "body {font-family: var(--jp-content-font-family);}"
+    )
+    return f"<style>\n{faces}{variables}\n</style>\n"
 
 
 def exporter(language_code: str = "en", mathjax_folder: str = "mathjax"):

@@ -3,7 +3,8 @@ render (local MathJax), its figure and its widget's frames show as images with a
 leaves the machine.
 
 Builds the copy of a small synthetic notebook (a formula, a matplotlib figure, a live_widget with a slider)
-with ``python -m course_utils.classroom html``; a screenshot goes to test-artifacts/reading-copy.png.
+with ``python -m course_utils.classroom html``; a screenshot goes to test-artifacts/reading-copy.png. The
+Korean edition's copy (``--lang ko``) draws its Hangul with the font it ships (reading-copy-ko.png).
 Skips (with the reason) only where Chromium or the playwright package is not installed.
 """
 
@@ -119,4 +120,60 @@ def test_reading_copy_offline_shows_formulas_figure_and_widget_frames(site, brow
     finally:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "reading-copy.png"), full_page=True)
+        context.close()
+
+
+KOREAN_CELLS = [
+    ("markdown", "# 증거 하한\n$$\\log p(x) \\ge \\mathrm{ELBO}$$\n모든 $q$에 대해 **성립**합니다."),
+    ("code", "print('한국어판')"),
+]
+
+
+@pytest.fixture(scope="module")
+def korean_site(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reading-ko")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(src) if kind == "markdown" else nbformat.v4.new_code_cell(src)
+        for kind, src in KOREAN_CELLS
+    ]
+    nbformat.write(nb, folder / "01_korean.ipynb")
+    out = folder / "site"
+    assert copies.main(["html", "--lang", "ko", "--out", str(out), "--notebooks", str(folder)]) == 0
+    return out
+
+
+def test_korean_reading_copy_draws_hangul_with_its_own_font_offline(korean_site, browser):
+    """Where the machine has no Korean font (as here), the page's Hangul is drawn with the shipped one."""
+    context = browser.new_context(viewport={"width": 900, "height": 500})
+    blocked = []
+    context.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith(LOCAL)
+            else (blocked.append(route.request.url), route.abort())
+        ),
+    )
+    page = context.new_page()
+    try:
+        page.goto((korean_site / "01_korean.html").as_uri(), wait_until="load", timeout=60_000)
+        page.wait_for_function(
+            "() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0"
+            " && !MathJax.Hub.queue.running && document.querySelectorAll('.MathJax_Display').length >= 1",
+            timeout=60_000,
+            polling=250,
+        )
+        fonts = page.evaluate(
+            "async () => { await document.fonts.ready; return [...document.fonts]"
+            ".filter(f => f.family.includes('Course Hangul')).map(f => [f.weight, f.status]); }"
+        )
+        assert ["400", "loaded"] in fonts and ["700", "loaded"] in fonts, fonts  # plain and bold text
+        assert page.evaluate("() => document.documentElement.lang") == "ko"
+        assert "모든" in page.locator(".jp-MarkdownCell").first.inner_text()
+        assert blocked == [], blocked
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "reading-copy-ko.png"))
         context.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils.classroom import copies, edition
+from course_utils.classroom import copies, edition, reading
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -167,6 +167,14 @@ def test_html_copy_of_the_korean_edition(lessons, tmp_path, capsys):
     assert '<html lang="ko">' in page and "최대 우도" in page
     assert "nll 0.693" in page and "checked True" in page
     assert (site / "mathjax" / "MathJax.js").is_file() and "lang='ko'" in (site / "index.html").read_text()
+    # Hangul drawn by a font shipped with the page, without the tables browsers reject (TSI*)
+    from fontTools.ttLib import TTFont
+
+    for name in reading.HANGUL_FONT_FILES.values():
+        font = TTFont(site / "fonts" / name)
+        assert not [t for t in list(font.keys()) if t.startswith("TSI")]
+        assert ord("한") in font.getBestCmap()
+    assert 'url("fonts/NanumGothic.ttf")' in page and "Course Hangul" in page
 
 
 def test_edition_problems_finds_drift_gaps_and_orphans(lessons):
