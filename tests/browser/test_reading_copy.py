@@ -48,24 +48,25 @@ CELLS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("reading")
+def build_site(folder, name: str, cells, lang: str = "en"):
+    """Write a notebook of ``cells`` ((kind, source) pairs) as ``folder/name`` and build its reading copy in
+    ``folder/site`` with ``python -m course_utils.classroom html``; returns the site folder."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
         nbformat.v4.new_markdown_cell(src) if kind == "markdown" else nbformat.v4.new_code_cell(src)
-        for kind, src in CELLS
+        for kind, src in cells
     ]
-    nbformat.write(nb, folder / "01_reading.ipynb")
+    nbformat.write(nb, folder / name)
     out = folder / "site"
-    assert copies.main(["html", "--out", str(out), "--notebooks", str(folder)]) == 0
+    assert copies.main(["html", "--lang", lang, "--out", str(out), "--notebooks", str(folder)]) == 0
     return out
 
 
-def test_reading_copy_offline_shows_formulas_figure_and_widget_frames(site, browser):
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    blocked, requested = [], []
+def offline_page(browser, viewport: dict):
+    """A new page that may load only local files: returns (context, page, blocked URLs)."""
+    context = browser.new_context(viewport=viewport)
+    blocked = []
     context.route(
         "**/*",
         lambda route: (
@@ -74,16 +75,30 @@ def test_reading_copy_offline_shows_formulas_figure_and_widget_frames(site, brow
             else (blocked.append(route.request.url), route.abort())
         ),
     )
-    page = context.new_page()
+    return context, context.new_page(), blocked
+
+
+def wait_for_mathjax(page):
+    page.wait_for_function(
+        "() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0"
+        " && !MathJax.Hub.queue.running && document.querySelectorAll('.MathJax_Display').length >= 1",
+        timeout=60_000,
+        polling=250,
+    )
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    return build_site(tmp_path_factory.mktemp("reading"), "01_reading.ipynb", CELLS)
+
+
+def test_reading_copy_offline_shows_formulas_figure_and_widget_frames(site, browser):
+    context, page, blocked = offline_page(browser, {"width": 1200, "height": 900})
+    requested = []
     page.on("request", lambda request: requested.append(request.url))
     try:
         page.goto((site / "01_reading.html").as_uri(), wait_until="load", timeout=60_000)
-        page.wait_for_function(
-            "() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0"
-            " && !MathJax.Hub.queue.running && document.querySelectorAll('.MathJax_Display').length >= 1",
-            timeout=60_000,
-            polling=250,
-        )
+        wait_for_mathjax(page)
         page.evaluate(f"() => fetch({PROBE!r}).catch(() => null)")
         page.wait_for_timeout(300)
 
@@ -131,40 +146,15 @@ KOREAN_CELLS = [
 
 @pytest.fixture(scope="module")
 def korean_site(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("reading-ko")
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [
-        nbformat.v4.new_markdown_cell(src) if kind == "markdown" else nbformat.v4.new_code_cell(src)
-        for kind, src in KOREAN_CELLS
-    ]
-    nbformat.write(nb, folder / "01_korean.ipynb")
-    out = folder / "site"
-    assert copies.main(["html", "--lang", "ko", "--out", str(out), "--notebooks", str(folder)]) == 0
-    return out
+    return build_site(tmp_path_factory.mktemp("reading-ko"), "01_korean.ipynb", KOREAN_CELLS, lang="ko")
 
 
 def test_korean_reading_copy_draws_hangul_with_its_own_font_offline(korean_site, browser):
     """Where the machine has no Korean font (as here), the page's Hangul is drawn with the shipped one."""
-    context = browser.new_context(viewport={"width": 900, "height": 500})
-    blocked = []
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_()
-            if route.request.url.startswith(LOCAL)
-            else (blocked.append(route.request.url), route.abort())
-        ),
-    )
-    page = context.new_page()
+    context, page, blocked = offline_page(browser, {"width": 900, "height": 500})
     try:
         page.goto((korean_site / "01_korean.html").as_uri(), wait_until="load", timeout=60_000)
-        page.wait_for_function(
-            "() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0"
-            " && !MathJax.Hub.queue.running && document.querySelectorAll('.MathJax_Display').length >= 1",
-            timeout=60_000,
-            polling=250,
-        )
+        wait_for_mathjax(page)
         fonts = page.evaluate(
             "async () => { await document.fonts.ready; return [...document.fonts]"
             ".filter(f => f.family.includes('Course Hangul')).map(f => [f.weight, f.status]); }"
