@@ -90,19 +90,29 @@ def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, logvar=0.0) -> torch.Tenso
     return -gaussian_log_density(x_f, mean_f, logvar_f)
 
 
+def _kl_terms(mu: torch.Tensor, logvar: torch.Tensor, caller: str) -> torch.Tensor:
+    """The per-dimension KL terms ``[B, D]``, after checking the inputs (errors name ``caller``)."""
+    if mu.shape != logvar.shape:
+        raise ValueError(f"{caller}: mu {list(mu.shape)} and logvar {list(logvar.shape)} differ in shape")
+    if mu.dim() != 2:
+        raise ValueError(f"{caller}: expected [B, D] tensors, got {list(mu.shape)}")
+    _check_finite(f"{caller}: mu", mu)
+    _check_finite(f"{caller}: logvar", logvar)
+    return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1)
+
+
+def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu_k, exp(logvar_k)) || N(0, 1)) for each latent dimension: ``[B, D]`` -> ``[B, D]`` nats.
+
+    Summed over ``D`` it is :func:`kl_std_normal`; notebook 7 counts collapsed dimensions with it."""
+    return _kl_terms(mu, logvar, "kl_per_dim")
+
+
 def kl_std_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(N(mu, diag exp(logvar)) || N(0, I)) = 0.5 * sum(mu^2 + exp(logvar) - logvar - 1).
 
     ``[B, D]`` -> ``[B]``."""
-    if mu.shape != logvar.shape:
-        raise ValueError(
-            f"kl_std_normal: mu {list(mu.shape)} and logvar {list(logvar.shape)} differ in shape"
-        )
-    if mu.dim() != 2:
-        raise ValueError(f"kl_std_normal: expected [B, D] tensors, got {list(mu.shape)}")
-    _check_finite("kl_std_normal: mu", mu)
-    _check_finite("kl_std_normal: logvar", logvar)
-    return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(dim=1)
+    return _kl_terms(mu, logvar, "kl_std_normal").sum(dim=1)
 
 
 def gaussian_log_density(x: torch.Tensor, mean=0.0, log_var=0.0) -> torch.Tensor:

@@ -1,4 +1,5 @@
-"""β-VAE objectives, posterior collapse measured (KL per dimension, active units) and its two fixes.
+"""β-VAE objectives, posterior collapse measured (active units; the KL per dimension is
+:func:`course_utils.losses.kl_per_dim`) and its two fixes.
 
 Every loss here follows the course convention: per-sample sums over pixels and latent dimensions,
 averaged over the batch by :func:`course_utils.train.fit`. ``beta`` weights the KL term; β = 1 is the
@@ -15,19 +16,6 @@ from course_utils import losses
 
 #: Burda et al. (2016): a latent dimension is *active* when Cov_x(E_q[z_k | x]) exceeds this.
 ACTIVE_THRESHOLD = 1e-2
-
-
-def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu_k, exp(logvar_k)) || N(0, 1)) for each dimension: ``[B, D]`` -> ``[B, D]`` nats.
-
-    Summed over ``D`` it is :func:`course_utils.losses.kl_std_normal`.
-    """
-    if mu.shape != logvar.shape or mu.dim() != 2:
-        raise ValueError(
-            f"kl_per_dim: expected mu and logvar of one shape [B, D], got {list(mu.shape)} "
-            f"and {list(logvar.shape)}"
-        )
-    return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1)
 
 
 def active_units(mu: torch.Tensor, threshold: float = ACTIVE_THRESHOLD) -> tuple[int, torch.Tensor]:
@@ -70,7 +58,7 @@ def free_bits_kl(mu: torch.Tensor, logvar: torch.Tensor, free_nats: float) -> to
     """
     if free_nats < 0:
         raise ValueError(f"free_nats must be >= 0, got {free_nats}")
-    return kl_per_dim(mu, logvar).mean(dim=0).clamp(min=free_nats).sum()
+    return losses.kl_per_dim(mu, logvar).mean(dim=0).clamp(min=free_nats).sum()
 
 
 def free_bits_loss(beta: float, free_nats: float):

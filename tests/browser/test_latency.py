@@ -56,7 +56,7 @@ vae2, _ = recipes.vae(2, x_train, x_test)
 vae20, _ = recipes.vae(20, x_train, x_test)
 with torch.no_grad():
     mu, logvar = vae20.encode(x_test)
-    kl_per_dim = (0.5 * (mu.pow(2) + logvar.exp() - logvar - 1)).mean(0)
+    kl_per_dim = losses.kl_per_dim(mu, logvar).mean(0)
 busiest = int(kl_per_dim.argmax())               # a slider that changes the picture at every step""",
     "widgets.latent_explorer(vae2)",
     "widgets.latent_explorer(vae20, dims=[busiest])",

@@ -23,17 +23,7 @@ def digits():
     return torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(0)) ** 3
 
 
-# ------------------------------------------------------------------ collapse: KL per dimension, active units
-
-
-def test_kl_per_dim_sums_to_the_reference_kl():
-    mu, logvar = torch.randn(8, 5), torch.randn(8, 5)
-    per_dim = collapse.kl_per_dim(mu, logvar)
-    assert per_dim.shape == (8, 5) and (per_dim >= 0).all()
-    assert torch.allclose(per_dim.sum(1), losses.kl_std_normal(mu, logvar))
-    assert torch.allclose(collapse.kl_per_dim(torch.zeros(3, 2), torch.zeros(3, 2)), torch.zeros(3, 2))
-    with pytest.raises(ValueError):
-        collapse.kl_per_dim(torch.zeros(3, 2), torch.zeros(3, 3))
+# ------------------------------------------------------------------ collapse: active units
 
 
 def test_active_units_counts_dimensions_whose_mean_varies_across_the_data():

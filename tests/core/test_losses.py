@@ -163,3 +163,13 @@ def test_gaussian_log_density_is_the_normal_log_pdf_summed_over_the_last_dim():
         losses.gaussian_nll(mean, x, log_var),
         -losses.gaussian_log_density(flat, mean.reshape(4, -1), log_var.reshape(4, -1)),
     )
+
+
+def test_kl_per_dim_sums_to_the_reference_kl():
+    mu, logvar = torch.randn(8, 5), torch.randn(8, 5)
+    per_dim = losses.kl_per_dim(mu, logvar)
+    assert per_dim.shape == (8, 5) and (per_dim >= 0).all()
+    assert torch.allclose(per_dim.sum(1), losses.kl_std_normal(mu, logvar))
+    assert torch.allclose(losses.kl_per_dim(torch.zeros(3, 2), torch.zeros(3, 2)), torch.zeros(3, 2))
+    with pytest.raises(ValueError, match="kl_per_dim: mu"):
+        losses.kl_per_dim(torch.zeros(3, 2), torch.zeros(3, 3))
