@@ -90,7 +90,11 @@ def class_rgb() -> np.ndarray:
 
 def class_scatter(ax, points, labels, s: float = 4.0, alpha: float = 0.8, legend: bool = True):
     """Scatter ``points`` ``[N, 2]`` on ``ax``, digit k (``labels`` ``[N]``, 0-9) in ``CLASS_COLOURS[k]``
-    with ``CLASS_MARKERS[k]``; ``legend`` puts a "digit" legend to the right of the axes."""
+    with ``CLASS_MARKERS[k]``; ``legend`` puts a "digit" legend to the right of the axes. That legend is an
+    artist of its own, so a legend the caller adds for overlays (``ax.legend(handles=...)``) does not
+    replace it."""
+    from matplotlib.legend import Legend
+
     points = points.detach().cpu().numpy() if isinstance(points, torch.Tensor) else np.asarray(points)
     labels = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
     if points.ndim != 2 or points.shape[1] != 2 or len(points) != len(labels):
@@ -99,26 +103,34 @@ def class_scatter(ax, points, labels, s: float = 4.0, alpha: float = 0.8, legend
         )
     if len(labels) and (labels.min() < 0 or labels.max() > 9):
         raise ValueError(f"digit labels must lie in 0-9, got {labels.min()}..{labels.max()}")
+    handles = []
     for k in range(10):
         mine = labels == k
-        ax.scatter(
-            points[mine, 0],
-            points[mine, 1],
-            s=s,
-            c=CLASS_COLOURS[k],
-            marker=CLASS_MARKERS[k],
-            alpha=alpha,
-            linewidths=0,
-            label=str(k),
+        handles.append(
+            ax.scatter(
+                points[mine, 0],
+                points[mine, 1],
+                s=s,
+                c=CLASS_COLOURS[k],
+                marker=CLASS_MARKERS[k],
+                alpha=alpha,
+                linewidths=0,
+                label=str(k),
+            )
         )
     if legend:
-        ax.legend(
+        digits = Legend(
+            ax,
+            handles,
+            [str(k) for k in range(10)],
             title="digit",
             loc="center left",
             bbox_to_anchor=(1.01, 0.5),
             fontsize=8,
             markerscale=max(1.0, 6.0 / s**0.5),  # legend markers about 6 pt wide
         )
+        ax.add_artist(digits)
+        digits.set_clip_on(False)  # add_artist clips to the axes; the legend sits beside them
     return ax
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 
 import matplotlib
+import matplotlib.legend
 import numpy as np
 import pytest
 import torch
@@ -88,6 +89,12 @@ def test_markers_tell_classes_apart_and_overlays_use_their_own():
     assert ch6_widgets.CLASS_RGB.tolist() == rgb.tolist()  # notebook 6's code map draws the same palette
 
 
+def _digit_legend(ax):
+    """The "digit" legend :func:`plots.class_scatter` adds to ``ax`` (None if there is none)."""
+    found = [a for a in ax.artists if isinstance(a, matplotlib.legend.Legend)]
+    return found[0] if found else None
+
+
 def _class_collections(ax):
     """(label, face colour, marker path) of each class's scatter on ``ax``."""
     return [(c.get_label(), tuple(np.round(c.get_facecolor()[0][:3], 3))) for c in ax.collections]
@@ -101,7 +108,12 @@ def test_latent_scatter_draws_each_digit_in_its_colour_with_a_legend():
     for k, (_, colour) in enumerate(_class_collections(ax)):
         assert colour == pytest.approx(to_rgb(plots.CLASS_COLOURS[k]), abs=1e-3)
         assert len(ax.collections[k].get_offsets()) == 5
-    assert ax.get_legend().get_title().get_text() == "digit" and len(ax.get_legend().texts) == 10
+    digits = _digit_legend(ax)
+    assert digits.get_title().get_text() == "digit" and len(digits.texts) == 10
+    # an overlay legend of the caller's own does not replace the digits' legend
+    overlay = ax.scatter([0.0], [0.0], marker=plots.OVERLAY_MARKERS[0], c=plots.OVERLAY_COLOURS[0], label="z")
+    ax.legend(handles=[overlay])
+    assert _digit_legend(ax) is digits and ax.get_legend().texts[0].get_text() == "z"
     with pytest.raises(ValueError, match="0-9"):
         plots.latent_scatter(torch.randn(3, 2), torch.tensor([0, 1, 10]))
     with pytest.raises(ValueError, match=r"points \[N, 2\]"):
@@ -115,7 +127,7 @@ def test_manifold_panels_use_the_class_palette_for_digits_and_a_colour_bar_other
     for ax in fig.axes:
         colours = [colour for _, colour in _class_collections(ax)]
         assert colours == [pytest.approx(to_rgb(c), abs=1e-3) for c in plots.CLASS_COLOURS]
-    assert fig.axes[0].get_legend() is None and fig.axes[1].get_legend() is not None  # one legend
+    assert _digit_legend(fig.axes[0]) is None and _digit_legend(fig.axes[1]) is not None  # one legend
     fig = manifold.scatter_panels({"a": np.random.rand(40, 2)}, np.linspace(0, 1, 40), discrete=False)
     assert len(fig.axes) == 2  # the panel and its colour bar
     matplotlib.pyplot.close("all")
