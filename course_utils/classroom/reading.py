@@ -114,10 +114,10 @@ def copy_hangul_font(out: Path) -> Path:
     browsers' font sanitizer rejects NanumGothic's empty TSI3 and would then draw no Hangul at all."""
     from fontTools.ttLib import TTFont  # a dependency of matplotlib
 
-    target = Path(out) / "fonts"
+    source, target = hangul_font_source(), Path(out) / "fonts"
     target.mkdir(parents=True, exist_ok=True)
     for name in HANGUL_FONT_FILES.values():
-        font = TTFont(hangul_font_source() / name)
+        font = TTFont(source / name)
         tables = font.keys()  # a list: deleting below does not disturb it
         for table in [t for t in tables if t.startswith("TSI")]:
             del font[table]
