@@ -1,4 +1,4 @@
-"""Test-session settings (root conftest, so it also covers notebooks/): fast mode, no network, a throw-away
+"""Test-session settings (root conftest, so it also covers notebooks/): fast mode, strict claims, no network, a throw-away
 checkpoint cache, the CPU's defaults; and the ``mnist_sized`` marker (tests/notebooks/test_mnist_sized.py).
 
 These are set before ``course_utils`` is imported (config reads them at import) and are inherited by
@@ -11,6 +11,7 @@ from pathlib import Path
 
 os.environ.setdefault("COURSE_FAST", "1")
 os.environ.setdefault("COURSE_OFFLINE", "1")
+os.environ["COURSE_STRICT"] = "1"  # a notebook's measured claim that fails, fails its cell
 os.environ.setdefault("COURSE_CACHE_DIR", tempfile.mkdtemp(prefix="course-cache-"))
 
 # Notebook kernels (nbval's, the browser test's JupyterLab) must import THIS checkout's course_utils, not

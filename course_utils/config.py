@@ -14,7 +14,28 @@ import torch
 
 from course_utils.device import get_device
 
-FAST: bool = os.environ.get("COURSE_FAST", "0").strip().lower() in {"1", "true", "yes", "on"}
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
+def flag(name: str) -> bool:
+    """An on/off environment switch: ``1/true/yes/on`` or ``0/false/no/off`` (any case); unset is off.
+
+    Anything else raises ``ValueError`` naming the variable and the accepted values.
+    """
+    value = os.environ.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(
+        f"{name}={os.environ[name]!r} is not an on/off value: use 1, true, yes or on (or 0, false, no, off)"
+    )
+
+
+FAST: bool = flag("COURSE_FAST")
+
+#: ``COURSE_STRICT=1``: a measured claim that fails raises (the test suite), instead of showing a note.
+STRICT: bool = flag("COURSE_STRICT")
 
 #: True when the course computes on a CUDA GPU (then the default mode uses all of MNIST).
 ON_GPU: bool = get_device().type == "cuda"

@@ -50,6 +50,27 @@ class _Source:
     splits: dict[str, tuple[torch.Tensor, torch.Tensor]]
 
 
+@dataclass(frozen=True)
+class LoadedData:
+    """What the last load read: where from, which dataset, sizes, class names and a fingerprint.
+
+    ``source``: where the images came from, in words (e.g. "the official MNIST files"); ``dataset``:
+    ``"mnist"``, ``"fashion-mnist"`` or ``"kmnist"``; ``dataset_title``: its name in prose ("MNIST");
+    ``is_digits``: handwritten digits (MNIST, the offline fallback, MNIST-sized files made from it).
+    """
+
+    source: str
+    dataset: str
+    dataset_title: str
+    is_digits: bool
+    n_train: int
+    n_test: int
+    class_names: tuple[str, ...]
+    fingerprint: str
+
+
+DIGIT_NAMES = tuple(str(d) for d in range(10))
+
 _CACHE: dict[str, _Source] = {}
 _last: _Source | None = None
 
@@ -78,6 +99,14 @@ def data_fingerprint() -> str | None:
     fingerprint tells them apart (the checkpoint cache keys on it). ``None`` before any load.
     """
     return _last.fingerprint if _last else None
+
+
+def loaded() -> LoadedData | None:
+    """What the last ``load_mnist`` call loaded (``None`` before any call)."""
+    if _last is None:
+        return None
+    n_train, n_test = loaded_sizes()
+    return LoadedData(_last.note, "mnist", "MNIST", True, n_train, n_test, DIGIT_NAMES, _last.fingerprint)
 
 
 def loaded_sizes() -> tuple[int, int] | None:
