@@ -1,5 +1,6 @@
-"""Test-session settings (root conftest, so it also covers notebooks/): fast mode, strict claims, no network, a throw-away
-checkpoint cache, the CPU's defaults; and the ``mnist_sized`` marker (tests/notebooks/test_mnist_sized.py).
+"""Test-session settings (root conftest, so it also covers notebooks/): fast mode, strict claims, no
+network, a throw-away checkpoint cache, the CPU's defaults; and the ``mnist_sized`` marker
+(tests/notebooks/test_mnist_sized.py).
 
 These are set before ``course_utils`` is imported (config reads them at import) and are inherited by
 the notebook kernels that nbval starts, so every notebook runs in fast mode and offline.
