@@ -89,7 +89,7 @@ def squared_distance(a: torch.Tensor, b: torch.Tensor) -> float:
     a, b = _check_image(a, "squared_distance"), _check_image(b, "squared_distance")
     if a.shape != b.shape:
         raise ValueError(f"squared_distance: shapes differ, {list(a.shape)} vs {list(b.shape)}")
-    return float(((a.double() - b.double()) ** 2).sum())
+    return float(((a.cpu().double() - b.cpu().double()) ** 2).sum())
 
 
 def top_stroke_box(image: torch.Tensor, size: int = 4, threshold: float = 0.5) -> tuple[int, int, int, int]:

@@ -191,7 +191,7 @@ def posterior_explorer(
     device = next(model.parameters()).device
     with torch.no_grad():
         mu, logvar = model.encode(images.to(device))
-    mu, std = mu.double().cpu(), (0.5 * logvar).exp().double().cpu()
+    mu, std = mu.cpu().double(), (0.5 * logvar).exp().cpu().double()
     control = slider("digit", 0, images.shape[0] - 1, 1, 0, integer=True)
     cache: dict[int, quadrature.GridPosterior] = {}
 

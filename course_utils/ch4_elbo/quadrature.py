@@ -46,7 +46,7 @@ def bernoulli_decoder_loglik(
     @torch.no_grad()
     def log_lik(z: torch.Tensor) -> torch.Tensor:
         logits = model.decode(z.to(device).float()).reshape(z.shape[0], -1)  # [G, 784]
-        return (logits @ xf.T - F.softplus(logits).sum(1, keepdim=True)).double().cpu()
+        return (logits @ xf.T - F.softplus(logits).sum(1, keepdim=True)).cpu().double()
 
     return log_lik
 
@@ -108,7 +108,7 @@ def grid_quadrature(
     zz1, zz2 = torch.meshgrid(z1, z2, indexing="xy")  # [n2, n1]
     pts = torch.stack([zz1.reshape(-1), zz2.reshape(-1)], 1)  # [G, 2], z1 fastest
     log_prior = gaussian_log_density(pts)  # log N(z | 0, I_2)
-    parts = [log_lik(pts[s : s + chunk]).double() for s in range(0, pts.shape[0], chunk)]
+    parts = [log_lik(pts[s : s + chunk]).cpu().double() for s in range(0, pts.shape[0], chunk)]
     log_joint = (torch.cat(parts) + log_prior[:, None]).T  # [B, G]
     area = float((z1[1] - z1[0]) * (z2[1] - z2[0]))
     log_px = torch.logsumexp(log_joint, 1) + math.log(area)
@@ -162,7 +162,7 @@ class RefinedQuadrature:
 
 def _dilate(mask: torch.Tensor) -> torch.Tensor:
     """A boolean ``[n2, n1]`` mask grown by one cell in the 8 directions."""
-    return F.max_pool2d(mask[None, None].double(), 3, stride=1, padding=1)[0, 0] > 0
+    return F.max_pool2d(mask[None, None].cpu().double(), 3, stride=1, padding=1)[0, 0] > 0
 
 
 def _subcell_sum(
@@ -174,7 +174,7 @@ def _subcell_sum(
     o1, o2 = torch.meshgrid(offsets, offsets, indexing="xy")
     sub = torch.stack([o1.reshape(-1), o2.reshape(-1)], 1)  # [m^2, 2]
     pts = (centres[:, None, :] + sub[None]).reshape(-1, 2)  # [C m^2, 2]
-    parts = [log_lik(pts[s : s + chunk])[:, 0].double() for s in range(0, pts.shape[0], chunk)]
+    parts = [log_lik(pts[s : s + chunk])[:, 0].cpu().double() for s in range(0, pts.shape[0], chunk)]
     log_joint = torch.cat(parts) + gaussian_log_density(pts)  # log p(x | z) + log N(z | 0, I_2)
     return torch.logsumexp(log_joint.reshape(-1, m * m), 1) + 2 * math.log(h / m)
 

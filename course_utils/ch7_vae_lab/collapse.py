@@ -26,7 +26,7 @@ def active_units(mu: torch.Tensor, threshold: float = ACTIVE_THRESHOLD) -> tuple
     """
     if mu.dim() != 2 or mu.shape[0] < 2:
         raise ValueError(f"active_units needs posterior means [N >= 2, D], got {list(mu.shape)}")
-    variances = mu.double().var(dim=0, unbiased=True).float()
+    variances = mu.detach().cpu().double().var(dim=0, unbiased=True).float().to(mu.device)
     return int((variances > threshold).sum()), variances
 
 

@@ -4,6 +4,7 @@ ROC AUC."""
 from __future__ import annotations
 
 import torch
+from sklearn.metrics import roc_auc_score
 
 
 def nearest_neighbours(
@@ -41,20 +42,13 @@ def precision_at_k(codes: torch.Tensor, labels: torch.Tensor, k: int = 10) -> to
 
 
 def roc_auc(normal_scores: torch.Tensor, anomaly_scores: torch.Tensor) -> float:
-    """Area under the ROC curve for "a higher score means more anomalous": the probability that a random
-    anomaly scores above a random normal input (ties count one half). 0.5 is chance, 1 a perfect detector."""
-    a, b = normal_scores.detach().double().flatten().cpu(), anomaly_scores.detach().double().flatten().cpu()
+    """Area under the ROC curve for "a higher score means more anomalous" (scikit-learn's ``roc_auc_score``):
+    the probability that a random anomaly scores above a random normal input (ties count one half). 0.5 is
+    chance, 1 a perfect detector. ``normal_scores`` ``[N]``, ``anomaly_scores`` ``[M]``."""
+    a, b = normal_scores.detach().flatten().cpu().double(), anomaly_scores.detach().flatten().cpu().double()
     if a.numel() == 0 or b.numel() == 0:
         raise ValueError("roc_auc needs at least one normal and one anomalous score")
     if not (torch.isfinite(a).all() and torch.isfinite(b).all()):
         raise ValueError("roc_auc: scores contain NaN or infinite values")
-    both = torch.cat([a, b])
-    order = both.argsort()
-    ranks = torch.empty_like(both)
-    ranks[order] = torch.arange(1, both.numel() + 1, dtype=both.dtype)
-    values, inverse = torch.unique(both, return_inverse=True)  # average ranks over ties
-    tie_sum = torch.zeros_like(values).index_add_(0, inverse, ranks)
-    tie_count = torch.zeros_like(values).index_add_(0, inverse, torch.ones_like(ranks))
-    ranks = (tie_sum / tie_count)[inverse]
-    u = ranks[a.numel() :].sum() - b.numel() * (b.numel() + 1) / 2  # Mann-Whitney U of the anomalies
-    return float(u / (a.numel() * b.numel()))
+    truth = torch.cat([torch.zeros(a.numel()), torch.ones(b.numel())]).numpy()
+    return float(roc_auc_score(truth, torch.cat([a, b]).numpy()))
