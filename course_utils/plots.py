@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from torchvision.utils import make_grid
+import torch.nn.functional as F
 
 from course_utils.models import IMAGE_SHAPE, N_PIXELS, decode_images
 
@@ -30,8 +30,18 @@ GRID_PAD_VALUE = 1.0
 def tile(images: torch.Tensor, nrow: int = 10) -> torch.Tensor:
     """Images ``[N, 1, 28, 28]`` (values in [0, 1]) -> one grey picture ``[H, W]`` on the CPU, ``nrow``
     per row, separated by :data:`GRID_PADDING` pixels of :data:`GRID_PAD_VALUE`."""
-    images = images.detach().float().cpu().reshape(-1, *IMAGE_SHAPE).clamp(0, 1)
-    return make_grid(images, nrow=nrow, padding=GRID_PADDING, pad_value=GRID_PAD_VALUE)[0]
+    images = images.detach().float().cpu().reshape(-1, *IMAGE_SHAPE[1:]).clamp(0, 1)  # [N, 28, 28]
+    n, side = images.shape[0], images.shape[-1]
+    if n == 1:
+        return images[0]
+    cols = min(nrow, n)
+    rows = -(-n // cols)
+    cells = torch.full((rows * cols, side, side), GRID_PAD_VALUE)
+    cells[:n] = images
+    p = GRID_PADDING
+    padded = F.pad(cells.reshape(rows, cols, side, side), (p, 0, p, 0), value=GRID_PAD_VALUE)
+    grid = padded.permute(0, 2, 1, 3).reshape(rows * (side + p), cols * (side + p))
+    return F.pad(grid, (0, p, 0, p), value=GRID_PAD_VALUE)
 
 
 def image_grid(images: torch.Tensor, nrow: int = 10, title: str | None = None, ax=None, figsize=None):
