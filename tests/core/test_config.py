@@ -16,7 +16,8 @@ def mnist_sized(root, n_train, n_test):
     raw = root / "MNIST" / "raw"
     raw.mkdir(parents=True)
     for prefix, n in (("train", n_train), ("t10k", n_test)):
-        mnist_files.write_idx(raw / f"{prefix}-images-idx3-ubyte", np.zeros((n, 28, 28), dtype=np.uint8))
+        images = np.random.default_rng(n).integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        mnist_files.write_idx(raw / f"{prefix}-images-idx3-ubyte", images)
         mnist_files.write_idx(raw / f"{prefix}-labels-idx1-ubyte", np.arange(n, dtype=np.uint8) % 10)
     return root
 
@@ -30,7 +31,7 @@ def modes(monkeypatch, fast, gpu):
 
 def test_before_loading_it_says_so(fresh):
     line = data.describe_run()
-    assert "\n" not in line and "not loaded yet" in line
+    assert "\n" not in line and "no data loaded yet" in line
 
 
 @pytest.mark.parametrize(

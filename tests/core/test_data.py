@@ -46,8 +46,12 @@ def test_torchvision_path_reads_raw_idx_files_without_network(tmp_path, monkeypa
     xt, yt = data.load_mnist(train=False, root=tmp_path, device="cpu")
     assert xt.shape == (5, 1, 28, 28) and yt.tolist() == test_lbls.tolist()
     out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 2 and "raw files" in out[0] and "12 images" in out[0]
+    assert len(out) == 2 and "12 images" in out[0] and str(tmp_path / "MNIST" / "raw") in out[0]
+    assert "IDX files that are not the official MNIST" in out[0]  # random pixels are never called MNIST
     assert data.data_source() == "torchvision-local"
+    info = data.loaded()
+    assert (info.dataset, info.is_digits, info.n_train, info.n_test) == ("mnist", True, 12, 5)
+    assert info.source == "IDX files that are not the official MNIST" and info.class_names == data.DIGIT_NAMES
 
 
 def test_offline_fallback_shapes_range_balance_and_disjoint_splits(tmp_path, monkeypatch, capsys):
@@ -78,7 +82,7 @@ def test_offline_split_is_deterministic_and_covers_everything():
 
 def test_unreachable_network_falls_back_with_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("COURSE_OFFLINE", raising=False)
-    monkeypatch.setattr(data, "_network_reachable", lambda timeout: False)
+    monkeypatch.setattr(data, "_network_reachable", lambda timeout, urls: False)
     x, _ = data.load_mnist(root=tmp_path, device="cpu")
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1 and "no network" in out[0] and len(x) == 4000
@@ -86,9 +90,9 @@ def test_unreachable_network_falls_back_with_one_line(tmp_path, monkeypatch, cap
 
 def test_failed_download_falls_back_and_names_the_error(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("COURSE_OFFLINE", raising=False)
-    monkeypatch.setattr(data, "_network_reachable", lambda timeout: True)
+    monkeypatch.setattr(data, "_network_reachable", lambda timeout, urls: True)
 
-    def broken(root):
+    def broken(root, dataset):
         raise RuntimeError("HTTP Error 403: Forbidden")
 
     monkeypatch.setattr(data, "_download", broken)
@@ -251,23 +255,22 @@ def test_damaged_raw_files_are_named_left_alone_and_the_next_source_is_used(
 
 def test_broken_files_send_the_download_to_a_separate_folder(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("COURSE_OFFLINE", raising=False)
-    monkeypatch.setattr(data, "_network_reachable", lambda timeout: True)
+    monkeypatch.setattr(data, "_network_reachable", lambda timeout, urls: True)
     truncate(good_files(tmp_path))
-    fresh = np.random.default_rng(1)
     targets = []
 
-    def fake_download(root):  # what torchvision leaves behind: the four files, read with our checks
+    def fake_download(root, dataset):  # what torchvision leaves behind: the four files, read with our checks
         targets.append(root)
         good_files(root, n_train=7, n_test=3, seed=1)
-        return {s: data.mnist_files.read_split(root, s) for s in ("train", "test")}
+        return data.mnist_files.read_raw(root, dataset.folder)
 
     monkeypatch.setattr(data, "_download", fake_download)
     x, _ = data.load_mnist(root=tmp_path, device="cpu")
-    assert targets == [tmp_path / data.REDOWNLOAD] and len(x) == 7 and fresh is not None
+    assert targets == [tmp_path / data.REDOWNLOAD] and len(x) == 7
     assert data.data_source() == "torchvision-download"
     # the next session reads the downloaded copy without a network; the broken files are still named
     monkeypatch.setattr(data, "_CACHE", {})
-    monkeypatch.setattr(data, "_network_reachable", lambda timeout: pytest.fail("network used"))
+    monkeypatch.setattr(data, "_network_reachable", lambda timeout, urls: pytest.fail("network used"))
     capsys.readouterr()
     x, _ = data.load_mnist(root=tmp_path, device="cpu")
     lines = capsys.readouterr().out.strip().splitlines()
@@ -276,12 +279,12 @@ def test_broken_files_send_the_download_to_a_separate_folder(tmp_path, monkeypat
 
 def test_a_download_cut_halfway_falls_back_in_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("COURSE_OFFLINE", raising=False)
-    monkeypatch.setattr(data, "_network_reachable", lambda timeout: True)
+    monkeypatch.setattr(data, "_network_reachable", lambda timeout, urls: True)
 
-    def cut(root):  # the connection dies after half a file: our check reads it as truncated
+    def cut(root, dataset):  # the connection dies after half a file: our check reads it as truncated
         raw = good_files(root)
         truncate(raw)
-        return {s: data.mnist_files.read_split(root, s) for s in ("train", "test")}
+        return data.mnist_files.read_raw(root, dataset.folder)
 
     monkeypatch.setattr(data, "_download", cut)
     x, _ = data.load_mnist(root=tmp_path, device="cpu")
@@ -292,7 +295,9 @@ def test_a_download_cut_halfway_falls_back_in_one_line(tmp_path, monkeypatch, ca
 
 def test_data_folder_that_is_a_file_is_named_and_the_offline_digits_used(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("COURSE_OFFLINE", raising=False)
-    monkeypatch.setattr(data, "_network_reachable", lambda timeout: pytest.fail("no folder to download into"))
+    monkeypatch.setattr(
+        data, "_network_reachable", lambda timeout, urls: pytest.fail("no folder to download into")
+    )
     not_a_folder = tmp_path / "data.txt"
     not_a_folder.write_text("notes")
     monkeypatch.setenv("COURSE_DATA_DIR", str(not_a_folder))

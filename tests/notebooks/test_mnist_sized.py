@@ -2,7 +2,7 @@
 
 nbval runs the notebooks on the offline fallback (4,000 / 1,000 digits); this module runs them again at
 MNIST's real sizes, where a check tuned to one dataset shows itself. The files are issue 13's recipe
-(``python -m course_utils.mnist_files ROOT --tile --augment``), written once per session into a
+(``python -m course_utils.classroom.mnist_sized ROOT --tile --augment``), written once per session into a
 temporary folder; the notebooks share one temporary checkpoint cache, as a student's run does.
 Deselect with ``-m "not mnist_sized"``.
 """
@@ -15,6 +15,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
 from course_utils import mnist_files
+from course_utils.classroom import mnist_sized
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("[0-9]*.ipynb"))
 #: Seconds one cell may run, as nbval's default (fast mode: a whole notebook takes about a minute on an idle
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.mnist_sized
 def mnist_sized_env(tmp_path_factory):
     """Environment for the kernels: the MNIST-sized files, a fresh cache, fast mode, no network."""
     root = tmp_path_factory.mktemp("mnist-sized")
-    mnist_files.write_mnist_raw(root, tile=True, augment=True)
+    mnist_sized.write_mnist_raw(root, tile=True, augment=True)
     assert mnist_files.check_split(root, "train") == 60_000
     assert mnist_files.check_split(root, "test") == 10_000
     cache = tmp_path_factory.mktemp("cache-mnist-sized")
@@ -60,4 +61,4 @@ def test_notebook_runs_on_mnist_sized_files(path, mnist_sized_env, monkeypatch):
     printed = "".join(o.get("text", "") for c in nb.cells if c.get("cell_type") == "code"
                       for o in c.get("outputs", []) if o.get("output_type") == "stream")
     if "load_mnist" in "".join(c.source for c in nb.cells):  # it read the MNIST-sized files
-        assert "images from torchvision MNIST" in printed and "offline fallback" not in printed, printed[:500]
+        assert "images from IDX files that are not the official MNIST" in printed and "offline fallback" not in printed, printed[:500]
