@@ -1,0 +1,88 @@
+"""Opening a notebook where students are: an "Open in Colab" badge and a guarded setup cell in every notebook.
+
+Colab and Kaggle open one notebook alone, with their own torch installed. The setup cell installs the course's
+package when it is missing (never another torch: the torch already there is pinned for the install) and does
+nothing where the course is installed, as in a checkout. The badge and the setup cell are written into every
+notebook of both editions from the one setting below, so a fork changes one line and runs
+
+    python -m course_utils.classroom launch        # then: python -m course_utils.classroom edition ko
+
+A test checks that every notebook carries exactly what this module writes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from course_utils.classroom import edition
+
+#: The course's repository on GitHub (owner/name) and branch: the one place a fork changes.
+REPOSITORY, BRANCH = "all-about-autoencoders/all-about-autoencoders", "main"
+BADGE_ID, SETUP_ID = "open-in-colab", "setup-anywhere"
+
+SETUP_CODE = """# Colab, Kaggle or a Python without the course: install it, keeping the torch already there.
+# Where the course is installed (a checkout, a lab machine), this cell does nothing.
+import importlib.util, subprocess, sys
+if importlib.util.find_spec("course_utils") is None:
+    keep = []
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+        keep = [f"torch=={torch.__version__}"]
+    course = "all-about-autoencoders[download] @ git+https://github.com/{repository}@{branch}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", *keep, course], check=True)"""
+
+
+def colab_url(relative_path: str) -> str:
+    """The Colab address of a notebook at ``relative_path`` (e.g. ``notebooks/ko/01_mle_and_mse.ipynb``)."""
+    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/{relative_path}"
+
+
+def badge(relative_path: str) -> str:
+    """The badge's markdown: Colab's standard image, linking to the notebook in Colab."""
+    image = "https://colab.research.google.com/assets/colab-badge.svg"
+    return f"[![Open In Colab]({image})]({colab_url(relative_path)})"
+
+
+def setup_code() -> str:
+    return SETUP_CODE.replace("{repository}", REPOSITORY).replace("{branch}", BRANCH)
+
+
+def with_launch_cells(nb, relative_path: str) -> bool:
+    """Put the badge (first cell) and the setup cell (second) into ``nb``; True if anything changed."""
+    wanted = [
+        nbformat.v4.new_markdown_cell(badge(relative_path), id=BADGE_ID),
+        nbformat.v4.new_code_cell(setup_code(), id=SETUP_ID),
+    ]
+    current = [c for c in nb.cells if c.get("id") in (BADGE_ID, SETUP_ID)]
+    same = [(c.cell_type, c.source) for c in current] == [(c.cell_type, c.source) for c in wanted]
+    if same and [c.get("id") for c in nb.cells[:2]] == [BADGE_ID, SETUP_ID]:
+        return False
+    nb.cells = wanted + [c for c in nb.cells if c.get("id") not in (BADGE_ID, SETUP_ID)]
+    return True
+
+
+def stamp_notebooks(notebooks: Path = edition.NOTEBOOKS) -> list[str]:
+    """Write the launch cells into every English notebook, and the Korean badge into its translation file.
+
+    Returns the names of the notebooks changed. The Korean notebooks themselves come from ``edition ko``.
+    """
+    changed = []
+    root = notebooks.parent
+    for path in sorted(notebooks.glob("[0-9]*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        if with_launch_cells(nb, path.relative_to(root).as_posix()):
+            nbformat.write(nb, path)
+            changed.append(path.name)
+        for lang in edition.LANGUAGES:
+            cells = edition.load_translations(path.name, lang, notebooks)
+            korean_path = (edition.edition_dir(lang, notebooks) / path.name).relative_to(root).as_posix()
+            entry = {
+                "sha": edition.source_hash(badge(path.relative_to(root).as_posix())),
+                "text": badge(korean_path),
+            }
+            if cells.get(BADGE_ID) != entry:
+                cells[BADGE_ID] = entry
+                edition.save_translations(path.name, lang, cells, notebooks)
+    return changed

@@ -1,0 +1,65 @@
+"""Every notebook opens anywhere: an "Open in Colab" badge and a guarded setup cell, from one setting."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+
+from course_utils.classroom import edition, launch
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+ENGLISH = sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
+
+
+#: Code run before the setup cell: the course looks absent, and pip's call is printed instead of run.
+WITHOUT_THE_COURSE = """import importlib.util
+_find = importlib.util.find_spec
+importlib.util.find_spec = lambda name, *a: None if name == "course_utils" else _find(name, *a)
+"""
+PRINT_PIP = "import subprocess\nsubprocess.run = lambda args, check: print('PIP', args)\n"
+
+
+def _run_setup(before: str = "") -> str:
+    """Run the setup cell in a fresh Python, ``subprocess.run`` replaced by a print of its arguments."""
+    code = before + PRINT_PIP + launch.setup_code()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_where_the_course_is_installed_the_setup_cell_does_nothing():
+    assert _run_setup() == ""  # this checkout's course_utils is importable
+
+
+def test_without_the_course_the_setup_cell_installs_it_and_keeps_the_torch_already_there():
+    out = _run_setup(WITHOUT_THE_COURSE)
+    assert out.startswith("PIP ") and f"torch=={torch.__version__}" in out
+    assert f"git+https://github.com/{launch.REPOSITORY}@{launch.BRANCH}" in out and "'-q'" in out
+
+
+def test_the_launch_cells_go_first_and_a_second_stamp_changes_nothing():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title", id="title")])
+    assert launch.with_launch_cells(nb, "notebooks/01_x.ipynb") is True
+    assert [c.id for c in nb.cells] == [launch.BADGE_ID, launch.SETUP_ID, "title"]
+    assert launch.colab_url("notebooks/01_x.ipynb") in nb.cells[0].source
+    assert launch.with_launch_cells(nb, "notebooks/01_x.ipynb") is False
+    nb.cells[1].source = "print('edited')"
+    assert (
+        launch.with_launch_cells(nb, "notebooks/01_x.ipynb") is True
+        and nb.cells[1].source == launch.setup_code()
+    )
+
+
+@pytest.mark.parametrize("path", ENGLISH, ids=[p.stem for p in ENGLISH])
+def test_every_notebook_of_both_editions_has_the_badge_and_the_setup_cell(path):
+    for lang in ("en", *edition.LANGUAGES):
+        notebook = edition.edition_dir(lang, NOTEBOOKS) / path.name
+        relative = notebook.relative_to(NOTEBOOKS.parent).as_posix()
+        cells = nbformat.read(notebook, as_version=4).cells
+        assert cells[0].source == launch.badge(relative), (
+            f"{relative}: run python -m course_utils.classroom launch"
+        )
+        assert cells[1].cell_type == "code" and cells[1].source == launch.setup_code(), relative
