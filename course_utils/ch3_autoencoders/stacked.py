@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from course_utils import losses, models, recipes
-from course_utils.checkpoints import load_or_train
+from course_utils.checkpoints import train_once
 from course_utils.train import evaluate, fit
 
 
@@ -117,18 +117,22 @@ def pretrain_layerwise(
     return history
 
 
-def _config(kind: str, latent_dim, hidden, epochs, pretrain_epochs, lr, batch_size, seed, n_train) -> dict:
-    return {
-        "kind": kind,
-        "latent_dim": latent_dim,
-        "hidden": list(hidden),
-        "epochs": epochs,
-        "pretrain_epochs_per_layer": pretrain_epochs,
-        "lr": lr,
-        "batch_size": batch_size,
-        "seed": seed,
-        "n_train": n_train,
-    }
+def pretrain_and_test(
+    model: models.Autoencoder,
+    train_x: torch.Tensor,
+    test_x: torch.Tensor,
+    *,
+    epochs_per_layer: int,
+    lr: float = 1e-3,
+    batch_size: int = 128,
+    seed: int = 0,
+) -> dict[str, list[float]]:
+    """:func:`pretrain_layerwise` on ``train_x``; adds ``test_loss``, the whole stack's on ``test_x``."""
+    history = pretrain_layerwise(
+        model, train_x, epochs_per_layer=epochs_per_layer, lr=lr, batch_size=batch_size, seed=seed
+    )
+    history["test_loss"] = [evaluate(model, recipes.autoencoder_loss, test_x)["loss"]]
+    return history
 
 
 def stacked_autoencoder(
@@ -149,7 +153,7 @@ def stacked_autoencoder(
     ``len(hidden) + 1`` layers, then fine-tuning for the rest of the budget, ``epochs - (len(hidden) + 1) *
     pretrain_epochs_per_layer`` epochs (at least 1). Both start from the weights ``torch.manual_seed(seed)``
     gives. Returns ``{"end_to_end": (model, history), "pretrained": (model, history),
-    "fine_tuned": (model, history)}``; every model is cached with ``checkpoints.load_or_train``. The
+    "fine_tuned": (model, history)}``; every model is cached with ``checkpoints.train_once``. The
     pretrained history holds each layer's training loss and ``test_loss`` (one value: the whole stack).
     """
     hidden = tuple(hidden)
@@ -160,64 +164,33 @@ def stacked_autoencoder(
             f"need hidden layers and epochs > {n_layers} * pretrain_epochs_per_layer "
             f"(got hidden={hidden}, epochs={epochs}, pretrain_epochs_per_layer={pretrain_epochs_per_layer})"
         )
-    n_train = int(train_x.shape[0])
-
-    def build():
-        torch.manual_seed(seed)
-        return models.Autoencoder(latent_dim, hidden=hidden)
-
+    settings = {"lr": lr, "batch_size": batch_size, "seed": seed}
+    name = f"deep{latent_dim}d"
     end_to_end = recipes.autoencoder(
-        latent_dim,
+        latent_dim, train_x, test_x, hidden=hidden, epochs=epochs, name=f"{name}-end-to-end", **settings
+    )
+    torch.manual_seed(seed)
+    model = models.Autoencoder(latent_dim, hidden=hidden)
+    pretrained = train_once(
+        f"{name}-pretrained",
+        model,
+        pretrain_and_test,
         train_x,
         test_x,
-        hidden=hidden,
-        epochs=epochs,
-        lr=lr,
-        batch_size=batch_size,
-        seed=seed,
-        name=f"deep{latent_dim}d-end-to-end",
+        epochs_per_layer=pretrain_epochs_per_layer,
+        **settings,
     )
-
-    def pretrain(model):
-        history = pretrain_layerwise(
-            model,
-            train_x,
-            epochs_per_layer=pretrain_epochs_per_layer,
-            lr=lr,
-            batch_size=batch_size,
-            seed=seed,
-        )
-        history["test_loss"] = [evaluate(model, recipes.autoencoder_loss, test_x)["loss"]]
-        return history
-
-    pre_cfg = _config(
-        "stacked_pretrained", latent_dim, hidden, 0, pretrain_epochs_per_layer, lr, batch_size, seed, n_train
+    torch.manual_seed(seed)
+    model = models.Autoencoder(latent_dim, hidden=hidden)
+    model.load_state_dict(pretrained[0].state_dict())  # fine-tuning starts from the pretrained stack
+    fine_tuned = train_once(
+        f"{name}-fine-tuned",
+        model,
+        fit,
+        recipes.autoencoder_loss,
+        train_x,
+        test_data=test_x,
+        epochs=fine_tune_epochs,
+        **settings,
     )
-    pretrained = load_or_train(f"deep{latent_dim}d-pretrained", build, pretrain, pre_cfg)
-
-    def fine_tune(model):
-        model.load_state_dict(pretrained[0].state_dict())
-        return fit(
-            model,
-            recipes.autoencoder_loss,
-            train_x,
-            test_data=test_x,
-            epochs=fine_tune_epochs,
-            lr=lr,
-            batch_size=batch_size,
-            seed=seed,
-        )
-
-    fine_cfg = _config(
-        "stacked_fine_tuned",
-        latent_dim,
-        hidden,
-        epochs,
-        pretrain_epochs_per_layer,
-        lr,
-        batch_size,
-        seed,
-        n_train,
-    )
-    fine_tuned = load_or_train(f"deep{latent_dim}d-fine-tuned", build, fine_tune, fine_cfg)
     return {"end_to_end": end_to_end, "pretrained": pretrained, "fine_tuned": fine_tuned}

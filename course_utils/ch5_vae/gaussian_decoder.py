@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import torch
 
 from course_utils import losses, models
-from course_utils.checkpoints import load_or_train
+from course_utils.checkpoints import train_once
 from course_utils.train import fit
 
 
@@ -52,36 +52,19 @@ def gaussian_decoder_vae(
     batch_size: int = 128,
     seed: int = 0,
 ):
-    """A VAE trained with :func:`gaussian_vae_loss` ``(sigma)``, trained once and cached;
-    ``(model, history)``."""
-    cfg = {
-        "kind": "gaussian-decoder-vae",
-        "sigma": float(sigma),
-        "latent_dim": latent_dim,
-        "hidden": list(hidden),
-        "epochs": epochs,
-        "lr": lr,
-        "batch_size": batch_size,
-        "seed": seed,
-        "n_train": int(train_x.shape[0]),
-    }
-
-    def build():
-        torch.manual_seed(seed)
-        return models.VAE(latent_dim, hidden=hidden)
-
-    return load_or_train(
+    """A VAE trained with :func:`gaussian_vae_loss` ``(sigma)`` on ``train_x`` ``[N, 1, 28, 28]``, trained
+    once and cached; ``(model, history)``."""
+    torch.manual_seed(seed)
+    model = models.VAE(latent_dim, hidden=tuple(hidden))
+    return train_once(
         f"gvae{latent_dim}d-sigma{sigma:g}",
-        build,
-        lambda m: fit(
-            m,
-            gaussian_vae_loss(sigma),
-            train_x,
-            test_data=test_x,
-            epochs=epochs,
-            lr=lr,
-            batch_size=batch_size,
-            seed=seed,
-        ),
-        cfg,
+        model,
+        fit,
+        gaussian_vae_loss(sigma),
+        train_x,
+        test_data=test_x,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
     )

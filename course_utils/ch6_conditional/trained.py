@@ -1,5 +1,6 @@
-"""Notebook 6's trained models, each trained once per setting and data source, then loaded from the
-cache (:func:`course_utils.checkpoints.load_or_train`). Every function returns ``(model, history)``.
+"""Notebook 6's trained models, each trained once, then loaded from the cache
+(:func:`course_utils.checkpoints.train_once`, keyed by everything the training call is given). Every
+function returns ``(model, history)``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from course_utils import config
 from course_utils.ch6_conditional import aae as aae_mod
 from course_utils.ch6_conditional import cvae as cvae_mod
 from course_utils.ch6_conditional import m2 as m2_mod
-from course_utils.checkpoints import load_or_train
+from course_utils.checkpoints import train_once
 from course_utils.train import fit
 
 #: Epochs per model: (fast mode, the classroom lesson).
@@ -23,29 +24,6 @@ ADVERSARIAL_LR = {"labelled mixture": 1e-3}
 
 def epochs_for(kind: str) -> int:
     return EPOCHS[kind][0 if config.FAST else 1]
-
-
-def _built(model_class, seed: int, **kwargs):
-    def build():
-        torch.manual_seed(seed)
-        return model_class(**kwargs)
-
-    return build
-
-
-def _fit_on_labels(name: str, build, loss_fn, settings: dict, data, epochs: int, seed: int):
-    """Train ``build()`` on ``loss_fn`` over ``data = (train_x, train_y, test_x, test_y)`` once, cached
-    under ``name`` with ``settings`` plus epochs, seed and the number of training digits (``test_x``: None
-    for no test set)."""
-    train_x, train_y, test_x, test_y = data
-    cfg = {**settings, "epochs": epochs, "seed": seed, "n_train": int(train_x.shape[0])}
-    test = (test_x, test_y) if test_x is not None else None
-    return load_or_train(
-        name,
-        build,
-        lambda m: fit(m, loss_fn, (train_x, train_y), test_data=test, epochs=epochs, seed=seed),
-        cfg,
-    )
 
 
 def classifier(
@@ -59,11 +37,18 @@ def classifier(
     seed: int = 0,
 ):
     """A :class:`~.cvae.DigitClassifier` trained with cross-entropy on real digits (the judge of samples)."""
-    epochs = epochs_for("classifier") if epochs is None else epochs
-    build = _built(cvae_mod.DigitClassifier, seed, hidden=hidden)
-    settings = {"kind": "digit-classifier", "hidden": list(hidden)}
-    data = (train_x, train_y, test_x, test_y)
-    return _fit_on_labels("ch6-classifier", build, cvae_mod.classifier_loss, settings, data, epochs, seed)
+    torch.manual_seed(seed)
+    model = cvae_mod.DigitClassifier(hidden=hidden)
+    return train_once(
+        "ch6-classifier",
+        model,
+        fit,
+        cvae_mod.classifier_loss,
+        (train_x, train_y),
+        test_data=None if test_x is None else (test_x, test_y),
+        epochs=epochs_for("classifier") if epochs is None else epochs,
+        seed=seed,
+    )
 
 
 def cvae(
@@ -78,11 +63,18 @@ def cvae(
     seed: int = 0,
 ):
     """A :class:`~.cvae.CVAE` trained on the conditional negative ELBO (history: ``recon`` and ``kl``)."""
-    epochs = epochs_for("cvae") if epochs is None else epochs
-    build = _built(cvae_mod.CVAE, seed, latent_dim=latent_dim, hidden=hidden)
-    settings = {"kind": "cvae", "latent_dim": latent_dim, "hidden": list(hidden)}
-    data = (train_x, train_y, test_x, test_y)
-    return _fit_on_labels(f"cvae{latent_dim}d", build, cvae_mod.cvae_loss, settings, data, epochs, seed)
+    torch.manual_seed(seed)
+    model = cvae_mod.CVAE(latent_dim=latent_dim, hidden=hidden)
+    return train_once(
+        f"cvae{latent_dim}d",
+        model,
+        fit,
+        cvae_mod.cvae_loss,
+        (train_x, train_y),
+        test_data=None if test_x is None else (test_x, test_y),
+        epochs=epochs_for("cvae") if epochs is None else epochs,
+        seed=seed,
+    )
 
 
 def aae(
@@ -102,25 +94,18 @@ def aae(
     """
     if prior not in aae_mod.PRIORS:
         raise ValueError(f"unknown prior {prior!r}; choose one of {aae_mod.PRIORS}")
-    epochs = epochs_for("aae") if epochs is None else epochs
-    adversarial_lr = ADVERSARIAL_LR.get(prior, 2e-4) if adversarial_lr is None else adversarial_lr
-    cfg = {
-        "kind": "aae",
-        "prior": prior,
-        "hidden": list(hidden),
-        "epochs": epochs,
-        "seed": seed,
-        "adversarial_lr": adversarial_lr,
-        "n_train": int(train_x.shape[0]),
-    }
-    build = _built(aae_mod.AAE, seed, hidden=hidden, labelled=prior == "labelled mixture")
-    return load_or_train(
+    torch.manual_seed(seed)
+    model = aae_mod.AAE(hidden=hidden, labelled=prior == "labelled mixture")
+    return train_once(
         f"aae-{prior.replace(' ', '-')}",
-        build,
-        lambda m: aae_mod.train_aae(
-            m, prior, train_x, train_y, epochs=epochs, adversarial_lr=adversarial_lr, seed=seed
-        ),
-        cfg,
+        model,
+        aae_mod.train_aae,
+        prior,
+        train_x,
+        train_y,
+        epochs=epochs_for("aae") if epochs is None else epochs,
+        adversarial_lr=ADVERSARIAL_LR.get(prior, 2e-4) if adversarial_lr is None else adversarial_lr,
+        seed=seed,
     )
 
 
@@ -144,21 +129,17 @@ def m2(
         if per_class is None
         else m2_mod.labelled_subset(train_y, per_class, seed=seed)
     )
-    epochs = epochs_for("m2") if epochs is None else epochs
-    cfg = {
-        "kind": "m2",
-        "per_class": per_class,
-        "latent_dim": latent_dim,
-        "hidden": list(hidden),
-        "alpha": alpha,
-        "epochs": epochs,
-        "seed": seed,
-        "n_train": int(train_x.shape[0]),
-    }
-    model, history = load_or_train(
+    torch.manual_seed(seed)
+    model = m2_mod.M2(latent_dim=latent_dim, hidden=hidden)
+    model, history = train_once(
         f"m2-{'all' if per_class is None else per_class}-per-class",
-        _built(m2_mod.M2, seed, latent_dim=latent_dim, hidden=hidden),
-        lambda m: m2_mod.train_m2(m, train_x, train_y, labelled, epochs=epochs, alpha=alpha, seed=seed),
-        cfg,
+        model,
+        m2_mod.train_m2,
+        train_x,
+        train_y,
+        labelled,
+        epochs=epochs_for("m2") if epochs is None else epochs,
+        alpha=alpha,
+        seed=seed,
     )
     return model, history, labelled
