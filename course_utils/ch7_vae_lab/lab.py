@@ -13,7 +13,7 @@ from collections.abc import Callable
 import torch
 
 from course_utils import config, models
-from course_utils.checkpoints import load_or_train
+from course_utils.checkpoints import train_once
 from course_utils.train import fit
 
 LATENT_DIM = 16
@@ -35,34 +35,28 @@ def trained(
     name: str,
     loss_fn: Callable,
     train_x: torch.Tensor,
-    description: dict,
+    description: dict | None = None,
     model_class=models.VAE,
     epochs: int | None = None,
     **model_kwargs,
 ):
-    """Train ``build(model_class)`` on ``loss_fn`` once, then load it: ``(model, history)``.
+    """Train ``build(model_class, **model_kwargs)`` on ``loss_fn`` once, then load it: ``(model, history)``.
 
-    ``description`` names the objective in the cache key (e.g. ``{"beta": 3}``); ``loss_fn`` must be a
-    fresh object per call when it has state (:class:`~course_utils.ch7_vae_lab.collapse.KLWarmup`).
+    The cache key is derived from the call (:func:`course_utils.checkpoints.train_once`): ``loss_fn``
+    with the values it closes over (e.g. its beta), the data, the model and the code. ``description``
+    (e.g. ``{"beta": 3}``) is not used: it only names the objective for the reader of the call.
+    ``loss_fn`` must be a fresh object per call when it has state
+    (:class:`~course_utils.ch7_vae_lab.collapse.KLWarmup`).
     """
-    epochs = EPOCHS if epochs is None else epochs
-    cfg = {
-        "kind": f"lab-{name}",
-        **description,
-        "model": model_class.__name__,
-        **model_kwargs,
-        "latent_dim": LATENT_DIM,
-        "hidden": list(HIDDEN),
-        "epochs": epochs,
-        "batch_size": BATCH_SIZE,
-        "seed": SEED,
-        "n_train": int(train_x.shape[0]),
-    }
-    return load_or_train(
+    return train_once(
         f"lab-{name}",
-        lambda: build(model_class, **model_kwargs),
-        lambda m: fit(m, loss_fn, train_x, epochs=epochs, batch_size=BATCH_SIZE, seed=SEED),
-        cfg,
+        build(model_class, **model_kwargs),
+        fit,
+        loss_fn,
+        train_x,
+        epochs=EPOCHS if epochs is None else epochs,
+        batch_size=BATCH_SIZE,
+        seed=SEED,
     )
 
 
