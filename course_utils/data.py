@@ -155,13 +155,14 @@ def _network_reachable(timeout: float, urls: Sequence[str]) -> bool:
     import urllib.error
     import urllib.request
 
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler())  # reads the proxy variables now
     deadline = time.monotonic() + timeout
     for url in urls:
         left = deadline - time.monotonic()
         if left <= 0:
             break
         try:
-            with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=left):
+            with opener.open(urllib.request.Request(url, method="HEAD"), timeout=left):
                 return True
         except urllib.error.HTTPError as err:
             if err.code < 500:

@@ -6,6 +6,7 @@ teacher's tools (``classroom``). The rules (CONTRIBUTING.md):
 - the core imports no chapter and not the classroom;
 - chapter K imports the core and chapters before K only (never a later one, never the classroom);
 - the classroom may import anything;
+- no two modules import each other, directly or round a circle, function-level imports included;
 - every live widget is built by ``widgets.live_widget``: no other function builds an ipywidgets box.
 """
 
@@ -41,12 +42,14 @@ def part_of(module: str) -> tuple[str, int]:
     raise AssertionError(f"{module}: neither core, a chapter (chK_name) nor classroom")
 
 
-def imported_modules(path: Path) -> set[str]:
-    """Every ``course_utils`` module ``path`` imports (anywhere in the file, relative imports resolved;
-    ``from course_utils.pkg import name`` counts ``course_utils.pkg.name`` when that is a module)."""
+def imported_modules(path: Path, source: str | None = None) -> set[str]:
+    """Every ``course_utils`` module ``path`` imports (anywhere in the file, inside functions too, relative
+    imports resolved; ``from course_utils.pkg import name`` counts ``course_utils.pkg.name`` when that is a
+    module). ``source``: the file's text (default: read it)."""
     package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    text = path.read_text(encoding="utf-8") if source is None else source
+    for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.split(".")[0] == "course_utils"}
         elif isinstance(node, ast.ImportFrom):
@@ -84,6 +87,29 @@ def all_imports() -> dict[str, set[str]]:
     return {module_name(p): imported_modules(p) for p in sorted(PACKAGE.rglob("*.py"))}
 
 
+def cycles(imports: dict[str, set[str]]) -> list[list[str]]:
+    """Import circles in ``{module: {imported modules}}``, each as ``[a, b, ..., a]`` (one per circle found by
+    a depth-first walk). A module importing its own package (``course_utils``) is not a circle: Python
+    runs the package's ``__init__`` first."""
+    found, state = [], {}  # state: 1 on the current path, 2 done
+
+    def walk(module, path):
+        state[module] = 1
+        for target in sorted(imports.get(module, ())):
+            if module.startswith(target + "."):
+                continue
+            if state.get(target) == 1:
+                found.append(path[path.index(target) :] + [target])
+            elif target not in state:
+                walk(target, path + [target])
+        state[module] = 2
+
+    for module in sorted(imports):
+        if module not in state:
+            walk(module, [module])
+    return found
+
+
 def test_the_tree_is_core_plus_chapters_plus_classroom():
     subpackages = sorted(p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__")
     assert subpackages, "no chapter subpackages found"
@@ -117,6 +143,21 @@ def test_imports_follow_the_layout_rules():
 )
 def test_the_rule_checker_catches_what_it_should(module, target, broken):
     assert bool(violations({module: {target}})) == broken
+
+
+def test_no_module_imports_another_that_imports_it_back():
+    circles = cycles(all_imports())
+    assert not circles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in circles)
+
+
+def test_the_cycle_checker_sees_a_function_level_import():
+    """A core module that imported ``data`` inside a function would close data -> mnist_files -> data."""
+    imports = all_imports()
+    late = "def read():\n    from course_utils import data\n\n    return data\n"
+    imports["course_utils.mnist_files"] = imported_modules(PACKAGE / "mnist_files.py", source=late)
+    assert imports["course_utils.mnist_files"] == {"course_utils.data"}
+    assert ["course_utils.data", "course_utils.mnist_files", "course_utils.data"] in cycles(imports)
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
 
 
 def test_relative_and_from_imports_are_resolved(tmp_path):

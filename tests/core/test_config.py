@@ -1,14 +1,20 @@
-"""course_utils.config: course folders and the one-line description of a run."""
+"""course_utils.config and course_utils.device: switches, folders, and the one-line description of a run."""
+
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
+import torch
 
-from course_utils import config, data, mnist_files
+from course_utils import config, data, device, mnist_files
 
 
 @pytest.fixture
 def fresh(monkeypatch):
     monkeypatch.setattr(data, "_CACHE", {})
+    monkeypatch.delenv("COURSE_DATASET", raising=False)
     monkeypatch.setattr(data, "_last", None)
 
 
@@ -69,3 +75,77 @@ def test_course_dir_ignores_blank_variables(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_DATA_DIR", "  ")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert config.course_dir("data", "COURSE_DATA_DIR") == tmp_path / "all-about-autoencoders" / "data"
+
+
+# --- environment switches: parsed one way, a bad value named in one line -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, on",
+    [
+        ("1", True),
+        ("true", True),
+        ("YES", True),
+        (" On ", True),
+        ("0", False),
+        ("False", False),
+        ("no", False),
+    ]
+    + [("off", False), ("", False)],
+)
+def test_flags_read_the_usual_words_in_any_case(monkeypatch, value, on):
+    monkeypatch.setenv("COURSE_SOMETHING", value)
+    assert config.flag("COURSE_SOMETHING") is on
+
+
+@pytest.mark.parametrize("value", ["2", "maybe", "enabled", "-1"])
+def test_any_other_value_is_one_line_naming_the_variable_and_the_words(monkeypatch, value):
+    monkeypatch.setenv("COURSE_SOMETHING", value)
+    with pytest.raises(ValueError) as err:
+        config.flag("COURSE_SOMETHING")
+    message = str(err.value)
+    assert "\n" not in message and f"COURSE_SOMETHING={value!r}" in message
+    assert all(word in message for word in ("1, true, yes or on", "0, false, no, off"))
+
+
+def test_course_offline_false_means_online(fresh, monkeypatch, tmp_path, capsys):
+    probes = []
+    monkeypatch.setattr(data, "_network_reachable", lambda timeout, urls: probes.append(urls) or False)
+    monkeypatch.setenv("COURSE_OFFLINE", "false")
+    data.load(root=tmp_path, device="cpu")
+    assert len(probes) == 1 and "(no network)" in capsys.readouterr().out
+    monkeypatch.setattr(data, "_CACHE", {})
+    monkeypatch.setenv("COURSE_OFFLINE", "Yes")
+    data.load(root=tmp_path, device="cpu")
+    assert len(probes) == 1 and "COURSE_OFFLINE is set" in capsys.readouterr().out
+    monkeypatch.setattr(data, "_CACHE", {})
+    monkeypatch.setenv("COURSE_OFFLINE", "sometimes")
+    with pytest.raises(ValueError, match="COURSE_OFFLINE='sometimes' is not an on/off value"):
+        data.load(root=tmp_path, device="cpu")
+
+
+@pytest.mark.parametrize("name", ["COURSE_FAST", "COURSE_STRICT"])
+def test_a_bad_fast_or_strict_value_stops_the_import_with_one_line_naming_it(name):
+    env = {**os.environ, name: "2"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import course_utils"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"ValueError: {name}='2' is not an on/off value: use 1, true, yes or on (or 0, false, no, off)"
+    )
+
+
+@pytest.mark.parametrize("value", ["gpu", "GPU0", "cuda:x", "tpu"])
+def test_course_device_names_itself_and_what_it_accepts(monkeypatch, value):
+    monkeypatch.setenv("COURSE_DEVICE", value)
+    with pytest.raises(ValueError) as err:
+        device.get_device()
+    message = str(err.value)
+    assert "\n" not in message and message.startswith(f"COURSE_DEVICE={value!r} is not a device")
+    assert "cpu, cuda, cuda:N" in message and "mps" in message
+
+
+def test_course_device_takes_any_case(monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "CPU")
+    assert device.get_device() == torch.device("cpu")

