@@ -141,6 +141,12 @@ def _per_sample_shape_hint(got: torch.Size, expected: torch.Size, inp: torch.Siz
             f"you reduced over dim 0 (the batch) instead of the {over}: sum over the other dims to get "
             f"[B] = {list(expected)}."
         )
+    if len(got) > 1 and got[0] == B and got[1:].numel() == 1:
+        return (
+            f"your result has shape {list(got)}: the right values, probably, with dims of size 1 left "
+            f"over (keepdim=True, or [:, None]). Return shape [B] = {list(expected)}: drop keepdim, "
+            "or .squeeze() the result."
+        )
     if len(got) > 1 and got[0] == B:
         return (
             f"only partly reduced ({list(got)}): sum over ALL dims except the batch dim, e.g. "
@@ -160,7 +166,8 @@ def _compare(
     offset, a constant factor, or the first differing value).
     """
     for case in cases:
-        expected = reference(*case.args).detach().double()
+        expected = reference(*case.args).detach()
+        expected, expected_dtype = expected.double(), expected.dtype
         inputs = tuple(a.clone() if isinstance(a, torch.Tensor) else a for a in case.args)
         got = _call(fn, *inputs)
         where = f"on {case.label} (inputs {_shapes(case.args)})"
@@ -169,6 +176,9 @@ def _compare(
         if got.shape != expected.shape:
             hint = (shape_hint or _per_sample_shape_hint)(got.shape, expected.shape, case.args[0].shape, over)
             raise _Hint(f"{where}: {hint}")
+        got_dtype = got.dtype
+        if _dtype_hint(got_dtype, expected_dtype):
+            raise _Hint(f"{where}: {_dtype_hint(got_dtype, expected_dtype)}")
         got = got.detach().double().cpu()
         if not torch.isfinite(got).all():
             raise _Hint(
@@ -179,10 +189,36 @@ def _compare(
             continue
         for hint, transform in mistakes:
             candidate = transform(*case.args).detach().double()
-            if _close(got, candidate, 1e-3, 1e-3) and not _close(candidate, expected, *tol):
+            if _close(got, candidate, *tol) and not _close(candidate, expected, *tol):
                 raise _Hint(f"{where}: {hint}")
-        raise _Hint(f"{where}: {_generic_difference(got, expected)} {case.hint}".rstrip())
+        lost = _PRECISION_LOST if (got_dtype, expected_dtype) == (torch.float32, torch.float64) else ""
+        raise _Hint(f"{where}: {_generic_difference(got, expected)} {lost or case.hint}".rstrip())
     return f"matches the reference on {len(cases)} cases ({'; '.join(c.label for c in cases)})."
+
+
+_PRECISION_LOST = (
+    "Your result is float32 but the inputs are float64: compute in the inputs' dtype (no .float(), "
+    "and make new tensors with dtype=x.dtype)."
+)
+
+
+def _dtype_hint(got: torch.dtype, expected: torch.dtype) -> str:
+    """Why a result of dtype ``got`` cannot stand for the reference's float ``expected`` ("" if it can)."""
+    if not expected.is_floating_point:
+        return ""
+    name = str(got).removeprefix("torch.")
+    if got in (torch.float16, torch.bfloat16):
+        return (
+            f"your result is {name}, which keeps only about 3 significant digits (float16 overflows above "
+            f"65504): compute in {str(expected).removeprefix('torch.')} like the inputs (no .half(), "
+            "no autocast)."
+        )
+    if not got.is_floating_point:
+        return (
+            f"your result has dtype {name}: whole numbers drop the fractions. Keep float tensors "
+            "(no int(), .long(), .round() or //)."
+        )
+    return ""
 
 
 def _generic_difference(got: torch.Tensor, expected: torch.Tensor) -> str:
@@ -194,7 +230,8 @@ def _generic_difference(got: torch.Tensor, expected: torch.Tensor) -> str:
             f"Check the constant terms."
         )
     same_ratio = torch.allclose(ratio, ratio.flatten()[0].expand_as(ratio), rtol=1e-3)
-    if got.numel() > 1 and (expected.abs() > 1e-6).all() and same_ratio:
+    far_from_1 = abs(ratio.flatten()[0].item() - 1) > 1e-2  # 0.9997 is a small term gone wrong, not a factor
+    if got.numel() > 1 and (expected.abs() > 1e-6).all() and same_ratio and far_from_1:
         return (
             f"off by a factor: yours = {ratio.flatten()[0].item():.4g} x reference for every sample. "
             f"Check the factors (1/2?) and sum versus mean."
@@ -392,6 +429,33 @@ _BATCH_MEAN = (
 )
 
 
+def _batch_mistakes(sign: int) -> list:
+    """Mistakes in how the ELBO's (``sign = 1``) or the loss's (``sign = -1``) terms are reduced over the
+    batch and the latent dims; each transform returns what that mistake computes."""
+    nll, kl = losses.bernoulli_nll, losses.kl_std_normal
+    return [
+        (
+            "your KL is one number for the whole batch (a mean over the samples): each image has its own "
+            "KL, summed over the latent dims only (shape [B]).",
+            lambda lg, x, m, lv: -sign * (nll(lg, x) + kl(m, lv).mean()),
+        ),
+        (
+            "your KL is summed over the whole batch: each image has its own KL, summed over the latent "
+            "dims only (shape [B]).",
+            lambda lg, x, m, lv: -sign * (nll(lg, x) + kl(m, lv).sum()),
+        ),
+        (
+            "your reconstruction term is summed over the whole batch (reduction='sum'): use "
+            "reduction='none' and sum over the pixels of each image.",
+            lambda lg, x, m, lv: -sign * (nll(lg, x).sum() + kl(m, lv)),
+        ),
+        (
+            "mean over latent dims in the KL: sum it.",
+            lambda lg, x, m, lv: -sign * (nll(lg, x) + kl(m, lv) / m.shape[1]),
+        ),
+    ]
+
+
 def _reference_elbo(logits, x, mu, logvar):
     return -losses.bernoulli_nll(logits, x) - losses.kl_std_normal(mu, logvar)
 
@@ -420,6 +484,7 @@ def check_elbo_from_parts(fn) -> str:
             "sum it (a mean weights the KL 784 times too much).",
             lambda lg, x, m, lv: -nll(lg, x) / _dim(x) - kl(m, lv),
         ),
+        *_batch_mistakes(1),
     ]
     return _compare(fn, _reference_elbo, _vae_cases(4), mistakes)
 
@@ -445,10 +510,7 @@ def check_vae_loss_from_parts(fn) -> str:
             "heavier, a beta-VAE by accident).",
             lambda lg, x, m, lv: nll(lg, x) / _dim(x) + kl(m, lv),
         ),
-        (
-            "mean over latent dims in the KL: sum it.",
-            lambda lg, x, m, lv: nll(lg, x) + kl(m, lv) / m.shape[1],
-        ),
+        *_batch_mistakes(-1),
     ]
     return _compare(fn, lambda *a: -_reference_elbo(*a), _vae_cases(5), mistakes)
 
@@ -532,7 +594,36 @@ def _call_noise(fn, x: torch.Tensor, level: float, seed: int | None):
             f"wrong shape: the corrupted images must have the shape of x {list(x.shape)}, "
             f"got {list(out.shape)}."
         )
+    if _dtype_hint(out.dtype, x.dtype) or out.dtype != x.dtype:
+        raise _Hint(
+            f"the corrupted images are {str(out.dtype).removeprefix('torch.')}, x is "
+            f"{str(x.dtype).removeprefix('torch.')}: keep x's dtype (no .half(), .long() or bool masks "
+            "returned as they are)."
+        )
+    if not torch.isfinite(out).all():
+        raise _Hint(
+            f"your output holds {int((~torch.isfinite(out)).sum())} NaN or inf values: corrupt with finite "
+            "numbers (a masked pixel is 0, noise is sigma * torch.randn)."
+        )
     return out.detach().double()
+
+
+def _independence_hint(values: torch.Tensor, what: str) -> str:
+    """Whether ``values`` ``[B, D]`` (one row per image) look independent across images and across
+    pixels: the mean of each row (and of each column) should vary as much as ``D`` (``B``) independent
+    draws allow, no more. Returns a hint naming what is shared, "" when nothing is."""
+    spread = values.var()
+    B, D = values.shape
+    if torch.allclose(values, values[:1].expand_as(values), rtol=0, atol=1e-6):
+        return f"the same {what} for every image: draw it with the full shape, x.shape."
+    if torch.allclose(values, values[:, :1].expand_as(values), rtol=0, atol=1e-6):
+        return f"one {what} value per image, shared by all its pixels: draw it with the full shape, x.shape."
+    rows, cols = values.mean(1).var() * D / spread, values.mean(0).var() * B / spread
+    if rows > 3:
+        return f"the pixels of an image share their {what} (they are not independent): draw it with x.shape."
+    if cols > 3:
+        return f"different images share their {what} (they are not independent): draw it with x.shape."
+    return ""
 
 
 def _assert_noise_basics(fn, x, level, level_name: str) -> str:
@@ -567,6 +658,15 @@ def check_masking_noise(fn) -> str:
         raise _Hint(
             "pixels that are not masked must keep their value (set a fraction to 0, change nothing else)."
         )
+    per_image = (~kept).flatten(1)
+    if per_image.any() and not per_image.all():
+        if (per_image == per_image[0]).all():
+            raise _Hint(
+                "the same pixels are masked in every image: draw the mask with the full shape x.shape."
+            )
+        shared = _independence_hint(per_image.double(), "mask")
+        if shared:
+            raise _Hint(shared)
     masked = 1 - kept.double().mean().item()
     if abs(masked - fraction) > 0.02:
         if abs(masked - (1 - fraction)) < 0.02:
@@ -575,9 +675,6 @@ def check_masking_noise(fn) -> str:
                 f"fraction. `fraction` is the share of pixels set to 0 (mask = rand < fraction)."
             )
         raise _Hint(f"you masked {masked:.3f} of the pixels, expected about fraction = {fraction}.")
-    per_image = (~kept).flatten(1)
-    if (per_image == per_image[0]).all():
-        raise _Hint("the same pixels are masked in every image: draw the mask with the full shape x.shape.")
     if (_call_noise(fn, x, 1.0, None) != 0).any():
         raise _Hint("with fraction = 1 every pixel must be 0.")
     basics = _assert_noise_basics(fn, x, fraction, "fraction")
@@ -596,11 +693,16 @@ def check_gaussian_noise(fn) -> str:
     out = _call_noise(fn, x, sigma, None)
     d = out - x.double()
     n, mean, std = d.numel(), d.mean().item(), d.std().item()
-    if out.min() >= 0 and out.max() <= 1:
+    at_0, at_1 = (out == 0).double().mean().item(), (out == 1).double().mean().item()
+    if max(at_0, at_1) > 0.01:  # x + sigma * eps hits 0 or 1 exactly almost never; a clamp piles pixels there
+        where = "at 0 and 1" if min(at_0, at_1) > 0.01 else "at 0" if at_0 > 0.01 else "at 1"
         raise _Hint(
-            "your output stays in [0, 1]: you clipped. Return plain x + sigma * eps (the clipping, if "
-            "wanted, is a separate step)."
+            f"{max(at_0, at_1):.0%} of your output pixels are exactly {where[3:]}: you clipped {where}. "
+            "Return plain x + sigma * eps (the clipping, if wanted, is a separate step)."
         )
+    shared = _independence_hint(d.flatten(1), "noise")
+    if shared:
+        raise _Hint(shared)
     if abs(std - sigma**2) < 0.03 * sigma**2:
         raise _Hint(
             f"the noise has std {std:.3f} = sigma^2: sigma is the standard deviation, multiply eps by sigma."
@@ -622,57 +724,115 @@ def check_gaussian_noise(fn) -> str:
     return f"noise mean {mean:+.4f}, std {std:.4f} for sigma = {sigma}, Gaussian shape, no clipping, {basics}"
 
 
-@_checker
-def check_reparameterize(fn) -> str:
-    """``fn(mu, logvar) -> z = mu + exp(0.5 * logvar) * eps``, differentiable in ``mu`` and ``logvar``."""
-    n = 4000
-    mu0 = torch.tensor([0.5, -2.0, 3.0])
-    lv0 = torch.tensor([1.0, -2.0, 0.5])
-    mu, logvar = mu0.repeat(n, 1).requires_grad_(), lv0.repeat(n, 1).requires_grad_()
-    z = _call(fn, mu, logvar)
-    if z.shape != mu.shape:
-        raise _Hint(f"wrong shape: z must have the shape of mu {list(mu.shape)}, got {list(z.shape)}.")
-    zd = z.detach()
-    mean, std, want = zd.mean(0), zd.std(0), torch.exp(0.5 * lv0)
-    if torch.allclose(zd, mu0.expand_as(zd)):
+#: Two (mu, logvar) settings for :func:`check_reparameterize`, alternating row by row in the batch, so a
+#: result that mixes up the samples (a statistic over the batch, another row's logvar) shows.
+_REPARAM_MU = torch.tensor([[0.5, -2.0, 3.0], [-1.0, 1.5, 0.0]])
+_REPARAM_LOGVAR = torch.tensor([[1.0, -2.0, 0.5], [-1.5, 0.8, -0.3]])
+
+
+def _rounded(t: torch.Tensor, digits: int = 3) -> list:
+    return [[round(v, digits) for v in row] for row in t.tolist()]
+
+
+def _check_reparam_spread(zd: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per setting ``[2, 3]``: the sample mean and std of ``zd`` ``[2n, 3]``, checked against mu and
+    exp(0.5 * logvar), with a hint naming the mistake."""
+    mu0, lv0 = _REPARAM_MU, _REPARAM_LOGVAR
+    by_setting = zd.view(n, 2, 3)
+    mean, std, want = by_setting.mean(0), by_setting.std(0), torch.exp(0.5 * lv0)
+    if torch.allclose(zd, mu0.repeat(n, 1)):
         raise _Hint("z has no randomness: z = mu + sigma * eps with eps = torch.randn_like(mu).")
     if (std < 1e-6).all():
         raise _Hint("the same eps for every sample: draw eps with the shape of mu (torch.randn_like(mu)).")
     for bad, hint in [
         (torch.exp(lv0), "you used exp(logvar), the VARIANCE, as the std: sigma = exp(0.5 * logvar)."),
         (lv0.abs(), "you used logvar as the std: sigma = exp(0.5 * logvar)."),
-        (torch.ones(3), "the spread does not depend on logvar: multiply eps by sigma = exp(0.5 * logvar)."),
+        (
+            torch.ones(2, 3),
+            "the spread does not depend on logvar: multiply eps by sigma = exp(0.5 * logvar).",
+        ),
     ]:
         if torch.allclose(std, bad, rtol=0.06):
-            raise _Hint(f"sample std per dim {[round(v, 3) for v in std.tolist()]}: {hint}")
+            raise _Hint(f"sample std per dim {_rounded(std)}: {hint}")
     if not torch.allclose(std, want, rtol=0.06):
         raise _Hint(
-            f"sample std per dim {[round(v, 3) for v in std.tolist()]}, expected "
-            f"exp(0.5 * logvar) = {[round(v, 3) for v in want.tolist()]}."
+            f"sample std per dim {_rounded(std)} for logvar = {lv0.tolist()}, expected "
+            f"exp(0.5 * logvar) = {_rounded(want)} (each sample's own logvar)."
         )
     if not torch.allclose(mean, mu0, atol=5 * want.max().item() / math.sqrt(n)):
         raise _Hint(
-            f"sample mean per dim {[round(v, 3) for v in mean.tolist()]}, expected mu = {mu0.tolist()}: "
-            f"z = mu + sigma * eps."
+            f"sample mean per dim {_rounded(mean)}, expected mu = {mu0.tolist()}: z = mu + sigma * eps "
+            "(each sample's own mu)."
         )
+    return mean, std
+
+
+def _check_reparam_eps(eps: torch.Tensor) -> None:
+    """``eps`` ``[N, D]``, the standardised noise (z - mu) / sigma: independent N(0, 1) entries."""
+    corr = torch.corrcoef(eps.T.double()) - torch.eye(eps.shape[1], dtype=torch.float64)
+    if corr.abs().max() > 0.1:
+        raise _Hint(
+            f"the latent dimensions share their eps (correlation {corr.abs().max().item():.2f} between "
+            "dims): draw one eps per entry with the full shape of mu, torch.randn_like(mu), not "
+            "torch.randn(B, 1)."
+        )
+    if torch.unique(eps, dim=0).shape[0] < eps.shape[0]:
+        raise _Hint(
+            "some samples share the same eps: draw eps with the full shape of mu, torch.randn_like(mu)."
+        )
+    inside = (eps.abs() < 1).double().mean().item()
+    if abs(inside - 0.6827) > 0.02:
+        raise _Hint(
+            f"{inside:.3f} of eps lies within one sigma, a Gaussian has 0.683: use torch.randn_like(mu)."
+        )
+
+
+def _check_reparam_gradients(z, mu, logvar) -> None:
+    """dz/dmu = 1 and dz/dlogvar = 0.5 * (z - mu): the path the reparameterisation trick opens."""
     no_path = (
         "no gradient reaches mu and logvar: sampling with torch.normal or .sample() cuts the graph "
-        "(dz/dmu should be 1). Draw eps = torch.randn_like(mu) and return mu + sigma * eps."
+        "(dz/dmu should be 1), and so does .detach(). Draw eps = torch.randn_like(mu) and return "
+        "mu + sigma * eps."
     )
     if not z.requires_grad:
         raise _Hint(no_path)
     z.sum().backward()
     if mu.grad is None or not torch.allclose(mu.grad, torch.ones_like(mu)):
         raise _Hint(no_path)
-    if logvar.grad is None or not torch.allclose(logvar.grad, 0.5 * (zd - mu0), atol=1e-4):
+    if logvar.grad is None or not torch.allclose(logvar.grad, 0.5 * (z - mu).detach(), atol=1e-4):
         raise _Hint(
             "the gradient does not reach logvar correctly: compute sigma = exp(0.5 * logvar) "
             "from logvar itself (no .detach(), no torch.normal)."
         )
+
+
+@_checker
+def check_reparameterize(fn) -> str:
+    """``fn(mu, logvar) -> z = mu + exp(0.5 * logvar) * eps``, ``eps ~ N(0, I)`` independent across the
+    batch and the latent dims, differentiable in ``mu`` and ``logvar``."""
+    n = 4000
+    mu, logvar = _REPARAM_MU.repeat(n, 1).requires_grad_(), _REPARAM_LOGVAR.repeat(n, 1).requires_grad_()
+    z = _call(fn, mu, logvar)
+    if z.shape != mu.shape:
+        raise _Hint(f"wrong shape: z must have the shape of mu {list(mu.shape)}, got {list(z.shape)}.")
+    if z.dtype != mu.dtype:
+        raise _Hint(
+            f"z is {str(z.dtype).removeprefix('torch.')}, mu is float32: keep mu's dtype (no .half(), "
+            "no .double(); torch.randn_like(mu) draws eps in the right dtype)."
+        )
+    if not torch.isfinite(z).all():
+        raise _Hint(
+            f"z holds {int((~torch.isfinite(z)).sum())} NaN or inf values: sigma = exp(0.5 * logvar) and "
+            "eps = torch.randn_like(mu) are finite, so is mu + sigma * eps."
+        )
+    if not (torch.equal(mu, _REPARAM_MU.repeat(n, 1)) and torch.equal(logvar, _REPARAM_LOGVAR.repeat(n, 1))):
+        raise _Hint("your function changed mu or logvar in place; compute a new tensor instead.")
+    mean, std = _check_reparam_spread(z.detach(), n)
+    _check_reparam_eps((z.detach() - mu.detach()) / torch.exp(0.5 * logvar.detach()))
+    _check_reparam_gradients(z, mu, logvar)
     return (
-        f"sample means {[round(v, 2) for v in mean.tolist()]} ~ mu, "
-        f"stds {[round(v, 2) for v in std.tolist()]} "
-        f"~ exp(0.5 logvar), and gradients reach mu and logvar."
+        f"sample means {_rounded(mean, 2)} ~ mu, stds {_rounded(std, 2)} ~ exp(0.5 logvar) for two settings, "
+        "eps independent across samples and dims, and gradients reach mu and logvar."
     )
 
 
@@ -734,29 +894,8 @@ def check_decoder_input(fn) -> str:
     return _compare(fn, reference, cases, mistakes, shape_hint=_decoder_input_shape_hint, tol=(1e-6, 1e-6))
 
 
-@_checker
-def check_m2_unlabelled_bound(fn) -> str:
-    """``fn(class_logits, elbo_per_label) -> [B]``: sum_y q(y|x) ELBO(x, y) + H(q(y|x)),
-    q = softmax(logits)."""
-    from course_utils.ch6_conditional.m2 import unlabelled_bound_from_parts
-
-    g = _gen(62)
-    r = lambda *s: torch.randn(*s, generator=g)  # noqa: E731
-    elbos = lambda b: -100 + 20 * r(b, 10)  # noqa: E731
-    cases = [
-        Case("a batch of 6, ten labels", (2 * r(6, 10), elbos(6))),
-        Case(
-            "a uniform classifier (logits all 0: the bound is the mean ELBO + log 10)",
-            (torch.zeros(4, 10), elbos(4)),
-        ),
-        Case("one sample", (r(1, 10), elbos(1))),
-        Case(
-            "a confident classifier (logits of size 300)",
-            (300 * r(5, 10), elbos(5)),
-            "A probability that underflows to 0 gives 0 * log 0 = NaN: take log q from "
-            "F.log_softmax(logits, 1) and q = log_q.exp().",
-        ),
-    ]
+def _m2_mistakes() -> list:
+    """The unlabelled bound's typical mistakes, for :func:`check_m2_unlabelled_bound`."""
 
     def q_log_q(lg):
         return F.softmax(lg, 1), F.log_softmax(lg, 1)
@@ -765,7 +904,7 @@ def check_m2_unlabelled_bound(fn) -> str:
         q, lq = q_log_q(lg)
         return -(q * lq).sum(1)
 
-    mistakes = [
+    return [
         (
             "you left out the entropy H(q(y|x)) = -sum_y q log q: without it q(y|x) collapses on one label.",
             lambda lg, e: (F.softmax(lg, 1) * e).sum(1),
@@ -792,6 +931,33 @@ def check_m2_unlabelled_bound(fn) -> str:
             lambda lg, e: (F.log_softmax(lg, 1) * e).sum(1) + entropy(lg),
         ),
     ]
+
+
+@_checker
+def check_m2_unlabelled_bound(fn) -> str:
+    """``fn(class_logits, elbo_per_label) -> [B]``: sum_y q(y|x) ELBO(x, y) + H(q(y|x)),
+    q = softmax(logits)."""
+    from course_utils.ch6_conditional.m2 import unlabelled_bound_from_parts
+
+    g = _gen(62)
+    r = lambda *s: torch.randn(*s, generator=g)  # noqa: E731
+    elbos = lambda b: -100 + 20 * r(b, 10)  # noqa: E731
+    cases = [
+        Case("a batch of 6, ten labels", (2 * r(6, 10), elbos(6))),
+        Case(
+            "a uniform classifier (logits all 0: the bound is the mean ELBO + log 10)",
+            (torch.zeros(4, 10), elbos(4)),
+        ),
+        Case("one sample", (r(1, 10), elbos(1))),
+        Case(
+            "a confident classifier (logits of size 300)",
+            (300 * r(5, 10), elbos(5)),
+            "A probability that underflows to 0 gives 0 * log 0 = NaN: take log q from "
+            "F.log_softmax(logits, 1) and q = log_q.exp().",
+        ),
+    ]
+
+    mistakes = _m2_mistakes()
     return _compare(
         fn,
         unlabelled_bound_from_parts,
@@ -858,6 +1024,11 @@ def check_aae_generator_loss(fn) -> str:
 
 
 def _scalar_shape_hint(got: torch.Size, expected: torch.Size, inp: torch.Size, over: str) -> str:
+    if got.numel() == 1:
+        return (
+            f"your result has shape {list(got)}, a single number with a dim left over (keepdim=True, or "
+            "a sum over one dim of a [1, D] tensor): return a 0-d tensor, e.g. .sum() over everything."
+        )
     if len(got) == 1 and got[0] == inp[-1]:
         return (
             f"you returned one value per latent dimension {list(got)}: floor each at free_nats, then SUM "
@@ -884,9 +1055,11 @@ def check_active_units(fn) -> str:
         ("every unit active, 3 inputs", torch.tensor([[0.0, 1.0], [1.0, -1.0], [2.0, 0.0]])),
     ]
     for label, mu in cases:
-        expected = collapse.active_units(mu)[0]
-        got = _call(fn, mu.clone())
+        expected, mu_in = collapse.active_units(mu)[0], mu.clone()
+        got = _call(fn, mu_in)
         where = f"on {label} (mu {list(mu.shape)})"
+        if not torch.equal(mu_in, mu):
+            raise _Hint(f"{where}: your function changed mu in place (e.g. mu -= ...); compute a new tensor.")
         if got.numel() != 1:
             if got.shape == (mu.shape[1],):
                 raise _Hint(
@@ -894,13 +1067,17 @@ def check_active_units(fn) -> str:
                     f"threshold, e.g. int((variances > 1e-2).sum())."
                 )
             raise _Hint(f"{where}: return one number, the count; got shape {list(got.shape)}.")
+        if not torch.isfinite(got).all():
+            raise _Hint(
+                f"{where}: you returned {got.item()} (NaN or inf): return the count of active dimensions."
+            )
         got = round(float(got))
         if got == expected:
             continue
         if got == int((mu.std(0) > 1e-2).sum()):
             raise _Hint(
-                f"{where}: you thresholded the standard deviation; Burda et al.'s criterion is the "
-                f"VARIANCE Var_x(mu_k) > 1e-2."
+                f"{where}: you thresholded the standard deviation (or another spread); Burda et al.'s "
+                f"criterion is the VARIANCE Var_x(mu_k) > 1e-2."
             )
         if got == int((mu.var(1) > 1e-2).sum()):
             raise _Hint(f"{where}: the variance must be taken over the inputs (dim 0), per latent dimension.")
@@ -948,6 +1125,10 @@ def check_free_bits(fn) -> str:
         (
             "you capped the KL at free_nats (clamp(max=...)); free bits is a FLOOR: clamp(min=free_nats).",
             lambda m, lv, f: kl(m, lv).mean(0).clamp(max=f).sum(),
+        ),
+        (
+            "mean over the latent dimensions: free bits SUMS the floored KL of each dimension.",
+            lambda m, lv, f: kl(m, lv).mean(0).clamp(min=f).mean(),
         ),
         (
             "the batch is summed, not averaged: take kl.mean(dim=0) over the samples.",

@@ -2,6 +2,8 @@
 
 tests/classroom/test_exercises.py runs them with the other notebooks' cases."""
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -72,6 +74,32 @@ WRONG = [
         lambda lg, e: m2.unlabelled_bound_from_parts(lg, e).mean(),
         "single number",
     ),
+    (
+        "check_decoder_input",
+        lambda z, y: torch.cat([z, F.one_hot((y - 1) % 10, 10).float()], 1),
+        "wrong values",
+    ),
+    ("check_decoder_input", lambda z, y: torch.cat([z, 2 * F.one_hot(y, 10).float()], 1), "wrong values"),
+    ("check_decoder_input", lambda z, y: torch.cat([z, F.one_hot(y, 11).float()], 1), "wrong shape"),
+    (
+        "check_m2_unlabelled_bound",
+        lambda lg, e: (lg.softmax(1) * e).sum(1) - (lg.softmax(1) * lg.log_softmax(1)).sum(1).mean(),
+        "wrong values",
+    ),
+    (
+        "check_m2_unlabelled_bound",
+        lambda lg, e: (lg.softmax(1) * e).sum(1) - (lg.softmax(1) * lg.log_softmax(1)).sum(1) / math.log(2),
+        "wrong values",
+    ),
+    ("check_m2_unlabelled_bound", lambda lg, e: e.max(1).values + 0 * lg.sum(1), "wrong values"),
+    ("check_aae_generator_loss", lambda d: F.softplus(-d).mean().expand(d.shape[0]), "wrong values"),
+    ("check_aae_generator_loss", lambda d: -torch.log(torch.sigmoid(d) + 1e-8), "F.softplus(-d)"),
+    (
+        "check_aae_generator_loss",
+        lambda d: F.binary_cross_entropy(torch.sigmoid(d), torch.ones_like(d), reduction="none"),
+        "F.softplus(-d)",
+    ),
+    ("check_aae_generator_loss", lambda d: torch.log1p(torch.exp(-d)), "never gives NaN or inf"),
     ("check_aae_generator_loss", lambda d: F.softplus(d), "AWAY from the prior"),
     ("check_aae_generator_loss", lambda d: F.logsigmoid(d), "wrong sign"),
     ("check_aae_generator_loss", lambda d: -F.softplus(d), "saturating"),
