@@ -109,6 +109,13 @@ def swiss_roll(n_samples: int, seed: int = 0, noise: float = 0.0):
     return X[order], t[order]
 
 
+def swiss_roll_arc_length(t: np.ndarray) -> np.ndarray:
+    """Arc length ``s(t) = (t sqrt(1 + t^2) + asinh t) / 2`` of the spiral ``(t cos t, t sin t)`` from its
+    centre to position ``t`` ``[N]``: the roll's own coordinate along it, unrolled without stretching."""
+    t = np.asarray(t, dtype=float)
+    return 0.5 * (t * np.sqrt(1 + t**2) + np.arcsinh(t))
+
+
 def swiss_roll_geodesic(X: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Exact geodesic distances ``[N, N]`` on scikit-learn's Swiss roll ``(X [N, 3], t [N])``.
 
@@ -124,7 +131,7 @@ def swiss_roll_geodesic(X: np.ndarray, t: np.ndarray) -> np.ndarray:
         np.allclose(X[:, 0], t * np.cos(t), atol=1e-6) and np.allclose(X[:, 2], t * np.sin(t), atol=1e-6)
     ):
         raise ValueError("X is not a noise-free Swiss roll of positions t (x = t cos t, z = t sin t)")
-    s = 0.5 * (t * np.sqrt(1 + t**2) + np.arcsinh(t))
+    s = swiss_roll_arc_length(t)
     return np.hypot(s[:, None] - s[None, :], X[:, 1][:, None] - X[:, 1][None, :])
 
 
@@ -235,14 +242,16 @@ def rank_flip_figure(
 ):
     """The lecture's "reasonable distance" picture on the Swiss roll ``X`` ``[N, 3]``: left, the roll in
     3-D with straight segments A1-A2 and A1-B and the graph paths; right, the roll unrolled
-    (position ``t`` along it against the height ``X[:, 1]``), where the geodesic is a near-straight line."""
+    (arc length ``s`` along it against the height ``X[:, 1]``, to scale), where lengths are those on the
+    roll and the geodesic is a near-straight line."""
     import matplotlib.pyplot as plt
 
+    s = swiss_roll_arc_length(t)
     fig = plt.figure(figsize=(11, 4.3))
     ax = fig.add_subplot(1, 2, 1, projection="3d")
     ax.scatter(X[:, 0], X[:, 1], X[:, 2], c=t, cmap="viridis", s=3, alpha=0.3)
     flat = fig.add_subplot(1, 2, 2)
-    flat.scatter(t, X[:, 1], c=t, cmap="viridis", s=4, alpha=0.4)
+    flat.scatter(s, X[:, 1], c=t, cmap="viridis", s=4, alpha=0.4)
     for other, name, color in ((a2, "A2", "tab:orange"), (b, "B", "tab:red")):
         path = geodesic_path(predecessors, a1, other)
         euclid = np.linalg.norm(X[a1] - X[other])
@@ -254,25 +263,27 @@ def rank_flip_figure(
             label=f"A1-{name}: straight {euclid:.1f}, along {geodesic[a1, other]:.1f}",
         )
         ax.plot(*X[path].T, color=color, lw=2.5)
-        flat.plot(t[path], X[path, 1], color=color, lw=2.5, label=f"path A1-{name} along the roll")
+        flat.plot(s[path], X[path, 1], color=color, lw=2.5, label=f"path A1-{name} along the roll")
     for index, name in ((a1, "A1"), (a2, "A2"), (b, "B")):
         ax.scatter(*X[index], color="black", s=40, depthshade=False)
         ax.text(*X[index], f" {name}", fontsize=11, weight="bold")
-        flat.scatter(t[index], X[index, 1], color="black", s=40, zorder=3)
+        flat.scatter(s[index], X[index, 1], color="black", s=40, zorder=3)
         flat.annotate(
             name,
-            (t[index], X[index, 1]),
+            (s[index], X[index, 1]),
             xytext=(4, 4),
             textcoords="offset points",
             fontsize=11,
             weight="bold",
         )
-    ax.view_init(elev=12, azim=-75)
+    ax.view_init(elev=35, azim=-70)
+    ax.set_box_aspect(np.ptp(X, axis=0))  # to scale, so that straight lines look as long as they are
     ax.set_axis_off()
     ax.legend(loc="upper left", fontsize=8)
     ax.set_title("the Swiss roll in 3-D")
-    flat.set_xlabel("position t along the roll")
+    flat.set_xlabel("arc length s along the roll")
     flat.set_ylabel("height")
+    flat.set_aspect("equal")
     flat.set_title("the same points unrolled (the manifold's own coordinates)")
     flat.legend(fontsize=8)
     fig.tight_layout()
