@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from course_utils import data
 from course_utils.models import IMAGE_SHAPE, N_PIXELS, decode_images
 
 
@@ -98,11 +99,24 @@ def class_rgb() -> np.ndarray:
     return (np.array([to_rgb(c) for c in CLASS_COLOURS]) * 255).round().astype(np.uint8)
 
 
-def class_scatter(ax, points, labels, s: float = 4.0, alpha: float = 0.8, legend: bool = True):
-    """Scatter ``points`` ``[N, 2]`` on ``ax``, digit k (``labels`` ``[N]``, 0-9) in ``CLASS_COLOURS[k]``
-    with ``CLASS_MARKERS[k]``; ``legend`` puts a "digit" legend to the right of the axes. That legend is an
-    artist of its own, so a legend the caller adds for overlays (``ax.legend(handles=...)``) does not
-    replace it."""
+def class_scatter(
+    ax,
+    points,
+    labels,
+    s: float = 4.0,
+    alpha: float = 0.8,
+    legend: bool = True,
+    class_names: Sequence[str] | None = None,
+):
+    """Scatter ``points`` ``[N, 2]`` on ``ax``, class k (``labels`` ``[N]``, 0-9) in ``CLASS_COLOURS[k]``
+    with ``CLASS_MARKERS[k]``; ``legend`` puts a legend of the classes to the right of the axes.
+
+    ``class_names``: the ten names in the legend, default the loaded dataset's (``data.loaded()``: "0".."9"
+    for digits, "T-shirt/top", ... for Fashion-MNIST); its title is "digit" for digits, else "class". The
+    legend is an artist of its own, so a legend the caller adds for overlays (``ax.legend(handles=...)``)
+    does not replace it. Every marker gets a thin edge in its own colour: without one, a small filled
+    "P" (class 5) draws no pixel at all.
+    """
     from matplotlib.legend import Legend
 
     points = points.detach().cpu().numpy() if isinstance(points, torch.Tensor) else np.asarray(points)
@@ -112,7 +126,8 @@ def class_scatter(ax, points, labels, s: float = 4.0, alpha: float = 0.8, legend
             f"class_scatter needs points [N, 2] and labels [N], got {points.shape}, {labels.shape}"
         )
     if len(labels) and (labels.min() < 0 or labels.max() > 9):
-        raise ValueError(f"digit labels must lie in 0-9, got {labels.min()}..{labels.max()}")
+        raise ValueError(f"class labels must lie in 0-9, got {labels.min()}..{labels.max()}")
+    names, title = _class_names(class_names)
     handles = []
     for k in range(10):
         mine = labels == k
@@ -124,24 +139,42 @@ def class_scatter(ax, points, labels, s: float = 4.0, alpha: float = 0.8, legend
                 c=CLASS_COLOURS[k],
                 marker=CLASS_MARKERS[k],
                 alpha=alpha,
-                linewidths=0,
-                label=str(k),
+                linewidths=MARKER_EDGE,
+                edgecolors="face",
+                label=names[k],
             )
         )
     if legend:
-        digits = Legend(
+        classes = Legend(
             ax,
             handles,
-            [str(k) for k in range(10)],
-            title="digit",
+            list(names),
+            title=title,
             loc="center left",
             bbox_to_anchor=(1.01, 0.5),
             fontsize=8,
             markerscale=max(1.0, 6.0 / s**0.5),  # legend markers about 6 pt wide
         )
-        ax.add_artist(digits)
-        digits.set_clip_on(False)  # add_artist clips to the axes; the legend sits beside them
+        ax.add_artist(classes)
+        classes.set_clip_on(False)  # add_artist clips to the axes; the legend sits beside them
     return ax
+
+
+#: The edge (points) every class marker gets in its own colour, so that small filled markers still draw.
+MARKER_EDGE = 0.5
+
+
+def _class_names(class_names: Sequence[str] | None) -> tuple[tuple[str, ...], str]:
+    """(ten class names, the legend's title): the given names ("class"), else the loaded dataset's."""
+    if class_names is not None:
+        names = tuple(str(n) for n in class_names)
+        if len(names) != 10:
+            raise ValueError(f"class_names needs ten names, got {len(names)}")
+        return names, "class"
+    info = data.loaded()
+    if info is None or info.is_digits:
+        return data.DIGIT_NAMES, "digit"
+    return info.class_names, "class"
 
 
 def latent_scatter(
@@ -153,7 +186,7 @@ def latent_scatter(
     s: float = 4.0,
     figsize=(5.5, 4.5),
 ):
-    """Scatter of 2-D codes ``[N, >=2]`` (``dims`` picks two) by digit label ``[N]``, in the class palette."""
+    """Scatter of 2-D codes ``[N, >=2]`` (``dims`` picks two) by class label ``[N]``, in the class palette."""
     z = z.detach().cpu()
     fig, ax = _axes(ax, figsize)
     class_scatter(ax, z[:, list(dims)], labels, s=s)

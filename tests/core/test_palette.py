@@ -137,3 +137,55 @@ def test_the_closest_pair_is_symmetric_and_zero_for_a_repeated_colour():
     for a, b in itertools.combinations(plots.CLASS_COLOURS[:4], 2):
         assert closest_pair([a, b], "deuteranopia") == pytest.approx(closest_pair([b, a], "deuteranopia"))
     assert closest_pair(["#E69F00", "#E69F00"], "normal vision") == 0.0
+
+
+def _pixels_of_class(k: int, s: float, n: int = 200) -> int:
+    """Pixels that ``plots.class_scatter`` draws in class k's colour (alpha-blended on white) when only
+    class k is drawn: ``n`` points at marker size ``s``, 4 x 4 inches at 100 dpi."""
+    fig, ax = matplotlib.pyplot.subplots(figsize=(4, 4), dpi=100)
+    points = np.random.default_rng(0).uniform(0, 1, (n, 2))
+    plots.class_scatter(ax, points, np.full(n, k), s=s, alpha=0.8, legend=False)
+    ax.set_axis_off()
+    ax.set(xlim=(-0.05, 1.05), ylim=(-0.05, 1.05))
+    fig.canvas.draw()
+    image = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(float)
+    matplotlib.pyplot.close(fig)
+    target = 255 * (0.8 * np.array(to_rgb(plots.CLASS_COLOURS[k])) + 0.2)
+    return int((np.abs(image - target).max(axis=-1) < 40).sum())
+
+
+@pytest.mark.parametrize("s", [3, 4])
+def test_every_class_is_drawn_in_small_scatters(s):
+    """A filled "P" without an edge drew 0 pixels at s <= 4, so class 5 vanished from every small map."""
+    drawn = [_pixels_of_class(k, s) for k in range(10)]
+    assert min(drawn) >= 2 * 200, f"pixels per class at s={s}: {drawn}"
+
+
+def test_the_legend_takes_the_loaded_datasets_class_names(monkeypatch):
+    from course_utils import data, datasets
+
+    fashion = data.LoadedData(
+        "Fashion-MNIST (the official files)",
+        "fashion-mnist",
+        "Fashion-MNIST",
+        False,
+        60_000,
+        10_000,
+        datasets.FASHION_MNIST.class_names,
+        "torchvision-local:60000+10000:0",
+    )
+    monkeypatch.setattr(data, "_last", data._Source("torchvision-local", fashion, "", {}))
+    fig = plots.latent_scatter(torch.randn(50, 2), torch.arange(50) % 10)
+    legend = _digit_legend(fig.axes[0])
+    assert legend.get_title().get_text() == "class"
+    assert [t.get_text() for t in legend.texts] == list(datasets.FASHION_MNIST.class_names)
+    assert [c.get_label() for c in fig.axes[0].collections][:2] == ["T-shirt/top", "Trouser"]
+    monkeypatch.setattr(data, "_last", None)  # nothing loaded: digits
+    fig = plots.latent_scatter(torch.randn(50, 2), torch.arange(50) % 10)
+    assert _digit_legend(fig.axes[0]).get_title().get_text() == "digit"
+    fig, ax = matplotlib.pyplot.subplots()
+    plots.class_scatter(ax, torch.randn(10, 2), torch.arange(10), class_names="abcdefghij")
+    assert [t.get_text() for t in _digit_legend(ax).texts] == list("abcdefghij")
+    with pytest.raises(ValueError, match="ten names"):
+        plots.class_scatter(ax, torch.randn(10, 2), torch.arange(10), class_names=["a", "b"])
+    matplotlib.pyplot.close("all")
