@@ -119,7 +119,7 @@ def _shapes(args) -> str:
 
 
 def _close(a: torch.Tensor, b: torch.Tensor, rtol: float = 1e-4, atol: float = 1e-4) -> bool:
-    return a.shape == b.shape and torch.allclose(a.double(), b.double(), rtol=rtol, atol=atol)
+    return a.shape == b.shape and torch.allclose(a.cpu().double(), b.cpu().double(), rtol=rtol, atol=atol)
 
 
 def _per_sample_shape_hint(got: torch.Size, expected: torch.Size, inp: torch.Size, over: str) -> str:
@@ -167,7 +167,7 @@ def _compare(
     """
     for case in cases:
         expected = reference(*case.args).detach()
-        expected, expected_dtype = expected.double(), expected.dtype
+        expected, expected_dtype = expected.cpu().double(), expected.dtype
         inputs = tuple(a.clone() if isinstance(a, torch.Tensor) else a for a in case.args)
         got = _call(fn, *inputs)
         where = f"on {case.label} (inputs {_shapes(case.args)})"
@@ -179,7 +179,7 @@ def _compare(
         got_dtype = got.dtype
         if _dtype_hint(got_dtype, expected_dtype):
             raise _Hint(f"{where}: {_dtype_hint(got_dtype, expected_dtype)}")
-        got = got.detach().double().cpu()
+        got = got.detach().cpu().double()
         if not torch.isfinite(got).all():
             raise _Hint(
                 f"{where}: your function returned NaN or inf where the reference is finite. "
@@ -188,7 +188,7 @@ def _compare(
         if _close(got, expected, *tol):
             continue
         for hint, transform in mistakes:
-            candidate = transform(*case.args).detach().double()
+            candidate = transform(*case.args).detach().cpu().double()
             if _close(got, candidate, *tol) and not _close(candidate, expected, *tol):
                 raise _Hint(f"{where}: {hint}")
         lost = _PRECISION_LOST if (got_dtype, expected_dtype) == (torch.float32, torch.float64) else ""
@@ -605,7 +605,7 @@ def _call_noise(fn, x: torch.Tensor, level: float, seed: int | None):
             f"your output holds {int((~torch.isfinite(out)).sum())} NaN or inf values: corrupt with finite "
             "numbers (a masked pixel is 0, noise is sigma * torch.randn)."
         )
-    return out.detach().double()
+    return out.detach().cpu().double()
 
 
 def _independence_hint(values: torch.Tensor, what: str) -> str:
@@ -630,7 +630,7 @@ def _assert_noise_basics(fn, x, level, level_name: str) -> str:
     """What every noise function must do: give back ``x`` at level 0, and the same corruption for the
     same seeded generator, a different one for another generator. Returns the report's words for these
     checks (with :func:`_call_noise`'s: the input untouched)."""
-    if not torch.allclose(_call_noise(fn, x, 0.0, None), x.double()):
+    if not torch.allclose(_call_noise(fn, x, 0.0, None), x.cpu().double()):
         raise _Hint(f"with {level_name} = 0 the images must come back unchanged.")
     a, b = _call_noise(fn, x, level, 0), _call_noise(fn, x, level, 0)
     if not torch.equal(a, b):
@@ -651,7 +651,7 @@ def check_masking_noise(fn) -> str:
     x = 0.1 + 0.9 * torch.rand(64, *IMAGE_SHAPE, generator=g)  # no zeros, so masked pixels are visible
     fraction = 0.3
     out = _call_noise(fn, x, fraction, None)
-    xd, kept = x.double(), out != 0
+    xd, kept = x.cpu().double(), out != 0
     if torch.allclose(out[kept], xd[kept] / (1 - fraction), rtol=1e-4) and kept.any() and not kept.all():
         raise _Hint("you rescaled the kept pixels by 1/(1 - fraction) like dropout; keep them unchanged.")
     if not torch.allclose(out[kept], xd[kept], rtol=1e-5, atol=1e-6):
@@ -664,10 +664,10 @@ def check_masking_noise(fn) -> str:
             raise _Hint(
                 "the same pixels are masked in every image: draw the mask with the full shape x.shape."
             )
-        shared = _independence_hint(per_image.double(), "mask")
+        shared = _independence_hint(per_image.cpu().double(), "mask")
         if shared:
             raise _Hint(shared)
-    masked = 1 - kept.double().mean().item()
+    masked = 1 - kept.cpu().double().mean().item()
     if abs(masked - fraction) > 0.02:
         if abs(masked - (1 - fraction)) < 0.02:
             raise _Hint(
@@ -691,9 +691,9 @@ def check_gaussian_noise(fn) -> str:
     x = torch.rand(64, *IMAGE_SHAPE, generator=g)
     sigma = 0.5
     out = _call_noise(fn, x, sigma, None)
-    d = out - x.double()
+    d = out - x.cpu().double()
     n, mean, std = d.numel(), d.mean().item(), d.std().item()
-    at_0, at_1 = (out == 0).double().mean().item(), (out == 1).double().mean().item()
+    at_0, at_1 = (out == 0).cpu().double().mean().item(), (out == 1).cpu().double().mean().item()
     if max(at_0, at_1) > 0.01:  # x + sigma * eps hits 0 or 1 exactly almost never; a clamp piles pixels there
         where = "at 0 and 1" if min(at_0, at_1) > 0.01 else "at 0" if at_0 > 0.01 else "at 1"
         raise _Hint(
@@ -715,7 +715,7 @@ def check_gaussian_noise(fn) -> str:
         )
     if abs(std - sigma) > 0.03 * sigma:
         raise _Hint(f"the noise has std {std:.3f}, expected sigma = {sigma}.")
-    inside = (d.abs() < sigma).double().mean().item()
+    inside = (d.abs() < sigma).cpu().double().mean().item()
     if abs(inside - 0.6827) > 0.02:
         raise _Hint(
             f"{inside:.3f} of the noise lies within one sigma, a Gaussian has 0.683: use torch.randn."
@@ -769,7 +769,7 @@ def _check_reparam_spread(zd: torch.Tensor, n: int) -> tuple[torch.Tensor, torch
 
 def _check_reparam_eps(eps: torch.Tensor) -> None:
     """``eps`` ``[N, D]``, the standardised noise (z - mu) / sigma: independent N(0, 1) entries."""
-    corr = torch.corrcoef(eps.T.double()) - torch.eye(eps.shape[1], dtype=torch.float64)
+    corr = torch.corrcoef(eps.T.cpu().double()) - torch.eye(eps.shape[1], dtype=torch.float64)
     if corr.abs().max() > 0.1:
         raise _Hint(
             f"the latent dimensions share their eps (correlation {corr.abs().max().item():.2f} between "
@@ -780,7 +780,7 @@ def _check_reparam_eps(eps: torch.Tensor) -> None:
         raise _Hint(
             "some samples share the same eps: draw eps with the full shape of mu, torch.randn_like(mu)."
         )
-    inside = (eps.abs() < 1).double().mean().item()
+    inside = (eps.abs() < 1).cpu().double().mean().item()
     if abs(inside - 0.6827) > 0.02:
         raise _Hint(
             f"{inside:.3f} of eps lies within one sigma, a Gaussian has 0.683: use torch.randn_like(mu)."
