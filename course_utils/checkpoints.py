@@ -111,9 +111,8 @@ def _source_digest(path: str, mtime_ns: int, size: int) -> str:
 
 def _course_file(module_name: str) -> str | None:
     """``course_utils/.../x.py`` for a module of this package, else None."""
-    module = sys.modules.get(module_name or "")
-    file = getattr(module, "__file__", None)
-    if not (module_name or "").startswith("course_utils") or not file:
+    file = getattr(sys.modules.get(module_name or ""), "__file__", None)
+    if not file or (module_name or "").partition(".")[0] != "course_utils":
         return None
     return Path(file).resolve().relative_to(_PACKAGE_ROOT).as_posix()
 
@@ -154,6 +153,13 @@ def _global_names(code: types.CodeType) -> set[str]:
         if isinstance(const, types.CodeType):
             names |= _global_names(const)
     return names
+
+
+def _contents(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:  # a name the function closes over, not assigned yet
+        return None
 
 
 class _Keying:
@@ -211,7 +217,7 @@ class _Keying:
             return self.cls(v)
         if callable(v) and not hasattr(v, "__dict__"):  # a builtin such as torch.sigmoid
             return {"builtin": f"{getattr(v, '__module__', '')}.{getattr(v, '__qualname__', repr(v))}"}
-        if hasattr(v, "__dict__"):  # an object with state, e.g. a KL warm-up schedule
+        if hasattr(v, "__dict__") and not _library_class(type(v)):  # e.g. a KL warm-up schedule
             return {"object": self.cls(type(v)), "state": self.value(vars(v))}
         raise TypeError(f"cannot key a training argument of type {type(v).__qualname__}")
 
@@ -236,7 +242,7 @@ class _Keying:
             "function": f"{fn.__module__}.{fn.__qualname__}",
             "defaults": self.value(fn.__defaults__),
             "kwdefaults": self.value(fn.__kwdefaults__),
-            "closure": [self.value(cell.cell_contents) for cell in fn.__closure__ or ()],
+            "closure": [self.value(_contents(cell)) for cell in fn.__closure__ or ()],
         }
         if not self._add_file(fn.__module__) and not _in_library(fn.__code__.co_filename):
             out["code"] = _code_digest(fn.__code__)
@@ -472,7 +478,7 @@ def _why_retrained(name: str, key: dict, folder: Path) -> str | None:
     """For a key with no file: how the closest cached version of ``name`` differs (None: there is none)."""
     siblings = re.compile(rf"^{re.escape(name)}-[0-9a-f]{{16}}\.pt$")
     differences = []
-    for path in folder.glob(f"{name}-*.pt") if folder.is_dir() else ():
+    for path in folder.iterdir() if folder.is_dir() else ():
         if siblings.match(path.name):
             try:
                 old = json.loads(torch.load(path, map_location="cpu", weights_only=True, mmap=True)["key"])

@@ -235,6 +235,9 @@ def test_gaussian_decoder_vae_trains_once_then_loads(tmp_path, monkeypatch):
         torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values())
     )
     assert len(list(tmp_path.glob("gvae3d-sigma0.3-*.pt"))) == 1
+    other, _ = gaussian_decoder.gaussian_decoder_vae(0.3, 3, 1 - x, x[:16], hidden=(8,), epochs=2)
+    assert len(list(tmp_path.glob("gvae3d-sigma0.3-*.pt"))) == 2  # other digits of the same size
+    assert not torch.equal(other.decoder[-1].bias, model.decoder[-1].bias)
 
 
 # ------------------------------------------------------------------ the model picker (dropdown / slider)

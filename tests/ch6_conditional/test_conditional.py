@@ -318,6 +318,26 @@ def test_recipes_train_once_then_load(tmp_path, monkeypatch, capsys):
         trained.aae("cube", x, y, epochs=1)
 
 
+@pytest.mark.parametrize(
+    ("function", "default"), [("aae", "lr"), ("aae", "batch_size"), ("m2", "labelled_batch"), ("m2", "lr")]
+)
+def test_a_training_default_the_old_keys_left_out_retrains(tmp_path, monkeypatch, capsys, function, default):
+    """Issue 25: trained.aae's and trained.m2's hand-written keys left these out; now the key binds them."""
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    x, y = _toy_digits(3)
+    train = trained.aae if function == "aae" else lambda *a, **k: trained.m2(1, *a, latent_dim=2, **k)[:2]
+    args = ("swiss roll", x, y) if function == "aae" else (x, y)
+    train(*args, hidden=(16,), epochs=1)
+    train(*args, hidden=(16,), epochs=1)
+    assert "Loaded" in capsys.readouterr().out
+    train_fn = aae.train_aae if function == "aae" else m2.train_m2
+    changed = {**train_fn.__kwdefaults__, default: train_fn.__kwdefaults__[default] * 2}
+    monkeypatch.setattr(train_fn, "__kwdefaults__", changed)
+    train(*args, hidden=(16,), epochs=1)
+    out = capsys.readouterr().out
+    assert "Loaded" not in out and default in out  # "... the cached one differs in lr, ..."
+
+
 # ------------------------------------------------------------------ widgets
 
 

@@ -9,7 +9,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from course_utils import losses, models
-from course_utils.ch7_vae_lab import collapse, likelihoods, uses
+from course_utils.ch7_vae_lab import collapse, lab, likelihoods, uses
 
 
 @pytest.fixture(scope="module")
@@ -250,3 +250,24 @@ def test_roc_auc_matches_scikit_learn_with_ties():
     assert uses.roc_auc(torch.ones(3), torch.ones(2)) == 0.5
     with pytest.raises(ValueError):
         uses.roc_auc(torch.zeros(0), torch.ones(2))
+
+
+# ------------------------------------------------------------------ the lab's cached models
+
+
+def test_lab_models_are_keyed_by_their_objective(tmp_path, monkeypatch, capsys, digits):
+    """The key comes from the loss function itself: its beta, its warm-up schedule's state."""
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+
+    def weights(model):
+        return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+    beta1, _ = lab.trained("beta", collapse.beta_vae_loss(1.0), digits, epochs=3)
+    again, _ = lab.trained("beta", collapse.beta_vae_loss(1.0), digits, epochs=3)
+    assert "Loaded the trained 'lab-beta'" in capsys.readouterr().out
+    assert torch.equal(weights(beta1), weights(again))
+    beta3, _ = lab.trained("beta", collapse.beta_vae_loss(3.0), digits, epochs=3)
+    lab.trained("warm", collapse.KLWarmup(3.0, 10), digits, epochs=1)
+    lab.trained("warm", collapse.KLWarmup(3.0, 20), digits, epochs=1)
+    assert "Loaded" not in capsys.readouterr().out
+    assert not torch.equal(weights(beta1), weights(beta3))
