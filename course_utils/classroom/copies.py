@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -88,34 +89,158 @@ def student_notebook(nb) -> tuple[object, list[tuple[str, str]]]:
     return nb, solutions
 
 
-def make_student_copies(out: Path, notebooks: Path = NOTEBOOKS) -> list[Path]:
-    """Write a student copy of every ``notebooks/*.ipynb`` into ``out``, plus ``out/solutions.md``."""
-    out.mkdir(parents=True, exist_ok=True)
-    written, lines = (
-        [],
-        [
-            '# Solutions to the "Your turn" exercises',
-            "",
-            "Try first; the checker's hint usually says what is wrong. Paste a solution into",
-            "its cell if you are stuck, so you can go on with the notebook.",
-            "",
-        ],
-    )
+class Refused(Exception):
+    """A classroom command will not write where it was asked to; the message says why, in one line."""
+
+
+def _source_folders(notebooks: Path) -> set[Path]:
+    """The folders whose notebooks a command must never replace: ``notebooks``, the course's English
+    notebooks, and every edition's folder (``notebooks/ko``), resolved."""
+    from course_utils.classroom.edition import LANGUAGES
+
+    folders = {Path(notebooks), NOTEBOOKS, *(NOTEBOOKS / lang for lang in LANGUAGES)}
+    folders |= {Path(notebooks) / lang for lang in LANGUAGES}
+    if Path(notebooks).name in LANGUAGES:
+        folders.add(Path(notebooks).parent)  # the English next to an edition
+    return {folder.resolve() for folder in folders}
+
+
+class OutputFolder:
+    """Where one classroom command writes: never into a folder of source notebooks, and never over a file
+    it did not write in this run unless ``overwrite`` (a student's work, a teacher's page). Files that
+    were there are kept and listed in :meth:`kept_line`.
+
+    Raises :class:`Refused` for an ``out`` that holds source notebooks or is a file."""
+
+    def __init__(self, out: Path, notebooks: Path, overwrite: bool = False):
+        self.out, self.overwrite = Path(out), overwrite
+        self.written: list[Path] = []
+        self.kept: list[str] = []
+        if self.out.resolve() in _source_folders(notebooks):
+            raise Refused(
+                f"--out {self.out} is a folder of source notebooks: the copies would replace them. "
+                "Choose another folder, e.g. --out student/"
+            )
+        if self.out.exists() and not self.out.is_dir():
+            raise Refused(f"--out {self.out} is a file, not a folder")
+        self.out.mkdir(parents=True, exist_ok=True)
+
+    def wants(self, name: str) -> bool:
+        """Whether this run may write ``out/name`` (a file or a folder); records it as kept if not."""
+        path = self.out / name
+        if self.overwrite or path in self.written or not (path.exists() or path.is_symlink()):
+            return True
+        if name not in self.kept:
+            self.kept.append(name)
+        return False
+
+    def write_text(self, name: str, text: str) -> Path | None:
+        """Write ``out/name`` unless :meth:`wants` says no; returns the path written, or None."""
+        if not self.wants(name):
+            return None
+        path = self.out / name
+        if path.exists() or path.is_symlink():  # ours from this run, or --overwrite: replace the file itself
+            temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
+            try:
+                temporary.write_text(text, encoding="utf-8")
+                os.replace(temporary, path)
+            finally:
+                temporary.unlink(missing_ok=True)
+        else:
+            with open(path, "x", encoding="utf-8") as file:  # "x": fails rather than replace a newcomer
+                file.write(text)
+        self.written.append(path)
+        return path
+
+    def kept_line(self) -> str:
+        """One line naming the files kept as they were ("" when none)."""
+        if not self.kept:
+            return ""
+        names = ", ".join(self.kept[:6]) + (", ..." if len(self.kept) > 6 else "")
+        return (
+            f"kept {len(self.kept)} existing file(s) in {self.out}/ as they are (--overwrite replaces "
+            f"them): {names}"
+        )
+
+
+def _notebook_text(nb) -> str:
+    text = nbformat.writes(nb)
+    return text + ("" if text.endswith("\n") else "\n")  # as nbformat.write does
+
+
+def make_student_copies(
+    out: Path, notebooks: Path = NOTEBOOKS, overwrite: bool = False
+) -> tuple[list[Path], OutputFolder]:
+    """Write a student copy of every ``notebooks/*.ipynb`` into ``out``, plus ``out/solutions.md``.
+
+    Existing files are kept unless ``overwrite`` (they may hold a student's work): returns the paths
+    written and the :class:`OutputFolder`, whose ``kept`` lists the others."""
+    folder = OutputFolder(out, notebooks, overwrite)
+    lines = [
+        '# Solutions to the "Your turn" exercises',
+        "",
+        "Try first; the checker's hint usually says what is wrong. Paste a solution into",
+        "its cell if you are stuck, so you can go on with the notebook.",
+        "",
+    ]
     for path in sorted(Path(notebooks).glob("*.ipynb")):
         nb, solutions = student_notebook(nbformat.read(path, as_version=4))
-        nbformat.write(nb, out / path.name)
-        written.append(out / path.name)
+        folder.write_text(path.name, _notebook_text(nb))
         if solutions:
             lines.append(f"## {path.name}\n")
             for title, source in solutions:
                 lines += [f"### Your turn: {title}\n", "```python", source.rstrip(), "```", ""]
-    (out / "solutions.md").write_text("\n".join(lines), encoding="utf-8")
-    return written
+    folder.write_text("solutions.md", "\n".join(lines))
+    return [p for p in folder.written if p.suffix == ".ipynb"], folder
+
+
+def _execute(path: Path, timeout: int, kernel: str):
+    """Run notebook ``path`` in its own folder; returns ``(notebook with outputs, error line or None)``."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    from course_utils.classroom import reading
+
+    nb = nbformat.read(path, as_version=4)
+    try:
+        with reading.reading_copy_environment():
+            NotebookClient(
+                nb,
+                timeout=timeout,
+                kernel_name=kernel,
+                extra_arguments=reading.KERNEL_ARGUMENTS,
+                resources={"metadata": {"path": str(path.parent)}},
+            ).execute()
+    except CellExecutionError as err:
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # drop the traceback's terminal colours
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        errors = [line for line in lines if re.match(r"[\w.]*(Error|Exception)\b", line)]
+        return nb, (errors or lines or ["?"])[-1].strip()
+    return nb, None
+
+
+def _copy_reading_files(folder: OutputFolder, lang: str) -> str:
+    """Put MathJax (and for Korean the Hangul font) into the site, unless a copy is there and may not be
+    replaced; returns what the pages' ``<head>`` needs for the font ("" for English)."""
+    from course_utils.classroom import reading
+
+    if folder.wants("mathjax"):
+        reading.copy_mathjax(folder.out)
+    if lang != "ko":
+        return ""
+    if folder.wants("fonts"):  # Hangul from a font shipped with the page: readable without a Korean font
+        reading.copy_hangul_font(folder.out)
+    return reading.hangul_font_css()
 
 
 def make_html(
-    out: Path, notebooks: Path = NOTEBOOKS, timeout: int = 1200, kernel: str = "python3", lang: str = "en"
-) -> tuple[list[Path], list[str]]:
+    out: Path,
+    notebooks: Path = NOTEBOOKS,
+    timeout: int = 1200,
+    kernel: str = "python3",
+    lang: str = "en",
+    overwrite: bool = False,
+) -> tuple[list[Path], list[str], OutputFolder]:
     """Execute every ``notebooks/*.ipynb`` (in its own folder, environment inherited) and write
     ``out/<name>.html`` with the outputs, plus an ``index.html`` linking them, ``out/mathjax/`` and, for the
     Korean edition (``lang="ko"``), ``out/fonts/`` with a Hangul font.
@@ -123,38 +248,22 @@ def make_html(
     The pages read offline (see :mod:`course_utils.classroom.reading`): formulas by the local MathJax,
     each live widget as a static strip of pictures, alt text on every figure, nothing loaded from the web.
     A notebook that fails is still written (up to the failing cell, whose error is shown) and goes
-    on the returned list of failures, ``["name: error", ...]``; the others are not affected.
+    on the returned list of failures, ``["name: error", ...]``; the others are not affected. A page (or
+    index.html, mathjax/, fonts/) already in ``out`` is kept, its notebook not run, unless ``overwrite``;
+    the returned :class:`OutputFolder` lists what was kept.
     """
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
     from course_utils.classroom import reading
 
-    out.mkdir(parents=True, exist_ok=True)
-    reading.copy_mathjax(out)
-    head_extra = ""
-    if lang == "ko":  # Hangul from a font shipped with the page: readable where no Korean font is installed
-        reading.copy_hangul_font(out)
-        head_extra = reading.hangul_font_css()
-    exporter, written, failures = reading.exporter(language_code=lang), [], []
+    folder = OutputFolder(out, notebooks, overwrite)
+    head_extra = _copy_reading_files(folder, lang)
+    exporter, failures = reading.exporter(language_code=lang), []
     for path in sorted(Path(notebooks).glob("*.ipynb")):
+        if not folder.wants(f"{path.stem}.html"):
+            continue
         print(f"executing {path.name} ...", flush=True)
-        nb = nbformat.read(path, as_version=4)
-        try:
-            with reading.reading_copy_environment():
-                NotebookClient(
-                    nb,
-                    timeout=timeout,
-                    kernel_name=kernel,
-                    extra_arguments=reading.KERNEL_ARGUMENTS,
-                    resources={"metadata": {"path": str(path.parent)}},
-                ).execute()
-        except CellExecutionError as err:
-            text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # drop the traceback's terminal colours
-            lines = [line.strip() for line in text.splitlines() if line.strip()]
-            errors = [line for line in lines if re.match(r"[\w.]*(Error|Exception)\b", line)]
-            error = (errors or lines or ["?"])[-1]
-            failures.append(f"{path.name}: {error.strip()}")
+        nb, error = _execute(path, timeout, kernel)
+        if error:
+            failures.append(f"{path.name}: {error}")
             print(f"FAILED {failures[-1]}", flush=True)
         for warning in reading.prepare_for_reading(nb):
             print(f"  {path.name} {warning}", flush=True)
@@ -163,23 +272,20 @@ def make_html(
         if loads:  # a new nbconvert template part, or an output that links a script: say so, never hide it
             failures.append(f"{path.name}: the page would load from the web: {', '.join(loads[:3])}")
             print(f"FAILED {failures[-1]}", flush=True)
-        if head_extra:
-            body = body.replace("</head>", head_extra + "</head>", 1)
-        target = out / f"{path.stem}.html"
-        target.write_text(body, encoding="utf-8")
-        written.append(target)
-    links = "\n".join(f'<li><a href="{p.name}">{p.stem}</a></li>' for p in written)
-    (out / "index.html").write_text(
+        folder.write_text(f"{path.stem}.html", body.replace("</head>", head_extra + "</head>", 1))
+    pages = [folder.out / f"{p.stem}.html" for p in sorted(Path(notebooks).glob("*.ipynb"))]
+    links = "\n".join(f'<li><a href="{p.name}">{p.stem}</a></li>' for p in pages if p.exists())
+    folder.write_text(
+        "index.html",
         f"<!doctype html><html lang='{lang}'><meta charset='utf-8'>{head_extra}"
         f"<title>All about Autoencoders</title>"
         f"<h1>All about Autoencoders (오토인코더의 모든 것)</h1>\n"
         f"<ul>\n{links}\n</ul>\n",
-        encoding="utf-8",
     )
-    return written, failures
+    return [p for p in folder.written if p.suffix == ".html" and p.name != "index.html"], failures, folder
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser():
     from course_utils.classroom import edition
 
     parser = argparse.ArgumentParser(
@@ -210,9 +316,36 @@ def main(argv: list[str] | None = None) -> int:
         metavar=("NOTEBOOK", "CELL_ID"),
         help="mark these cells' translations as up to date with the English, then build",
     )
+    for command, what in ((student, "notebooks and solutions.md"), (html, "pages"), (build, "notebooks")):
+        command.add_argument(
+            "--overwrite",
+            action="store_true",
+            help=f"replace {what} already there (default: keep them, they may hold someone's work)",
+        )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line; exit status 0 done, 1 a notebook failed or a file was kept, 2 refused."""
+    parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "edition":
         return _edition(args)
+    try:
+        return _copies(args, parser)
+    except Refused as err:
+        print(f"error: {err}", file=sys.stderr)
+    except OSError as err:  # a read-only folder, a full disk, a path through a file
+        where = f" ({err.filename})" if err.filename else ""
+        out = args.out or "the output folder"
+        print(f"error: cannot write the copies into {out}: {err.strerror or err}{where}", file=sys.stderr)
+    return 2
+
+
+def _copies(args, parser) -> int:
+    """``student`` and ``html``."""
+    from course_utils.classroom import edition
+
     notebooks = args.notebooks or edition.edition_dir(args.lang)
     if not notebooks.is_dir():
         hint = "" if args.lang == "en" else f" (run: python -m course_utils.classroom edition {args.lang})"
@@ -220,16 +353,22 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or (
         Path(args.command if args.command == "student" else "site") / ("" if args.lang == "en" else args.lang)
     )
+    failures = []
     if args.command == "student":
-        paths = make_student_copies(out, notebooks)
-        print(f"wrote {len(paths)} student notebooks and solutions.md to {out}/")
+        paths, folder = make_student_copies(out, notebooks, overwrite=args.overwrite)
+        also = " and solutions.md" if out / "solutions.md" in folder.written else ""
+        print(f"wrote {len(paths)} student notebooks{also} to {out}/")
     else:
-        paths, failures = make_html(out, notebooks, timeout=args.timeout, lang=args.lang)
-        print(f"wrote {len(paths)} HTML pages and index.html to {out}/")
-        if failures:
-            print(f"{len(failures)} notebook(s) failed:\n  " + "\n  ".join(failures))
-            return 1
-    return 0
+        paths, failures, folder = make_html(
+            out, notebooks, timeout=args.timeout, lang=args.lang, overwrite=args.overwrite
+        )
+        also = " and index.html" if out / "index.html" in folder.written else ""
+        print(f"wrote {len(paths)} HTML pages{also} to {out}/")
+    if folder.kept:
+        print(folder.kept_line())
+    if failures:
+        print(f"{len(failures)} notebook(s) failed:\n  " + "\n  ".join(failures))
+    return 1 if failures or folder.kept else 0
 
 
 def _edition(args) -> int:
@@ -242,18 +381,27 @@ def _edition(args) -> int:
             edition.stamp(args.stamp[0], args.stamp[1:], args.lang, args.notebooks)
         if args.stubs:
             print(f"added {edition.add_stubs(args.lang, args.notebooks)} empty translation entries")
-        reports = edition.build_edition(args.lang, args.notebooks)
+        reports = edition.build_edition(args.lang, args.notebooks, overwrite=args.overwrite)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"error: cannot write {err.filename or 'the edition'}: {err.strerror or err}", file=sys.stderr)
         return 2
     for report in reports:
         print(report.line())
     incomplete = [r for r in reports if not r.complete]
+    kept = [f"{args.lang}/{r.name}" for r in reports if r.kept]
     print(
         f"{len(reports) - len(incomplete)} of {len(reports)} notebooks fully translated into "
         f"{edition.edition_dir(args.lang, args.notebooks)}/"
     )
-    return 1 if args.check and incomplete else 0
+    if kept:
+        print(
+            f"kept {len(kept)} notebook(s) edited since the last build as they are (put the changes in the "
+            f"English notebook or the translation file, or --overwrite replaces them): {', '.join(kept)}"
+        )
+    return 1 if kept or (args.check and incomplete) else 0
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,6 +101,8 @@ class EditionReport:
     missing: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
     unused: list[str] = field(default_factory=list)
+    #: True when the built notebook was not written: the file there was edited since the last build
+    kept: bool = False
 
     @property
     def complete(self) -> bool:
@@ -114,6 +117,8 @@ class EditionReport:
             if ids:
                 shown = ", ".join(ids[:6]) + (", ..." if len(ids) > 6 else "")
                 parts.append(f"{len(ids)} {what} ({shown})")
+        if self.kept:
+            parts.append("NOT rebuilt: the file was edited since the last build (--overwrite replaces it)")
         return "; ".join(parts)
 
 
@@ -135,12 +140,43 @@ def translated_notebook(english, translations: dict, name: str, lang: str) -> tu
             report.stale.append(cell.id)
         cell.source = text
     nb.metadata["course_edition"] = {"lang": lang, "built_from": f"../{name}"}
+    nb.metadata["course_edition"]["content_sha"] = content_hash(json.loads(nbformat.writes(nb)))
     return nb, report
 
 
-def build_edition(lang: str = "ko", notebooks: Path = NOTEBOOKS, write: bool = True) -> list[EditionReport]:
+def content_hash(notebook: dict) -> str:
+    """The SHA-256 (16 hex digits) of a notebook's JSON ``notebook`` without its own
+    ``metadata.course_edition.content_sha``: what :func:`build_edition` records in every notebook it
+    writes, so a later build can tell its own output from a notebook somebody edited."""
+    data = copy.deepcopy(notebook)
+    data.get("metadata", {}).get("course_edition", {}).pop("content_sha", None)
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def built_and_unedited(path: Path, new_text: str) -> bool:
+    """Whether the notebook at ``path`` is exactly what an earlier build wrote (its recorded content hash
+    still matches), so replacing it loses nobody's work. A notebook from before the hash was recorded
+    counts only when it equals ``new_text`` apart from the hash."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        recorded = data["metadata"]["course_edition"].get("content_sha")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+    if recorded is None:
+        return content_hash(data) == content_hash(json.loads(new_text))
+    return recorded == content_hash(data)
+
+
+def build_edition(
+    lang: str = "ko", notebooks: Path = NOTEBOOKS, write: bool = True, overwrite: bool = False
+) -> list[EditionReport]:
     """Build (or refresh) ``notebooks/<lang>/<name>.ipynb`` for every English notebook; a file is
-    rewritten only when its content changes. Returns one report per notebook."""
+    rewritten only when its content changes. Returns one report per notebook.
+
+    A file is replaced only when an earlier build wrote it and nobody edited it since (its recorded
+    content hash, :func:`built_and_unedited`), or with ``overwrite=True``; otherwise it is kept and its
+    report says so (``report.kept``)."""
     target_dir = edition_dir(lang, notebooks)
     reports = []
     for path in sorted(Path(notebooks).glob("*.ipynb")):
@@ -150,12 +186,29 @@ def build_edition(lang: str = "ko", notebooks: Path = NOTEBOOKS, write: bool = T
         reports.append(report)
         if write:
             target_dir.mkdir(parents=True, exist_ok=True)
-            target = target_dir / path.name
             text = nbformat.writes(nb)
             text += "" if text.endswith("\n") else "\n"  # as nbformat.write does
-            if not target.exists() or target.read_text(encoding="utf-8") != text:
-                target.write_text(text, encoding="utf-8")
+            report.kept = not _write_built(target_dir / path.name, text, overwrite)
     return reports
+
+
+def _write_built(target: Path, text: str, overwrite: bool) -> bool:
+    """Write a built notebook's ``text`` to ``target`` unless that would replace somebody's edits (see
+    :func:`build_edition`). Returns False when the file is kept as it is."""
+    if not overwrite and (target.is_symlink() or (target.exists() and not target.is_file())):
+        return False  # never write through a link or onto a folder unless told to (then the link goes)
+    if target.is_file() and not target.is_symlink():
+        if target.read_text(encoding="utf-8") == text:
+            return True
+        if not (overwrite or built_and_unedited(target, text)):
+            return False
+    temporary = target.with_name(f".{target.name}.tmp{os.getpid()}")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return True
 
 
 def add_stubs(lang: str = "ko", notebooks: Path = NOTEBOOKS) -> int:

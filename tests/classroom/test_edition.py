@@ -1,6 +1,7 @@
 """The Korean edition: built from the English notebook and a translation file, no drift (synthetic notebooks),
 its student and HTML copies, and the real notebooks' editions (whichever exist in notebooks/ko/)."""
 
+import json
 import os
 from pathlib import Path
 
@@ -63,7 +64,11 @@ def test_the_edition_has_identical_code_and_every_markdown_cell_translated(lesso
     assert edition.code_differences(english, korean) == []
     for a, b in zip(english.cells, korean.cells):
         assert b.source == (KOREAN[a.id] if a.cell_type == "markdown" else a.source)
-    assert korean.metadata["course_edition"] == {"lang": "ko", "built_from": "../01_tiny.ipynb"}
+    assert korean.metadata["course_edition"] == {
+        "lang": "ko",
+        "built_from": "../01_tiny.ipynb",
+        "content_sha": edition.content_hash(json.loads((lessons / "ko" / "01_tiny.ipynb").read_text())),
+    }
     assert "3/3 markdown cells translated" in report.line() and "missing" not in report.line()
 
 
