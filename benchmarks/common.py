@@ -31,10 +31,10 @@ def machine() -> str:
 def mnist_60k_root() -> tuple[Path, str]:
     """A folder with torchvision-readable raw MNIST training files of 60,000 digits.
 
-    Uses the real MNIST when load_mnist can get it; offline, the available digits repeated up to
+    Uses the real MNIST when data.load can get it; offline, the available digits repeated up to
     60,000 (for timing only). Returns (root, description).
     """
-    images, labels = data.load_mnist(train=True, device="cpu")
+    images, labels = data.load(train=True, device="cpu")
     source = data.data_source()
     n = 60_000
     reps = -(-n // len(labels))
@@ -48,15 +48,19 @@ def mnist_60k_root() -> tuple[Path, str]:
     (raw / "train-labels-idx1-ubyte").write_bytes(
         struct.pack(">II", 2049, n) + labels.to(torch.uint8).numpy().tobytes()
     )
-    # the test files are never read by the benchmarks, but torchvision checks that they exist
-    (raw / "t10k-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, 1, 28, 28) + bytes(784))
-    (raw / "t10k-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, 1) + bytes(1))
+    # the test files are never read by the benchmarks, but torchvision checks that they exist (one image,
+    # not a black one: the course's loader calls a split of black images incomplete)
+    (raw / "t10k-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, 1, 28, 28) + pixels[:1].tobytes())
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(
+        struct.pack(">II", 2049, 1) + labels[:1].to(torch.uint8).numpy().tobytes()
+    )
+    what = data.loaded().source
     if source == "torchvision-local":
-        how = f"the raw MNIST files in {data.default_root() / 'MNIST' / 'raw'} (COURSE_DATA_DIR)"
+        how = f"{what}, raw files in the data folder (COURSE_DATA_DIR)"
     elif source.startswith("torchvision"):
-        how = "real MNIST, downloaded"
+        how = f"{what}, downloaded"
     else:
-        how = f"{source} digits repeated {reps}x (timing only)"
+        how = f"{what} repeated {reps}x (timing only)"
     return root, f"60,000 training images: {how}"
 
 

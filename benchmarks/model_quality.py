@@ -36,10 +36,11 @@ def main():
     parser.add_argument("--n-test", type=int, default=1000)
     args = parser.parse_args()
     print(f"machine: {machine()}; fast mode: {config.FAST}")
-    x, _ = data.load_mnist(train=True)
-    xt, _ = data.load_mnist(train=False)
+    x, _ = data.load(train=True)
+    xt, _ = data.load(train=False)
     print(
-        f"data source: {data.data_source()}; training on {min(len(x), config.TRAIN_SIZE):,} images, "
+        f"data: {data.loaded().dataset_title} from {data.loaded().source}; "
+        f"training on {min(len(x), config.TRAIN_SIZE):,} images, "
         f"{recipes.DEFAULT_EPOCHS} epochs"
     )
     xb = data.binarize(xt[: args.n_test], generator=torch.Generator(device=xt.device).manual_seed(0))
