@@ -4,6 +4,8 @@
     python -m course_utils.classroom html --out site/         # execute every notebook, HTML readable offline
     python -m course_utils.classroom edition ko               # build notebooks/ko/ from the translations
 
+Files already in the output folder are kept unless ``--overwrite`` is given (they may hold someone's work).
+
 - :mod:`.exercises`: the ``check_NAME(fn)`` checkers behind every "Your turn".
 - :mod:`.copies`: student copies and the HTML copy (the commands above, ``--lang ko`` for the Korean edition).
 - :mod:`.reading`: what makes the HTML copy readable offline (local MathJax, widgets as pictures, alt text).

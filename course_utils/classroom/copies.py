@@ -10,7 +10,11 @@ and ``# END SOLUTION`` (see :mod:`course_utils.classroom.exercises`). The studen
 markers included, by ``raise NotImplementedError("Your turn: ...")`` at the marker's indentation
 and changes nothing else; the original cells go to ``solutions.md`` so a stuck student can go on.
 The HTML copy runs each notebook with nbclient in the environment's mode (``COURSE_FAST`` as set) and
-writes pages that need no network (:mod:`course_utils.classroom.reading`)."""
+writes pages that need no network (:mod:`course_utils.classroom.reading`).
+
+Nothing is lost: a command refuses an ``--out`` that holds source notebooks, keeps every file already in
+``--out`` (a student's saved work, a teacher's page) unless ``--overwrite`` is given, and names the kept
+files in one line (exit status 1); a read-only or file ``--out`` is one line (exit status 2)."""
 
 from __future__ import annotations
 

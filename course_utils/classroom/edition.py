@@ -21,6 +21,10 @@ the build ignores it. Write as a teacher would, with the lecture's and the gloss
 (docs/teaching.md) and the English term in parentheses at first use; keep ``### Your turn: <title>``
 headings as ``### 직접 해 보기 (Your turn): <title>`` so the student copy finds the exercise's title.
 Figure text stays English in both editions: the install guarantees no font with Korean glyphs.
+
+Each built notebook records the hash of its content (``metadata.course_edition.content_sha``): a rebuild
+replaces a notebook only while that hash still matches, i.e. nobody edited the built file; an edited one
+is kept and reported (``--overwrite`` replaces it). Edit the English notebook or the translation file.
 """
 
 from __future__ import annotations
