@@ -174,8 +174,10 @@ def _network_reachable(timeout: float, urls: Sequence[str]) -> bool:
 
 def _download(root: Path, dataset: datasets.Dataset) -> mnist_files.RawFiles:
     """torchvision's download of ``dataset`` into ``root`` (all four files), read back with our checks."""
-    import torchvision.datasets
-
+    try:
+        import torchvision.datasets
+    except ImportError as err:
+        raise RuntimeError("the download needs torchvision: pip install torchvision") from err
     old = socket.getdefaulttimeout()
     socket.setdefaulttimeout(NETWORK_TIMEOUT)
     try:
