@@ -9,6 +9,13 @@ from course_utils import data, mnist_files
 from course_utils.classroom import mnist_sized
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache(monkeypatch):
+    monkeypatch.setattr(data, "_CACHE", {})
+    monkeypatch.setattr(data, "_last", None)
+    monkeypatch.delenv("COURSE_DATASET", raising=False)
+
+
 @pytest.fixture(scope="module")
 def digits():
     """500 of the offline digits (50 per class) keep the recipes' checks quick; the sizes stay real."""

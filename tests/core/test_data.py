@@ -18,6 +18,7 @@ from course_utils import data, datasets
 def fresh_cache(monkeypatch):
     """Each test sees an empty in-memory cache, and MNIST unless it asks for another dataset."""
     monkeypatch.setattr(data, "_CACHE", {})
+    monkeypatch.setattr(data, "_last", None)  # restored afterwards: later tests see no dataset of ours
     monkeypatch.delenv("COURSE_DATASET", raising=False)
 
 

@@ -21,6 +21,7 @@ needs_fashion = pytest.mark.skipif(
 @pytest.fixture(autouse=True)
 def fresh_cache(monkeypatch):
     monkeypatch.setattr(data, "_CACHE", {})
+    monkeypatch.setattr(data, "_last", None)  # restored afterwards: later tests see no dataset of ours
     monkeypatch.delenv("COURSE_DATASET", raising=False)
 
 
