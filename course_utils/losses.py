@@ -8,50 +8,26 @@ mean over pixels would silently weight the KL by 784 times too much (a beta-VAE 
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import torch
 import torch.nn.functional as F
 
 from course_utils import randomness
+from course_utils.inputs import check_values, float_batch
 
 #: log(2 pi), the constant of every Gaussian log-density (the one definition in the package).
 LOG_2PI = math.log(2 * math.pi)
 
 
-def _per_sample(a: torch.Tensor, b: torch.Tensor, names: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Flatten two tensors to ``[B, D]`` after checking that their shapes agree."""
-    if a.dim() == 0 or b.dim() == 0:
-        raise ValueError(
-            f"{names}: expected batched tensors [B, ...], got shapes {list(a.shape)} and {list(b.shape)}"
-        )
+def _per_sample(a, b, caller: str, a_name: str, b_name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two float batches flattened to ``[B, D]``, ``b`` in ``a``'s dtype, after checking that their
+    shapes agree (NumPy arrays and lists become tensors; see :mod:`course_utils.inputs`)."""
+    a = float_batch(a, f"{caller}: {a_name}")
+    b = float_batch(b, f"{caller}: {b_name}", like=a)
     if a.shape[0] != b.shape[0] or a[0].numel() != b[0].numel():
-        raise ValueError(f"{names}: shape mismatch {list(a.shape)} vs {list(b.shape)}")
+        raise ValueError(f"{caller}({a_name}, {b_name}): shape mismatch {list(a.shape)} vs {list(b.shape)}")
     return a.reshape(a.shape[0], -1), b.reshape(b.shape[0], -1)
-
-
-_value_checks = True
-
-
-@contextlib.contextmanager
-def checks(enabled: bool = True):
-    """Inside the block the value checks (finite inputs, targets in [0, 1]) are on or off; on by default.
-
-    Each costs a pass over the batch (and a device sync on a GPU): :func:`course_utils.train.fit`
-    validates its data once and turns them off for the batches after the first.
-    """
-    global _value_checks
-    previous, _value_checks = _value_checks, bool(enabled)
-    try:
-        yield
-    finally:
-        _value_checks = previous
-
-
-def _check_finite(name: str, t: torch.Tensor) -> None:
-    if _value_checks and not torch.isfinite(t).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
 
 
 def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -59,14 +35,9 @@ def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
     ``logits`` and targets ``x`` (values in [0, 1]) of matching shape ``[B, ...]`` -> ``[B]``.
     """
-    logits, x = _per_sample(logits, x, "bernoulli_nll(logits, x)")
-    _check_finite("bernoulli_nll: logits", logits)
-    _check_finite("bernoulli_nll: x", x)
-    if _value_checks and (x.min() < 0 or x.max() > 1):
-        raise ValueError(
-            f"bernoulli_nll: targets must lie in [0, 1] (pixel probabilities), got "
-            f"[{x.min().item():.3g}, {x.max().item():.3g}]"
-        )
+    logits, x = _per_sample(logits, x, "bernoulli_nll", "logits", "x")
+    check_values("bernoulli_nll: logits", logits)
+    check_values("bernoulli_nll: targets", x, 0, 1)
     return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=1)
 
 
@@ -76,11 +47,12 @@ def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, logvar=0.0) -> torch.Tenso
     ``mean``, ``x``: ``[B, ...]``; ``logvar`` a float or a tensor broadcastable to them -> ``[B]``.
     With ``logvar=0`` this is 0.5 * SSE + (D/2) log(2 pi): MSE up to scale and a constant.
     """
-    mean_f, x_f = _per_sample(mean, x, "gaussian_nll(mean, x)")
-    _check_finite("gaussian_nll: mean", mean_f)
-    _check_finite("gaussian_nll: x", x_f)
-    logvar_t = torch.as_tensor(logvar, dtype=mean.dtype, device=mean.device)
-    _check_finite("gaussian_nll: logvar", logvar_t)
+    mean = float_batch(mean, "gaussian_nll: mean")
+    mean_f, x_f = _per_sample(mean, x, "gaussian_nll", "mean", "x")
+    check_values("gaussian_nll: mean", mean_f)
+    check_values("gaussian_nll: x", x_f)
+    logvar_t = torch.as_tensor(logvar, dtype=mean_f.dtype, device=mean_f.device)
+    check_values("gaussian_nll: logvar", logvar_t)
     try:
         logvar_f = torch.broadcast_to(logvar_t, mean.shape).reshape(mean_f.shape)
     except RuntimeError as err:
@@ -92,12 +64,13 @@ def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, logvar=0.0) -> torch.Tenso
 
 def _kl_terms(mu: torch.Tensor, logvar: torch.Tensor, caller: str) -> torch.Tensor:
     """The per-dimension KL terms ``[B, D]``, after checking the inputs (errors name ``caller``)."""
+    mu, logvar = float_batch(mu, f"{caller}: mu"), float_batch(logvar, f"{caller}: logvar", like=mu)
     if mu.shape != logvar.shape:
         raise ValueError(f"{caller}: mu {list(mu.shape)} and logvar {list(logvar.shape)} differ in shape")
     if mu.dim() != 2:
         raise ValueError(f"{caller}: expected [B, D] tensors, got {list(mu.shape)}")
-    _check_finite(f"{caller}: mu", mu)
-    _check_finite(f"{caller}: logvar", logvar)
+    check_values(f"{caller}: mu", mu)
+    check_values(f"{caller}: logvar", logvar)
     return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1)
 
 

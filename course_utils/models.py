@@ -14,6 +14,7 @@ from torch import nn
 
 from course_utils import randomness
 from course_utils.device import get_device
+from course_utils.inputs import check_values, float_batch
 
 #: An MNIST digit: ``IMAGE_SIZE`` x ``IMAGE_SIZE`` grey pixels, stored as ``IMAGE_SHAPE`` = (channels, height,
 #: width); ``N_PIXELS`` of them in all. The package writes these names, never the literals 28 and 784.
@@ -32,11 +33,29 @@ def mlp(sizes: Sequence[int], activation: type[nn.Module] = nn.ReLU) -> nn.Seque
     return nn.Sequential(*layers)
 
 
-def flatten_images(x: torch.Tensor) -> torch.Tensor:
-    """``[B, 1, 28, 28]`` or ``[B, 784]`` -> ``[B, 784]``; anything else is a ``ValueError``."""
+def flatten_images(x, name: str = "x", like: torch.Tensor | None = None) -> torch.Tensor:
+    """Images ``[B, 1, 28, 28]``, ``[B, 28, 28]`` or ``[B, 784]`` -> float ``[B, 784]`` in ``like``'s
+    dtype (see :func:`course_utils.inputs.float_batch`); anything else is a one-line ``ValueError``."""
+    x = float_batch(x, name, like)
     if x.dim() >= 2 and x[0].numel() == N_PIXELS and x.shape[-1] in (IMAGE_SIZE, N_PIXELS):
         return x.reshape(x.shape[0], N_PIXELS)
-    raise ValueError(f"expected images of shape [B, 1, 28, 28] or [B, 784], got {list(x.shape)}")
+    hint = ""
+    if x.dim() == 2 and tuple(x.shape) == (IMAGE_SIZE, IMAGE_SIZE):
+        hint = f"; one image? pass {name}[None]"
+    elif x.dim() == 4 and x.shape[-1] == 1:
+        hint = f"; channels last? pass {name}.permute(0, 3, 1, 2)"
+    raise ValueError(
+        f"{name} must be images [B, 1, 28, 28] or [B, 784]; each of its rows is {list(x.shape[1:])}{hint}"
+    )
+
+
+def pixel_images(x, name: str = "images") -> torch.Tensor:
+    """Images for a widget, as :func:`flatten_images` takes them and finite in [0, 1] (one pass);
+    returned as given (float32), not flattened."""
+    x = float_batch(x, name)
+    flatten_images(x, name)
+    check_values(name, x, 0, 1)
+    return x
 
 
 class Autoencoder(nn.Module):
@@ -55,7 +74,7 @@ class Autoencoder(nn.Module):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, 1, 28, 28]`` -> codes ``z`` ``[B, latent_dim]``."""
-        return self.encoder(flatten_images(x))
+        return self.encoder(flatten_images(x, like=self.encoder[0].weight))
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """``[B, latent_dim]`` -> logits ``[B, 1, 28, 28]``."""
@@ -78,7 +97,7 @@ class VAE(nn.Module):
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``[B, 1, 28, 28]`` -> ``(mu, logvar)``, each ``[B, latent_dim]``."""
-        mu, logvar = self.encoder(flatten_images(x)).chunk(2, dim=-1)
+        mu, logvar = self.encoder(flatten_images(x, like=self.encoder[0].weight)).chunk(2, dim=-1)
         return mu, logvar
 
     @staticmethod
@@ -103,6 +122,7 @@ class VAE(nn.Module):
 @torch.no_grad()
 def latent_codes(model: nn.Module, x: torch.Tensor, batch_size: int = 2048) -> torch.Tensor:
     """Deterministic codes ``[N, latent_dim]``: z for an Autoencoder, the mean mu for a VAE."""
+    x = float_batch(x, "x", like=next(model.parameters()))
     out = []
     for start in range(0, x.shape[0], batch_size):
         code = model.encode(x[start : start + batch_size])

@@ -18,7 +18,8 @@ import numpy as np
 import torch
 from PIL import Image as PILImage
 
-from course_utils.models import IMAGE_SHAPE, decode_images, latent_codes
+from course_utils.inputs import as_tensor, check_values
+from course_utils.models import IMAGE_SHAPE, decode_images, latent_codes, pixel_images
 
 
 def png_bytes(image, size: int = 168) -> bytes:
@@ -219,7 +220,8 @@ def latent_explorer(
         raise ValueError(f"dims must be indices in [0, {latent_dim}), got {dims}")
     if len(dims) > max_sliders:
         raise ValueError(f"{len(dims)} sliders requested; at most max_sliders={max_sliders}")
-    base = torch.zeros(latent_dim) if z0 is None else z0.detach().float().cpu().reshape(-1).clone()
+    base = torch.zeros(latent_dim) if z0 is None else as_tensor(z0, "z0").detach().float().cpu().flatten()
+    check_values("z0", base)
     if base.numel() != latent_dim:
         raise ValueError(f"z0 must have {latent_dim} entries, got {base.numel()}")
     device = _model_device(model)
@@ -239,8 +241,8 @@ def latent_explorer(
 def _blend(model: torch.nn.Module, x0: torch.Tensor, x1: torch.Tensor):
     """``blend(alpha) -> (pixel blend, decoded blend of the codes)`` between two digits ``[1, 28, 28]``."""
     device = _model_device(model)
-    x0 = x0.detach().float().reshape(1, *IMAGE_SHAPE).to(device)
-    x1 = x1.detach().float().reshape(1, *IMAGE_SHAPE).to(device)
+    x0 = pixel_images(as_tensor(x0, "x0").reshape(1, -1), "x0").detach().reshape(1, *IMAGE_SHAPE).to(device)
+    x1 = pixel_images(as_tensor(x1, "x1").reshape(1, -1), "x1").detach().reshape(1, *IMAGE_SHAPE).to(device)
     z0, z1 = latent_codes(model, torch.cat([x0, x1]))
 
     def blend(a: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -291,6 +293,7 @@ def interpolation_picker(
     distance to the data). A :func:`live_widget` with controls ``"index0"``, ``"index1"``
     (``BoundedIntText``) and ``"alpha"``; ``values()`` has the indices, alpha and ``measure``'s numbers.
     """
+    images = pixel_images(images, "images")
     n = images.shape[0]
     controls = {
         f"index{k}": W.BoundedIntText(value=int(i), min=0, max=n - 1, description=f"digit {name}")
