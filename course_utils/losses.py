@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from course_utils import randomness
-from course_utils.inputs import check_values, float_batch
+from course_utils.inputs import as_tensor, check_values, float_batch
 
 #: log(2 pi), the constant of every Gaussian log-density (the one definition in the package).
 LOG_2PI = math.log(2 * math.pi)
@@ -23,8 +23,11 @@ LOG_2PI = math.log(2 * math.pi)
 def _per_sample(a, b, caller: str, a_name: str, b_name: str) -> tuple[torch.Tensor, torch.Tensor]:
     """Two float batches flattened to ``[B, D]``, ``b`` in ``a``'s dtype, after checking that their
     shapes agree (NumPy arrays and lists become tensors; see :mod:`course_utils.inputs`)."""
-    a = float_batch(a, f"{caller}: {a_name}")
-    b = float_batch(b, f"{caller}: {b_name}", like=a)
+    try:
+        a = float_batch(a, a_name)
+        b = float_batch(b, b_name, like=a)
+    except ValueError as err:
+        raise ValueError(f"{caller}: {err}") from None
     if a.shape[0] != b.shape[0] or a[0].numel() != b[0].numel():
         raise ValueError(f"{caller}({a_name}, {b_name}): shape mismatch {list(a.shape)} vs {list(b.shape)}")
     return a.reshape(a.shape[0], -1), b.reshape(b.shape[0], -1)
@@ -47,7 +50,7 @@ def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, logvar=0.0) -> torch.Tenso
     ``mean``, ``x``: ``[B, ...]``; ``logvar`` a float or a tensor broadcastable to them -> ``[B]``.
     With ``logvar=0`` this is 0.5 * SSE + (D/2) log(2 pi): MSE up to scale and a constant.
     """
-    mean = float_batch(mean, "gaussian_nll: mean")
+    mean = as_tensor(mean, "gaussian_nll: mean")
     mean_f, x_f = _per_sample(mean, x, "gaussian_nll", "mean", "x")
     check_values("gaussian_nll: mean", mean_f)
     check_values("gaussian_nll: x", x_f)
@@ -64,7 +67,10 @@ def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, logvar=0.0) -> torch.Tenso
 
 def _kl_terms(mu: torch.Tensor, logvar: torch.Tensor, caller: str) -> torch.Tensor:
     """The per-dimension KL terms ``[B, D]``, after checking the inputs (errors name ``caller``)."""
-    mu, logvar = float_batch(mu, f"{caller}: mu"), float_batch(logvar, f"{caller}: logvar", like=mu)
+    try:
+        mu, logvar = float_batch(mu, "mu"), float_batch(logvar, "logvar", like=mu)
+    except ValueError as err:
+        raise ValueError(f"{caller}: {err}") from None
     if mu.shape != logvar.shape:
         raise ValueError(f"{caller}: mu {list(mu.shape)} and logvar {list(logvar.shape)} differ in shape")
     if mu.dim() != 2:

@@ -45,7 +45,7 @@ def flatten_images(x, name: str = "x", like: torch.Tensor | None = None) -> torc
     elif x.dim() == 4 and x.shape[-1] == 1:
         hint = f"; channels last? pass {name}.permute(0, 3, 1, 2)"
     raise ValueError(
-        f"{name} must be images [B, 1, 28, 28] or [B, 784]; each of its rows is {list(x.shape[1:])}{hint}"
+        f"expected {name} of shape [B, 1, 28, 28] or [B, 784]; each of its rows is {list(x.shape[1:])}{hint}"
     )
 
 

@@ -157,8 +157,10 @@ def mse_pitfall_widget(
     A :func:`~course_utils.widgets.live_widget`: controls ``"top"``, ``"left"``, ``"height"``, ``"width"``,
     ``"dx"``, ``"dy"``; ``values()``: ``erased`` (``||a-b||^2``), ``shifted`` (``||a-c||^2``) and ``box``.
     """
+    from course_utils.inputs import check_values, float_batch
     from course_utils.widgets import live_widget, slider
 
+    check_values("image", float_batch(_check_image(image, "mse_pitfall_widget")[None], "image"), 0, 1)
     a = _check_image(image, "mse_pitfall_widget").detach().float().cpu()
     a = a.reshape(a.shape[-2:])
     H, W_ = a.shape

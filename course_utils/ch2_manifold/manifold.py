@@ -375,10 +375,11 @@ def random_images_widget(real: torch.Tensor, reference: torch.Tensor, n: int = 8
     ``values()``: ``random_mean``, ``random_min``, ``real_mean``, ``real_max`` (the distances shown)."""
     import matplotlib.pyplot as plt
 
-    from course_utils.models import IMAGE_SHAPE
+    from course_utils.models import IMAGE_SHAPE, pixel_images
     from course_utils.plots import image_grid
     from course_utils.widgets import live_widget
 
+    real, reference = pixel_images(real, "real"), pixel_images(reference, "reference")
     generator = torch.Generator().manual_seed(seed)
     real = real[:n].detach().float().cpu()
     real_dist = nearest_distance(real, reference).cpu()

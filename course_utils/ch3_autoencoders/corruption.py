@@ -161,10 +161,11 @@ def denoising_explorer(
     """
     import ipywidgets as W
 
-    from course_utils.models import IMAGE_SHAPE
+    from course_utils.models import IMAGE_SHAPE, pixel_images
     from course_utils.plots import tile
     from course_utils.widgets import live_widget, slider
 
+    x = pixel_images(x, "x")
     if not models:
         raise ValueError("denoising_explorer needs at least one model")
     unknown = [k for k in kinds if k not in _FUNCTIONS]

@@ -17,6 +17,7 @@ from course_utils.ch4_elbo import quadrature
 from course_utils.ch4_elbo.linear_gaussian import LinearGaussian
 from course_utils.ch4_elbo.prior_map import doersch_ring
 from course_utils.losses import gaussian_log_density
+from course_utils.models import pixel_images
 from course_utils.widgets import live_widget, slider
 
 
@@ -188,6 +189,7 @@ def posterior_explorer(
     control ``"digit"``; ``values()``: the table's numbers for that digit, ``log_px_local_grid``,
     ``q_mean`` and ``q_std``.
     """
+    images = pixel_images(images, "images")
     device = next(model.parameters()).device
     with torch.no_grad():
         mu, logvar = model.encode(images.to(device))

@@ -13,7 +13,7 @@ import ipywidgets as W
 import torch
 
 from course_utils import widgets
-from course_utils.models import decode_images, latent_codes
+from course_utils.models import decode_images, latent_codes, pixel_images
 
 
 def mosaic(rows: list[torch.Tensor], gap: float = 0.5) -> torch.Tensor:
@@ -50,6 +50,7 @@ def model_picker(
     is shown in the readout (``readout(label, numbers)`` formats it if given) and returned by ``values()``
     with ``label`` added. Returns a :func:`~course_utils.widgets.live_widget` box.
     """
+    images = pixel_images(images, "images")
     labels = list(models)
     if not labels:
         raise ValueError("model_picker needs at least one model")

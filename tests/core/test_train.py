@@ -207,7 +207,7 @@ def test_a_float64_numpy_array_trains_as_its_float32_tensor():
         ("digits.npy", "train_data must be a torch tensor, got str"),
         (
             toy_digits(8).permute(0, 2, 3, 1),
-            r"train_data \[8, 28, 28, 1\] does not fit the model and loss_fn: x must be images "
+            r"train_data \[8, 28, 28, 1\] does not fit the model and loss_fn: expected x of shape "
             r"\[B, 1, 28, 28\] or \[B, 784\]; each of its rows is \[28, 28, 1\]; channels last\? "
             r"pass x.permute\(0, 3, 1, 2\)$",
         ),
