@@ -31,7 +31,7 @@ def one_hot(y: torch.Tensor, n_classes: int = N_CLASSES) -> torch.Tensor:
         )
     if y.numel() and (y.min() < 0 or y.max() >= n_classes):
         raise ValueError(f"labels must lie in 0..{n_classes - 1}, got [{int(y.min())}, {int(y.max())}]")
-    return F.one_hot(y, n_classes).float()
+    return F.one_hot(y.long(), n_classes).float()  # int32/uint8 labels (read with NumPy) too
 
 
 class CVAE(nn.Module):

@@ -10,6 +10,7 @@ from course_utils.ch1_mle import mse_pitfall
 from course_utils.ch2_manifold import manifold
 from course_utils.ch3_autoencoders import corruption
 from course_utils.ch5_vae import vae_widgets
+from course_utils.ch6_conditional import cvae
 
 
 def digits(n=4):
@@ -105,3 +106,9 @@ def test_the_losses_convert_float64_targets_and_name_bytes_bools_and_empty_batch
         losses.kl_std_normal(torch.zeros(0, 2), torch.zeros(0, 2))
     with pytest.raises(ValueError, match=r"gaussian_nll: x is empty"):
         losses.gaussian_nll(torch.zeros(2, 5), np.zeros((0, 5), dtype=np.float32))
+
+
+def test_one_hot_takes_labels_of_any_integer_type():
+    y = torch.tensor([0, 3, 9])
+    for labels in (y.int(), y.short(), y.to(torch.uint8)):
+        assert torch.equal(cvae.one_hot(labels), torch.nn.functional.one_hot(y, 10).float())
