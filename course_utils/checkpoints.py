@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from course_utils import config
+from course_utils import config, data, weights
 
 #: Bump when the file layout changes, or when a change that the code digest cannot see (a library's
 #: behaviour the course relies on) must retrain every cached model.
@@ -311,6 +311,7 @@ def save(path: Path, model: torch.nn.Module, history: dict | None, key: dict) ->
         "weights_sha256": weights_digest(state),
         "history": {str(k): [float(v) for v in vals] for k, vals in (history or {}).items()},
         "key": json.dumps(key, sort_keys=True),
+        "data": getattr(data.loaded(), "fingerprint", None),  # what was loaded: for the weights archive
         "format": FORMAT_VERSION,
     }
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
@@ -449,6 +450,8 @@ def train_once(name: str, model: torch.nn.Module, train_fn: Callable, /, *args, 
     key = cache_key(model, train_fn, *args, **kwargs)
     path = checkpoint_path(name, key)
     remove_abandoned_temporaries(path.parent)
+    if not path.is_file():
+        weights.fetch(path)  # from the archive COURSE_WEIGHTS names, if any, checked against its manifest
     if path.is_file():
         initial = {k: v.clone() for k, v in model.state_dict().items()}
         try:
@@ -468,8 +471,8 @@ def train_once(name: str, model: torch.nn.Module, train_fn: Callable, /, *args, 
     try:
         save(path, model, history, key)
     except Exception as err:  # any failure to write costs the caching only, never the model
-        weights = sum(t.numel() * t.element_size() for t in model.state_dict().values())
-        why = why_not_saved(path.parent, err, needed=weights + 65536)  # + the file's own records
+        size = sum(t.numel() * t.element_size() for t in model.state_dict().values())
+        why = why_not_saved(path.parent, err, needed=size + 65536)  # + the file's own records
         print(f"Warning: {name!r} is trained but not cached: {why} (COURSE_CACHE_DIR picks another folder).")
     return model, history
 
@@ -503,7 +506,8 @@ def _differences(old: dict, new: dict) -> list[str]:
     out += ["the training function"] if old.get("train_fn") != new["train_fn"] else []
     out += ["fast mode"] if old.get("fast") != new["fast"] else []
     old_code = old.get("code", {})
-    out += [f"the code of {f}" for f, d in new["code"].items() if old_code.get(f) != d]
+    changed = [f.removeprefix("course_utils/") for f, d in new["code"].items() if old_code.get(f) != d]
+    out += [f"the code of {', '.join(changed)}"] if changed else []
     return out or ["nothing visible (the same key)"]
 
 

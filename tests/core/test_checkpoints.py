@@ -132,7 +132,7 @@ def test_a_change_to_the_code_retrains(cache, capsys, monkeypatch):
     monkeypatch.setattr(checkpoints, "_source_digest", edited)
     run(digits(0))
     out = capsys.readouterr().out
-    assert out.count("TRAINED") == 2 and "differs in the code of course_utils/losses.py)" in out
+    assert out.count("TRAINED") == 2 and "differs in the code of losses.py)" in out
 
 
 def test_the_code_digest_ignores_comments_and_docstrings_but_not_code(tmp_path):
