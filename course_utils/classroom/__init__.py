@@ -3,11 +3,15 @@
     python -m course_utils.classroom student --out student/   # notebooks with blank exercises + solutions.md
     python -m course_utils.classroom html --out site/         # execute every notebook, HTML readable offline
     python -m course_utils.classroom edition ko               # build notebooks/ko/ from the translations
+    python -m course_utils.classroom launch                   # Colab badge and setup cell in every notebook
+    python -m course_utils.classroom weights export w.tar     # cached checkpoints in one archive
 
 Files already in the output folder are kept unless ``--overwrite`` is given (they may hold someone's work).
 
 - :mod:`.exercises`: the ``check_NAME(fn)`` checkers behind every "Your turn".
 - :mod:`.copies`: student copies and the HTML copy (the commands above, ``--lang ko`` for the Korean edition).
 - :mod:`.reading`: what makes the HTML copy readable offline (local MathJax, widgets as pictures, alt text).
+- :mod:`.launch`: the Open-in-Colab badge and the guarded setup cell, from one repository setting.
+- :mod:`.weights_archive`: the ``weights export`` command (students load it with ``COURSE_WEIGHTS``).
 - :mod:`.edition`: the Korean edition (한국어판) from the English notebooks and one translation file each.
 """

@@ -320,7 +320,16 @@ def _parser():
         metavar=("NOTEBOOK", "CELL_ID"),
         help="mark these cells' translations as up to date with the English, then build",
     )
-    for command, what in ((student, "notebooks and solutions.md"), (html, "pages"), (build, "notebooks")):
+    sub.add_parser("launch", help="write the Open-in-Colab badge and the setup cell into every notebook")
+    archive = sub.add_parser("weights", help="the cached checkpoints of this mode and data in one archive")
+    archive.add_argument("action", choices=["export"])
+    archive.add_argument("file", type=Path, help="the archive to write (a .tar)")
+    for command, what in (
+        (student, "notebooks and solutions.md"),
+        (html, "pages"),
+        (build, "notebooks"),
+        (archive, "the archive"),
+    ):
         command.add_argument(
             "--overwrite",
             action="store_true",
@@ -335,6 +344,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "edition":
         return _edition(args)
+    if args.command == "weights":
+        from course_utils.classroom import weights_archive
+
+        return weights_archive.main(args.file, args.overwrite)
+    if args.command == "launch":
+        from course_utils.classroom import launch
+
+        changed = launch.stamp_notebooks()
+        print(f"launch cells written into {len(changed)} notebook(s); now run: edition ko")
+        return 0
     try:
         return _copies(args, parser)
     except Refused as err:
