@@ -1,15 +1,15 @@
-"""ipywidgets that redraw live as sliders move, all built by one helper, :func:`live_widget`.
+"""ipywidgets that redraw live as sliders move, all built by one class, :class:`LiveWidget`.
 
 Each widget draws into an ``ipywidgets.Image`` as PNG bytes, so a redraw is a few milliseconds on a
 laptop CPU and a test can move a slider in Python and see ``image.value`` change. Every widget of
-the course is a :func:`live_widget`, so tests and the browser test address them all the same way:
-``box.controls[name]``, ``box.image`` (and ``box.images``), ``box.readout`` and ``box.values()``.
+the course is a :class:`LiveWidget` (also called :data:`live_widget`), so tests and the browser test address
+them all the same way: ``box.controls[name]``, ``box.image`` (and ``box.images``), ``box.readout`` and
+``box.numbers`` (the numbers on display; ``box.values()`` is the same).
 """
 
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -59,41 +59,29 @@ def as_png(picture, size: int = 168) -> bytes:
 
 def slider(
     description: str,
-    low: float,
-    high: float,
+    *,
+    min: float,
+    max: float,
     step: float,
     value: float,
-    *,
     integer: bool = False,
     fmt: str = ".2f",
     continuous: bool = False,
     **extra,
 ) -> W.FloatSlider | W.IntSlider:
-    """The course's slider: a ``FloatSlider`` (``IntSlider`` if ``integer``) over ``[low, high]`` in steps of
+    """The course's slider: a ``FloatSlider`` (``IntSlider`` if ``integer``) over ``[min, max]`` in steps of
     ``step``, starting at ``value``, readout as ``fmt`` (floats only); ``continuous`` redraws while dragging.
     ``extra`` goes to the ipywidget as it is (e.g. ``style``)."""
-    common = dict(value=value, min=low, max=high, step=step, description=description, **extra)
+    common = dict(value=value, min=min, max=max, step=step, description=description, **extra)
     if integer:
         return W.IntSlider(continuous_update=continuous, **common)
     return W.FloatSlider(continuous_update=continuous, readout_format=fmt, **common)
 
 
-#: ``(box, bundle) -> (data, metadata)``: a static picture of a live widget, for the HTML reading copy.
-#: Registered by :mod:`course_utils.classroom.reading` when it is imported (the core imports no classroom).
-reading_copy_picture: Callable[[W.Box, dict], tuple[dict, dict]] | None = None
+PLACEMENTS = ("left", "above", "below")
 
 
-def live_widget(
-    controls: Mapping[str, W.ValueWidget],
-    draw: Callable[..., Any],
-    *,
-    size: int = 168,
-    controls_below: bool = False,
-    title: str | None = None,
-    placement: str | None = None,
-    captions: Sequence[str] | None = None,
-    buttons: Mapping[str, Callable[[], None] | None] | None = None,
-) -> W.VBox:
+class LiveWidget(W.VBox):
     """The one way the course builds a live widget: controls, a picture, a readout.
 
     ``controls``: name -> ipywidget with a ``.value`` (sliders, dropdowns, toggles, index boxes).
@@ -108,88 +96,101 @@ def live_widget(
     ``buttons``: label -> action (or None): a button that runs the action, then redraws; with buttons,
     ``controls`` may be empty (e.g. "draw new random images", where ``draw`` itself draws anew).
 
-    Returns a ``VBox`` with ``.controls`` (the mapping), ``.image`` (the first ``ipywidgets.Image``),
-    ``.images`` (all of them), ``.readout`` (an ``ipywidgets.HTML``), ``.values()`` (the numbers of
-    the last draw, a dict), ``.buttons`` (label -> ``ipywidgets.Button``) and ``.redraw()``. Every
-    control change redraws once, synchronously. While the HTML reading copy is built, its display also
-    carries a static picture (the widget shown offline).
+    Attributes: ``controls`` (the mapping), ``images`` (the ``ipywidgets.Image`` s; ``image`` is the
+    first), ``readout`` (an ``ipywidgets.HTML``), ``buttons`` (label -> ``ipywidgets.Button``), ``title``,
+    and :attr:`numbers`, the numbers of the last draw. Every control change redraws once, synchronously
+    (:meth:`redraw`).
     """
-    controls, buttons = dict(controls), dict(buttons or {})
-    if not controls and not buttons:
-        raise ValueError("live_widget needs at least one control or button")
-    for name, control in controls.items():
-        if not hasattr(control, "value"):
-            raise ValueError(f"control {name!r} has no .value: {type(control).__name__}")
-    placement = placement or ("below" if controls_below else "left")
-    if placement not in ("left", "above", "below"):
-        raise ValueError(f"placement must be 'left', 'above' or 'below', got {placement!r}")
-    images: list[W.Image] = []
-    readout = W.HTML()
-    shown: dict[str, Any] = {}
-    image_row = W.HBox([])
 
-    def image_cell(i: int) -> W.Widget:
-        if captions is None or i >= len(captions):
-            return images[i]
-        return W.VBox([W.Label(captions[i]), images[i]], layout=W.Layout(margin="0 24px 0 0"))
+    def __init__(
+        self,
+        controls: Mapping[str, W.ValueWidget],
+        draw: Callable[..., Any],
+        *,
+        size: int = 168,
+        controls_below: bool = False,
+        title: str | None = None,
+        placement: str | None = None,
+        captions: Sequence[str] | None = None,
+        buttons: Mapping[str, Callable[[], None] | None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.controls, actions = dict(controls), dict(buttons or {})
+        if not self.controls and not actions:
+            raise ValueError("live_widget needs at least one control or button")
+        for name, control in self.controls.items():
+            if not hasattr(control, "value"):
+                raise ValueError(f"control {name!r} has no .value: {type(control).__name__}")
+        placement = placement or ("below" if controls_below else "left")
+        if placement not in PLACEMENTS:
+            raise ValueError(f"placement must be 'left', 'above' or 'below', got {placement!r}")
+        self.title, self.images, self.readout = title, [], W.HTML()
+        self._draw, self._size, self._captions = draw, size, captions
+        self._image_row, self._numbers = W.HBox([]), {}
+        self.buttons = {label: W.Button(description=label) for label in actions}
+        for label, button in self.buttons.items():
+            button.on_click(lambda _button, action=actions[label]: self._run_then_redraw(action))
+        for control in self.controls.values():
+            control.observe(self.redraw, names="value")
+        self.redraw()
+        self.children = self._layout(placement)
 
-    def redraw(_change=None) -> None:
-        result = draw(**{name: control.value for name, control in controls.items()})
+    @property
+    def image(self) -> W.Image:
+        """The first picture (most widgets have one)."""
+        return self.images[0]
+
+    @property
+    def numbers(self) -> dict[str, Any]:
+        """The numbers the last draw put on display (a copy): what tests and notebooks read."""
+        return dict(self._numbers)
+
+    def values(self) -> dict[str, Any]:
+        """The same as :attr:`numbers` (the name the notebooks use)."""
+        return self.numbers
+
+    def redraw(self, _change=None) -> None:
+        """Draw with the controls' current values: the pictures, the readout and :attr:`numbers`."""
+        result = self._draw(**{name: control.value for name, control in self.controls.items()})
         if not isinstance(result, tuple) or len(result) not in (2, 3):
             raise ValueError(
                 "a live_widget draw function returns (picture, readout) or (picture, readout, numbers)"
             )
         picture, text = result[0], result[1]
         pictures = list(picture) if isinstance(picture, (list, tuple)) else [picture]
-        while len(images) < len(pictures):
-            images.append(W.Image(format="png"))
-        if len(image_row.children) != len(pictures):
-            image_row.children = [image_cell(i) for i in range(len(pictures))]
-        for widget, pic in zip(images, pictures):
-            widget.value = as_png(pic, size)
-        readout.value = str(text)
-        shown.clear()
-        shown.update(dict(result[2]) if len(result) == 3 and result[2] is not None else {})
+        while len(self.images) < len(pictures):
+            self.images.append(W.Image(format="png"))
+        if len(self._image_row.children) != len(pictures):
+            self._image_row.children = [self._image_cell(i) for i in range(len(pictures))]
+        for widget, pic in zip(self.images, pictures):
+            widget.value = as_png(pic, self._size)
+        self.readout.value = str(text)
+        self._numbers = dict(result[2]) if len(result) == 3 and result[2] is not None else {}
 
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    button_widgets = {label: W.Button(description=label) for label in buttons}
-    for label, button in button_widgets.items():
+    def _run_then_redraw(self, action: Callable[[], None] | None) -> None:
+        if action is not None:
+            action()
+        self.redraw()
 
-        def clicked(_button, action=buttons[label]):
-            if action is not None:
-                action()
-            redraw()
+    def _image_cell(self, i: int) -> W.Widget:
+        if self._captions is None or i >= len(self._captions):
+            return self.images[i]
+        return W.VBox([W.Label(self._captions[i]), self.images[i]], layout=W.Layout(margin="0 24px 0 0"))
 
-        button.on_click(clicked)
-    redraw()
-    inputs = [*controls.values(), *button_widgets.values()]
-    if placement == "left":
-        children = [W.HBox([W.VBox(inputs), image_row]), readout]
-    else:
-        control_box = W.HBox(inputs, layout=W.Layout(flex_flow="row wrap"))
-        children = (
-            [control_box, image_row, readout] if placement == "above" else [image_row, control_box, readout]
-        )
-    if title:
-        children.insert(0, W.HTML(f"<b>{title}</b>"))
-    box = W.VBox(children)
-    box.controls, box.image, box.images, box.readout = controls, images[0], images, readout
-    box.buttons = button_widgets
-    box.values = lambda: dict(shown)
-    box.redraw = redraw
-    widget_bundle = box._repr_mimebundle_
+    def _layout(self, placement: str) -> list[W.Widget]:
+        inputs = [*self.controls.values(), *self.buttons.values()]
+        if placement == "left":
+            children = [W.HBox([W.VBox(inputs), self._image_row]), self.readout]
+        else:
+            control_box = W.HBox(inputs, layout=W.Layout(flex_flow="row wrap"))
+            above = placement == "above"
+            children = [control_box, self._image_row] if above else [self._image_row, control_box]
+            children.append(self.readout)
+        return [W.HTML(f"<b>{self.title}</b>"), *children] if self.title else children
 
-    def mimebundle(**kwargs):
-        # ipywidgets' live view; only while the HTML reading copy is built (COURSE_READING_COPY=1), plus a
-        # static picture of the widget for the page that cannot run it.
-        bundle = widget_bundle(**kwargs)
-        if reading_copy_picture is None or os.environ.get("COURSE_READING_COPY") != "1":
-            return bundle
-        return reading_copy_picture(box, bundle)
 
-    box._repr_mimebundle_ = mimebundle
-    return box
+#: The name the chapters (and notebook 7) build their widgets with.
+live_widget = LiveWidget
 
 
 def _model_device(model: torch.nn.Module) -> torch.device:
@@ -226,7 +227,10 @@ def latent_explorer(
         raise ValueError(f"z0 must have {latent_dim} entries, got {base.numel()}")
     device = _model_device(model)
     sliders = {
-        f"z{d + 1}": slider(f"z{d + 1}", -limit, limit, step, float(base[d]), continuous=True) for d in dims
+        f"z{d + 1}": slider(
+            f"z{d + 1}", min=-limit, max=limit, step=step, value=float(base[d]), continuous=True
+        )
+        for d in dims
     }
 
     def draw(**values):
@@ -255,7 +259,7 @@ BLEND_CAPTIONS = ("pixel space: (1-α)·x0 + α·x1", "along the manifold: g((1-
 
 
 def _alpha_slider(value: float = 0.0, step: float = 0.02) -> W.FloatSlider:
-    return slider("alpha", 0.0, 1.0, step, value, continuous=True)
+    return slider("alpha", min=0.0, max=1.0, step=step, value=value, continuous=True)
 
 
 def interpolation_slider(

@@ -48,8 +48,8 @@ def gaussian_widget(mu: float = 0.5, y: float = 1.5, n_samples: int = 300, seed:
 
     eps = torch.randn(n_samples, generator=torch.Generator().manual_seed(seed)).numpy()
     sliders = {
-        "mu": slider("μ (output)", -3, 3, 0.05, mu),
-        "y": slider("y (target)", -4, 4, 0.05, y),
+        "mu": slider("μ (output)", min=-3, max=3, step=0.05, value=mu),
+        "y": slider("y (target)", min=-4, max=4, step=0.05, value=y),
     }
 
     def draw(mu: float, y: float):
@@ -97,7 +97,7 @@ def bernoulli_widget(p: float = 0.8, y: int = 1, n_samples: int = 100, seed: int
 
     u = torch.rand(n_samples, generator=torch.Generator().manual_seed(seed)).numpy()
     controls = {
-        "p": slider("p (output)", 0.01, 0.99, 0.01, p),
+        "p": slider("p (output)", min=0.01, max=0.99, step=0.01, value=p),
         "y": W.ToggleButtons(options=[("y = 0", 0), ("y = 1", 1)], value=y, description="target"),
     }
 

@@ -167,12 +167,12 @@ def mse_pitfall_widget(
     top, left, height, width = box if box is not None else top_stroke_box(a)
     erase_box(a, top, left, height, width)  # validates the starting box
     sliders = {
-        "top": slider("box top", 0, H - 1, 1, top, integer=True),
-        "left": slider("box left", 0, W_ - 1, 1, left, integer=True),
-        "height": slider("box height", 0, H - top, 1, height, integer=True),
-        "width": slider("box width", 0, W_ - left, 1, width, integer=True),
-        "dx": slider("shift dx", -max_shift, max_shift, 0.05, dx, fmt="+.2f"),
-        "dy": slider("shift dy", -max_shift, max_shift, 0.05, dy, fmt="+.2f"),
+        "top": slider("box top", min=0, max=H - 1, step=1, value=top, integer=True),
+        "left": slider("box left", min=0, max=W_ - 1, step=1, value=left, integer=True),
+        "height": slider("box height", min=0, max=H - top, step=1, value=height, integer=True),
+        "width": slider("box width", min=0, max=W_ - left, step=1, value=width, integer=True),
+        "dx": slider("shift dx", min=-max_shift, max=max_shift, step=0.05, value=dx, fmt="+.2f"),
+        "dy": slider("shift dy", min=-max_shift, max=max_shift, step=0.05, value=dy, fmt="+.2f"),
     }
 
     def draw(top: int, left: int, height: int, width: int, dx: float, dy: float):

@@ -117,8 +117,8 @@ def neuron_widget(
     if loss not in (*LOSSES, "both"):
         raise ValueError(f"loss must be 'mse', 'ce' or 'both', got {loss!r}")
     controls = {
-        "w": slider("start w", -4.0, 4.0, 0.1, w, fmt=".1f"),
-        "b": slider("start b", -4.0, 4.0, 0.1, b, fmt=".1f"),
+        "w": slider("start w", min=-4.0, max=4.0, step=0.1, value=w, fmt=".1f"),
+        "b": slider("start b", min=-4.0, max=4.0, step=0.1, value=b, fmt=".1f"),
         "lr": W.FloatLogSlider(
             value=lr,
             base=10,

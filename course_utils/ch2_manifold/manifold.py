@@ -332,7 +332,15 @@ def curse_widget(
 
     curve_dims = [d for d in curve_dims if d <= max_dim]
     curves = curse_of_dimensionality(curve_dims, n_points, bins, seed)
-    control = slider("dimension d", 1, max_dim, 1, dim, integer=True, style={"description_width": "initial"})
+    control = slider(
+        "dimension d",
+        min=1,
+        max=max_dim,
+        step=1,
+        value=dim,
+        integer=True,
+        style={"description_width": "initial"},
+    )
 
     def draw(dim: int):
         d = dim
@@ -428,7 +436,8 @@ def swiss_roll_widget(
 
     n = len(X)
     sliders = {
-        name: slider(f"point {name}", 0, n - 1, 1, v, integer=True) for name, v in (("i", i), ("j", j))
+        name: slider(f"point {name}", min=0, max=n - 1, step=1, value=v, integer=True)
+        for name, v in (("i", i), ("j", j))
     }
 
     def draw(i: int, j: int):

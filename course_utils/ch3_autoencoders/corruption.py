@@ -177,7 +177,7 @@ def denoising_explorer(
         "kind": W.Dropdown(
             options=[(NOISE_LABELS[k], k) for k in kinds], value=kinds[0], description="noise"
         ),
-        "level": slider("σ or ν", 0.0, max_level, 0.05, level, continuous=True),
+        "level": slider("σ or ν", min=0.0, max=max_level, step=0.05, value=level, continuous=True),
     }
     row_names = ["clean", "corrupted", *[f"{name}: reconstruction" for name in models]]
     rows_text = "; ".join(f"row {i + 1}: {n}" for i, n in enumerate(row_names))

@@ -35,7 +35,7 @@ def ring_blend(n: int = 2000, seed: int = 0, size: int = 380) -> W.VBox:
     z = torch.randn(n, 2, generator=torch.Generator().manual_seed(seed))
     gz = doersch_ring(z)
     colour = torch.atan2(z[:, 1], z[:, 0]).numpy()
-    control = slider("alpha", 0.0, 1.0, 0.05, 0.0, continuous=True)
+    control = slider("alpha", min=0.0, max=1.0, step=0.05, value=0.0, continuous=True)
 
     def draw(alpha: float):
         points = (1 - alpha) * z + alpha * gz
@@ -59,7 +59,15 @@ def learned_map_viewer(snapshots: list[dict], data: torch.Tensor, size: int = 64
     samples z, right g_theta(z) at that step over the target data. A
     :func:`~course_utils.widgets.live_widget`: control ``"snapshot"``; ``values()``: step, energy distance,
     mean and std of the radius."""
-    control = slider("snapshot", 0, len(snapshots) - 1, 1, len(snapshots) - 1, integer=True, continuous=True)
+    control = slider(
+        "snapshot",
+        min=0,
+        max=len(snapshots) - 1,
+        step=1,
+        value=len(snapshots) - 1,
+        integer=True,
+        continuous=True,
+    )
     shown = data[:1500].numpy()
 
     def draw(snapshot: int):
@@ -109,13 +117,13 @@ def linear_gaussian_explorer(model: LinearGaussian, x: torch.Tensor, size: int =
     controls = {
         "q_mean": slider(
             "q mean",
-            round(post_mean - 3, 1),
-            round(post_mean + 3, 1),
-            0.01,
-            round(post_mean + 1.0, 2),
+            min=round(post_mean - 3, 1),
+            max=round(post_mean + 3, 1),
+            step=0.01,
+            value=round(post_mean + 1.0, 2),
             continuous=True,
         ),
-        "q_std": slider("q std", 0.05, 2.0, 0.01, 1.0, fmt=".3f", continuous=True),
+        "q_std": slider("q std", min=0.05, max=2.0, step=0.01, value=1.0, fmt=".3f", continuous=True),
     }
     zs = torch.linspace(post_mean - 4.5, post_mean + 4.5, 400, dtype=torch.float64)
 
@@ -194,7 +202,7 @@ def posterior_explorer(
     with torch.no_grad():
         mu, logvar = model.encode(images.to(device))
     mu, std = mu.cpu().double(), (0.5 * logvar).exp().cpu().double()
-    control = slider("digit", 0, images.shape[0] - 1, 1, 0, integer=True)
+    control = slider("digit", min=0, max=images.shape[0] - 1, step=1, value=0, integer=True)
     cache: dict[int, quadrature.GridPosterior] = {}
 
     def local(i: int) -> quadrature.GridPosterior:

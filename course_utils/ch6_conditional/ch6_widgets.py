@@ -24,7 +24,7 @@ CLASS_RGB = plots.class_rgb()
 
 
 def _slider(name: str, limit: float) -> W.FloatSlider:
-    return slider(name, -limit, limit, 0.05, 0.0, continuous=True)
+    return slider(name, min=-limit, max=limit, step=0.05, value=0.0, continuous=True)
 
 
 def cvae_explorer(model, limit: float = 3.0, size: int = 168):

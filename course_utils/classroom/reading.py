@@ -11,8 +11,8 @@ Used by ``python -m course_utils.classroom html`` (:func:`course_utils.classroom
   the page use it for Hangul only, so Korean text reads on a machine without a Korean font.
 - The notebooks run with ``COURSE_READING_COPY=1`` and this module loaded as an IPython extension
   (:data:`KERNEL_ARGUMENTS`): each matplotlib figure shown with ``plt.show()`` (or at the end of a cell)
-  carries its suptitle/titles as ``alt`` metadata, and each :func:`course_utils.widgets.live_widget`
-  adds a static picture to its display bundle (:func:`static_picture`): its first slider at its minimum,
+  carries its suptitle/titles as ``alt`` metadata, and each :class:`course_utils.widgets.LiveWidget` is
+  displayed with a static picture added (:func:`reading_copy_bundle`): its first slider at its minimum,
   start and maximum, with the readouts and the caption "interactive in JupyterLab". In JupyterLab
   (variable unset) a widget costs nothing extra and shows live as before.
 - :func:`prepare_for_reading` then drops the widget views, so the static picture is what the page shows;
@@ -291,9 +291,13 @@ def figure_alt(fig) -> str:
 
 
 def load_ipython_extension(ipython) -> None:
-    """IPython extension (loaded in the reading copy's kernels): the inline backend's figure metadata
-    gains ``alt`` (:func:`figure_alt`), and ``untitled: True`` when the figure has no title."""
+    """IPython extension (loaded in the reading copy's kernels): each live widget is displayed by
+    :func:`reading_copy_bundle` (``ipython`` None: skipped), and the inline backend's figure metadata gains
+    ``alt`` (:func:`figure_alt`), and ``untitled: True`` when the figure has no title."""
     from matplotlib_inline import backend_inline
+
+    if ipython is not None:
+        ipython.display_formatter.mimebundle_formatter.for_type(widgets.LiveWidget, reading_copy_bundle)
 
     original = backend_inline._fetch_figure_metadata
     if getattr(original, "adds_alt_text", False):
@@ -397,7 +401,7 @@ def static_picture(box, bundle: dict) -> tuple[dict, dict]:
     (a strip of frames, each with its readout, alt text and the caption) and ``image/png`` (the strip
     as one picture). Returns ``(data, metadata)`` as IPython's ``_repr_mimebundle_`` may."""
     frames, slider_name = widget_frames(box)
-    title = _plain(box.children[0].value) if box.children and hasattr(box.children[0], "value") else ""
+    title = _plain(box.title or "")
     if slider_name:
         caption = f"{CAPTION}: move “{slider_name}”. Shown at its minimum, start and maximum."
     else:
@@ -428,5 +432,8 @@ def static_picture(box, bundle: dict) -> tuple[dict, dict]:
     return data, {"image/png": {"alt": alt_all}}
 
 
-# live_widget asks for this while the reading copy is built
-widgets.reading_copy_picture = static_picture
+def reading_copy_bundle(box: widgets.LiveWidget) -> tuple[dict, dict]:
+    """The display data of a live widget in the reading copy: ipywidgets' live view plus
+    :func:`static_picture`. Outside the reading copy (``COURSE_READING_COPY`` unset) the live view alone."""
+    bundle = box._repr_mimebundle_()
+    return static_picture(box, bundle) if building_reading_copy() else (bundle, {})

@@ -97,16 +97,37 @@ def test_extension_adds_alt_to_the_inline_backends_metadata(monkeypatch):
 def test_live_widget_bundle_is_plain_ipywidgets_outside_the_reading_copy(monkeypatch):
     monkeypatch.delenv(reading.READING_COPY_VARIABLE, raising=False)
     box, _, draws = grey_widget(value=3.0, min=0.0, max=10.0)
-    bundle = box._repr_mimebundle_()
-    assert set(bundle) == {"text/plain", reading.WIDGET_VIEW}
+    assert set(box._repr_mimebundle_()) == {"text/plain", reading.WIDGET_VIEW}
+    bundle, metadata = reading.reading_copy_bundle(box)
+    assert set(bundle) == {"text/plain", reading.WIDGET_VIEW} and metadata == {}
     assert draws == [3.0]  # displaying it drew nothing more
+
+
+def test_the_extension_displays_live_widgets_with_their_static_picture(monkeypatch):
+    """In the reading copy's kernel IPython's display formatter asks reading_copy_bundle for a live widget."""
+    from types import SimpleNamespace
+
+    from IPython.core.formatters import DisplayFormatter
+    from matplotlib_inline import backend_inline
+
+    monkeypatch.setattr(backend_inline, "_fetch_figure_metadata", backend_inline._fetch_figure_metadata)
+    monkeypatch.setenv(reading.READING_COPY_VARIABLE, "1")
+    shell = SimpleNamespace(display_formatter=DisplayFormatter())
+    box, _, _ = grey_widget(value=3.0, min=0.0, max=10.0)
+    assert "text/html" not in shell.display_formatter.format(box)[0]
+    reading.load_ipython_extension(shell)
+    data, metadata = shell.display_formatter.format(box)
+    assert reading.WIDGET_VIEW in data and data["text/html"].count("<img") == 3
+    assert "Interactive in JupyterLab" in metadata["image/png"]["alt"]
+    plain = W.VBox([W.Label("not a live widget")])
+    assert "text/html" not in shell.display_formatter.format(plain)[0]
 
 
 def test_live_widget_in_the_reading_copy_adds_a_strip_of_three_frames_and_restores_itself(monkeypatch):
     monkeypatch.setenv(reading.READING_COPY_VARIABLE, "1")
     box, control, draws = grey_widget(value=3.0, min=0.0, max=10.0)
     before = box.image.value
-    data, metadata = box._repr_mimebundle_()
+    data, metadata = reading.reading_copy_bundle(box)
     assert reading.WIDGET_VIEW in data  # JupyterLab still gets the live widget
     page = data["text/html"]
     sources = re.findall(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)"', page)
@@ -149,7 +170,7 @@ def test_a_widget_without_a_slider_shows_one_frame(monkeypatch):
     box = widgets.live_widget(
         {"which": W.Dropdown(options=[1, 2])}, lambda which: (np.zeros((28, 28)), f"digit {which}")
     )
-    data, _ = box._repr_mimebundle_()
+    data, _ = reading.reading_copy_bundle(box)
     assert data["text/html"].count("<img") == 1 and "digit 1" in data["text/html"]
     assert "Interactive in JupyterLab." in data["text/html"] and "move" not in data["text/html"]
 

@@ -116,7 +116,7 @@ def test_live_widget_redraws_on_every_control_and_reports_its_numbers():
         picture = torch.full((28, 28), 1 - level if invert else level)
         return picture, f"mean ink {picture.mean():.2f}", {"mean_ink": picture.mean().item()}
 
-    box = widgets.live_widget({"level": level, "invert": invert}, draw)
+    box = widgets.LiveWidget({"level": level, "invert": invert}, draw)
     first = box.image.value
     assert box.values()["mean_ink"] == pytest.approx(0.2) and "0.20" in box.readout.value
     level.value = 0.7
@@ -125,6 +125,13 @@ def test_live_widget_redraws_on_every_control_and_reports_its_numbers():
     assert box.values()["mean_ink"] == pytest.approx(0.3) and "0.30" in box.readout.value
     assert calls == [(0.2, False), (0.7, False), (0.7, True)]  # one draw per change, none extra
     assert box.controls["level"] is level and box.images == [box.image]
+    assert (
+        isinstance(box, W.VBox) and box.numbers == box.values()
+    )  # values(): the notebooks' name for numbers
+    box.numbers["mean_ink"] = -1.0  # a copy: the widget's numbers stay what it drew
+    assert box.numbers["mean_ink"] == pytest.approx(0.3)
+    box.redraw()
+    assert calls[-1] == (0.7, True)
 
 
 def test_live_widget_rejects_a_bad_draw_result_and_no_controls():
