@@ -466,7 +466,11 @@ def train_once(name: str, model: torch.nn.Module, train_fn: Callable, /, *args, 
         why = _why_retrained(name, key, path.parent)
         if why:
             print(f"Training {name!r}: {why}")
-    history = train_fn(model, *args, **kwargs) or {}
+    # Training seeds and draws from the global generators; fork them, so that the cells after this one see
+    # the same random numbers whether the model was trained now or loaded (a warm run repeats a cold one).
+    devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):
+        history = train_fn(model, *args, **kwargs) or {}
     model.eval()
     try:
         save(path, model, history, key)

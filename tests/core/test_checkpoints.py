@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from course_utils import checkpoints, config, data, models
+from course_utils import checkpoints, config, data, models, recipes, train
 
 WEIGHT = 1.0  # a module global that toy_loss reads, as a notebook's loss reads the notebook's constants
 
@@ -418,3 +418,19 @@ def test_the_old_call_keys_what_its_trainer_reads(cache, capsys):
     assert not same_weights(m1, m2) and same_weights(m1, m3) and h1 == h3
     keys = [json.loads(torch.load(path, weights_only=True)["key"]) for path in cache.glob("toy-*.pt")]
     assert len(keys) == 2 and all(key["arguments"]["settings"] == {"kind": "toy"} for key in keys)
+
+
+def test_the_random_numbers_after_the_call_are_the_same_whether_it_trained_or_loaded(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    x = torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(3))
+
+    def after_the_call():
+        torch.manual_seed(123)
+        torch.manual_seed(0)
+        model = models.Autoencoder(2, hidden=(16,))
+        torch.manual_seed(7)
+        checkpoints.train_once("rng", model, train.fit, recipes.autoencoder_loss, x, epochs=1, progress=False)
+        return torch.rand(3)
+
+    trained_now, loaded = after_the_call(), after_the_call()
+    assert torch.equal(trained_now, loaded)
