@@ -170,13 +170,13 @@ BOX_CALLS = {"VBox", "HBox", "Box", "GridBox", "interactive", "interact"}
 
 
 def test_only_live_widget_builds_a_widget_box():
-    """A widget's box (and its observe/redraw skeleton) comes from widgets.live_widget, nowhere else."""
+    """A widget's box (and its observe/redraw skeleton) comes from widgets.LiveWidget, nowhere else."""
     builders = []
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         allowed = set()
         if path == PACKAGE / "widgets.py":
-            live = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "live_widget")
+            live = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "LiveWidget")
             allowed = {id(n) for n in ast.walk(live)}
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and id(node) not in allowed:
@@ -186,3 +186,34 @@ def test_only_live_widget_builds_a_widget_box():
                 if name in BOX_CALLS:
                     builders.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno} calls {name}(...)")
     assert not builders, "build widgets with widgets.live_widget:\n" + "\n".join(builders)
+
+
+MAX_FUNCTION_LINES = 60
+
+
+def long_functions(path: Path, source: str | None = None) -> list[str]:
+    """``"path:line name (N lines)"`` for each function or method in ``path`` longer than
+    :data:`MAX_FUNCTION_LINES`, counted from its ``def`` to its last line (a nested function counts alone
+    and inside its host)."""
+    tree = ast.parse(path.read_text(encoding="utf-8") if source is None else source)
+    return [
+        f"{path}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+
+
+def test_every_function_fits_on_a_screen():
+    found = [entry for path in sorted(PACKAGE.rglob("*.py")) for entry in long_functions(path)]
+    assert not found, f"functions over {MAX_FUNCTION_LINES} lines; split them:\n" + "\n".join(found)
+
+
+def test_the_length_checker_counts_from_def_to_the_last_line():
+    def method(lines: int) -> str:  # a method of `lines` lines: its def and lines - 1 assignments
+        return "class C:\n    def m(self):\n" + "".join(f"        x{i} = {i}\n" for i in range(lines - 1))
+
+    assert long_functions(Path("f.py"), method(MAX_FUNCTION_LINES)) == []
+    assert long_functions(Path("f.py"), method(MAX_FUNCTION_LINES + 1)) == [
+        f"f.py:2 m ({MAX_FUNCTION_LINES + 1} lines)"
+    ]

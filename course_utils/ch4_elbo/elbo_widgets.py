@@ -99,6 +99,35 @@ def _density(z: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     return gaussian_log_density(z[:, None], mean, 2 * math.log(std)).exp()
 
 
+def _elbo_gap_figure(zs: torch.Tensor, post: torch.Tensor, q: torch.Tensor, v: dict[str, float]):
+    """Left: p(z | x) and q(z) on the grid ``zs`` ``[G]`` (densities ``post``, ``q`` ``[G]``); right: bars
+    for ``v["log_px"]`` and ``v["elbo"]`` with the gap between them marked."""
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), dpi=80, gridspec_kw={"width_ratios": [3, 2]})
+    axes[0].plot(zs, post, "k", lw=2, label="p(z | x) (exact)")
+    axes[0].plot(zs, q, "C1", lw=2, label="q(z)")
+    axes[0].fill_between(zs, q, color="C1", alpha=0.2)
+    axes[0].set_xlabel("z")
+    axes[0].set_ylim(0, max(float(post.max()), min(float(q.max()), 4 * float(post.max()))) * 1.1)
+    axes[0].legend(loc="upper left", fontsize=8)
+    axes[1].hlines(v["log_px"], 0, 1, color="k", lw=3, label="log p(x)")
+    axes[1].hlines(v["elbo"], 0, 1, color="C1", lw=3, label="ELBO(q)")
+    axes[1].annotate(
+        "",
+        xy=(0.5, v["log_px"]),
+        xytext=(0.5, v["elbo"]),
+        arrowprops={"arrowstyle": "<->", "color": "C3"},
+    )
+    axes[1].text(0.55, (v["log_px"] + v["elbo"]) / 2, f"gap = {v['gap']:.3f}", color="C3", va="center")
+    span = max(v["gap"], 1.0)
+    axes[1].set_ylim(v["log_px"] - 1.15 * span, v["log_px"] + 0.35 * span)
+    axes[1].set_xlim(0, 1.6)
+    axes[1].set_xticks([])
+    axes[1].legend(loc="upper right", fontsize=8)
+    axes[1].set_title("nats")
+    fig.tight_layout()
+    return fig
+
+
 def linear_gaussian_explorer(model: LinearGaussian, x: torch.Tensor, size: int = 640) -> W.VBox:
     """Sliders for q(z) = N(mean, std^2) over a 1-D latent of a linear-Gaussian model and one point ``x``.
 
@@ -139,30 +168,7 @@ def linear_gaussian_explorer(model: LinearGaussian, x: torch.Tensor, size: int =
             "q_mean": q_mean,
             "q_std": q_std,
         }
-        post, q = _density(zs, post_mean, post_std), _density(zs, q_mean, q_std)
-        fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), dpi=80, gridspec_kw={"width_ratios": [3, 2]})
-        axes[0].plot(zs, post, "k", lw=2, label="p(z | x) (exact)")
-        axes[0].plot(zs, q, "C1", lw=2, label="q(z)")
-        axes[0].fill_between(zs, q, color="C1", alpha=0.2)
-        axes[0].set_xlabel("z")
-        axes[0].set_ylim(0, max(float(post.max()), min(float(q.max()), 4 * float(post.max()))) * 1.1)
-        axes[0].legend(loc="upper left", fontsize=8)
-        axes[1].hlines(v["log_px"], 0, 1, color="k", lw=3, label="log p(x)")
-        axes[1].hlines(v["elbo"], 0, 1, color="C1", lw=3, label="ELBO(q)")
-        axes[1].annotate(
-            "",
-            xy=(0.5, v["log_px"]),
-            xytext=(0.5, v["elbo"]),
-            arrowprops={"arrowstyle": "<->", "color": "C3"},
-        )
-        axes[1].text(0.55, (v["log_px"] + v["elbo"]) / 2, f"gap = {v['gap']:.3f}", color="C3", va="center")
-        span = max(v["gap"], 1.0)
-        axes[1].set_ylim(v["log_px"] - 1.15 * span, v["log_px"] + 0.35 * span)
-        axes[1].set_xlim(0, 1.6)
-        axes[1].set_xticks([])
-        axes[1].legend(loc="upper right", fontsize=8)
-        axes[1].set_title("nats")
-        fig.tight_layout()
+        fig = _elbo_gap_figure(zs, _density(zs, post_mean, post_std), _density(zs, q_mean, q_std), v)
         readout = (
             f"log p(x) = <b>{v['log_px']:.4f}</b> &nbsp; ELBO = <b>{v['elbo']:.4f}</b> &nbsp; "
             f"gap = <b>{v['gap']:.4f}</b> &nbsp; KL(q ‖ p(z|x)) = <b>{v['kl']:.4f}</b>"
@@ -178,6 +184,56 @@ def linear_gaussian_explorer(model: LinearGaussian, x: torch.Tensor, size: int =
 
 def _ellipse(ax, mean, std, n_std, **kw):
     ax.add_patch(Ellipse((mean[0], mean[1]), 2 * n_std * std[0], 2 * n_std * std[1], fill=False, **kw))
+
+
+def _posterior_and_q_window(global_grid, i: int, mean: torch.Tensor, std: torch.Tensor) -> tuple:
+    """``(z1_low, z1_high, z2_low, z2_high)``: a window around digit ``i``'s posterior mass in
+    ``global_grid`` (5 sigma) that also holds q(z | x)'s ``mean`` +- 2.5 ``std`` (each ``[2]``)."""
+    w = quadrature.posterior_window(global_grid, i, n_std=5.0)
+    qw = (
+        float(mean[0] - 2.5 * std[0]),
+        float(mean[0] + 2.5 * std[0]),
+        float(mean[1] - 2.5 * std[1]),
+        float(mean[1] + 2.5 * std[1]),
+    )
+    return (min(w[0], qw[0]), max(w[1], qw[1]), min(w[2], qw[2]), max(w[3], qw[3]))
+
+
+def _posterior_figure(images, i: int, lg: quadrature.GridPosterior, mean, std):
+    """Left: digit ``i`` of ``images`` ``[N, 1, 28, 28]``; right: its exact posterior on the local grid
+    ``lg`` as a heat map, with q(z | x)'s mean and 1- and 2-sigma ellipses (``mean``, ``std`` ``[2]``)."""
+    dens = lg.posterior()[0].numpy()
+    z1, z2 = lg.z1.numpy(), lg.z2.numpy()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), dpi=80, gridspec_kw={"width_ratios": [1, 1.6]})
+    axes[0].imshow(images[i, 0].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
+    axes[0].set_title(f"digit {i} of {images.shape[0]} (binarized)")
+    axes[0].set_axis_off()
+    ax = axes[1]
+    mesh = ax.pcolormesh(z1, z2, dens, shading="nearest", cmap="viridis")
+    fig.colorbar(mesh, ax=ax, label="p(z | x)")
+    for n_std, style in ((1, "-"), (2, "--")):
+        _ellipse(ax, mean, std, n_std, color="w", ls=style, lw=1.5)
+    ax.plot([mean[0]], [mean[1]], "w+", ms=10, label="q(z|x): mean, 1σ and 2σ")
+    ax.set_xlim(z1[0], z1[-1])
+    ax.set_ylim(z2[0], z2[-1])
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    ax.set_title("exact posterior (grid) and q(z|x)")
+    ax.legend(loc="upper right", fontsize=8, facecolor="grey", framealpha=0.6, labelcolor="w")
+    fig.tight_layout()
+    return fig
+
+
+def _table_readout(table: dict[str, torch.Tensor], v: dict) -> str:
+    """The readout: one table row per name of ``table`` with its number in ``v``, then the local grid's."""
+    rows = "".join(
+        f"<tr><td>{name}</td><td style='text-align:right'><b>{v[name]:.2f}</b></td></tr>" for name in table
+    )
+    rows += (
+        f"<tr><td>log p(x), fine local grid</td><td style='text-align:right'>"
+        f"<b>{v['log_px_local_grid']:.2f}</b></td></tr>"
+    )
+    return f"<table>{rows}</table><small>nats, for this binarized digit</small>"
 
 
 def posterior_explorer(
@@ -207,16 +263,9 @@ def posterior_explorer(
 
     def local(i: int) -> quadrature.GridPosterior:
         if i not in cache:
-            w = quadrature.posterior_window(global_grid, i, n_std=5.0)
-            qw = (
-                float(mu[i, 0] - 2.5 * std[i, 0]),
-                float(mu[i, 0] + 2.5 * std[i, 0]),
-                float(mu[i, 1] - 2.5 * std[i, 1]),
-                float(mu[i, 1] + 2.5 * std[i, 1]),
-            )
-            w = (min(w[0], qw[0]), max(w[1], qw[1]), min(w[2], qw[2]), max(w[3], qw[3]))
+            window = _posterior_and_q_window(global_grid, i, mu[i], std[i])
             cache[i] = quadrature.local_quadrature(
-                quadrature.bernoulli_decoder_loglik(model, images[i : i + 1]), w, n=n_grid
+                quadrature.bernoulli_decoder_loglik(model, images[i : i + 1]), window, n=n_grid
             )
         return cache[i]
 
@@ -225,33 +274,7 @@ def posterior_explorer(
         lg = local(i)
         v = {name: float(t[i]) for name, t in table.items()}
         v.update(log_px_local_grid=float(lg.log_px[0]), q_mean=mu[i].tolist(), q_std=std[i].tolist())
-        dens = lg.posterior()[0].numpy()
-        z1, z2 = lg.z1.numpy(), lg.z2.numpy()
-        fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), dpi=80, gridspec_kw={"width_ratios": [1, 1.6]})
-        axes[0].imshow(images[i, 0].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
-        axes[0].set_title(f"digit {i} of {images.shape[0]} (binarized)")
-        axes[0].set_axis_off()
-        ax = axes[1]
-        mesh = ax.pcolormesh(z1, z2, dens, shading="nearest", cmap="viridis")
-        fig.colorbar(mesh, ax=ax, label="p(z | x)")
-        for n_std, style in ((1, "-"), (2, "--")):
-            _ellipse(ax, mu[i], std[i], n_std, color="w", ls=style, lw=1.5)
-        ax.plot([mu[i, 0]], [mu[i, 1]], "w+", ms=10, label="q(z|x): mean, 1σ and 2σ")
-        ax.set_xlim(z1[0], z1[-1])
-        ax.set_ylim(z2[0], z2[-1])
-        ax.set_xlabel("$z_1$")
-        ax.set_ylabel("$z_2$")
-        ax.set_title("exact posterior (grid) and q(z|x)")
-        ax.legend(loc="upper right", fontsize=8, facecolor="grey", framealpha=0.6, labelcolor="w")
-        fig.tight_layout()
-        rows = "".join(
-            f"<tr><td>{name}</td><td style='text-align:right'><b>{v[name]:.2f}</b></td></tr>"
-            for name in table
-        )
-        rows += (
-            f"<tr><td>log p(x), fine local grid</td><td style='text-align:right'>"
-            f"<b>{v['log_px_local_grid']:.2f}</b></td></tr>"
-        )
-        return fig, f"<table>{rows}</table><small>nats, for this binarized digit</small>", v
+        fig = _posterior_figure(images, i, lg, mu[i], std[i])
+        return fig, _table_readout(table, v), v
 
     return live_widget({"digit": control}, draw, size=size, placement="above")

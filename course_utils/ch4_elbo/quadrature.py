@@ -179,6 +179,31 @@ def _subcell_sum(
     return torch.logsumexp(log_joint.reshape(-1, m * m), 1) + 2 * math.log(h / m)
 
 
+def _refined_cells(probs: torch.Tensor, keep: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(region, ring)``, boolean ``[n2, n1]`` masks of the grid whose cell probabilities are ``probs``
+    ``[n2, n1]``: ``region`` the smallest set of cells holding all but ``keep`` of the mass, grown by one cell
+    all round; ``ring`` the cells that growing added."""
+    p = probs.flatten()
+    order = torch.argsort(p, descending=True)
+    needed = int(torch.searchsorted(torch.cumsum(p[order], 0), torch.tensor(1 - keep, dtype=p.dtype))) + 1
+    core = torch.zeros_like(p, dtype=torch.bool)
+    core[order[: min(needed, p.numel())]] = True
+    core = core.reshape(probs.shape)
+    region = _dilate(core)
+    return region, region & ~core
+
+
+def _bounding_box(z1: torch.Tensor, z2: torch.Tensor, h: float) -> tuple[float, float, float, float]:
+    """``(z1_low, z1_high, z2_low, z2_high)`` around the cells of side ``h`` centred at ``(z1, z2)``
+    (each ``[C]``)."""
+    return (
+        float(z1.min() - h / 2),
+        float(z1.max() + h / 2),
+        float(z2.min() - h / 2),
+        float(z2.max() + h / 2),
+    )
+
+
 def refined_quadrature(
     log_lik_of: Callable[[int], Callable[[torch.Tensor], torch.Tensor]],
     coarse: GridPosterior,
@@ -210,14 +235,7 @@ def refined_quadrature(
     out = {"log_px": [], "log_px_half": [], "outside_mass": [], "edge_mass": [], "n_cells": []}
     windows = []
     for b in range(coarse.log_px.shape[0]):
-        p = probs[b].flatten()
-        order = torch.argsort(p, descending=True)
-        needed = int(torch.searchsorted(torch.cumsum(p[order], 0), torch.tensor(1 - keep, dtype=p.dtype))) + 1
-        core = torch.zeros_like(p, dtype=torch.bool)
-        core[order[: min(needed, p.numel())]] = True
-        core = core.reshape(probs[b].shape)
-        region = _dilate(core)
-        ring = region & ~core
+        region, ring = _refined_cells(probs[b], keep)
         centres = torch.stack([zz1[region], zz2[region]], 1)  # [C, 2]
         m_b = m or max([2] + [k for k in (4, 6, 8) if centres.shape[0] * k * k <= budget])
         log_lik = log_lik_of(b)
@@ -236,12 +254,5 @@ def refined_quadrature(
             else torch.tensor(0.0, dtype=torch.float64)
         )
         out["n_cells"].append(torch.tensor(int(region.sum())))
-        windows.append(
-            (
-                float(zz1[region].min() - h / 2),
-                float(zz1[region].max() + h / 2),
-                float(zz2[region].min() - h / 2),
-                float(zz2[region].max() + h / 2),
-            )
-        )
+        windows.append(_bounding_box(zz1[region], zz2[region], h))
     return RefinedQuadrature(**{k: torch.stack(v) for k, v in out.items()}, windows=windows)

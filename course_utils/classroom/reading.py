@@ -178,6 +178,45 @@ def _model_id(reference) -> str | None:
     return reference[len(prefix) :] if isinstance(reference, str) and reference.startswith(prefix) else None
 
 
+def _saved_image_html(model: dict) -> str:
+    """An ``<img>`` (its alt still the placeholder ``@ALT@``) of a saved ``ImageModel``; "" without data."""
+    data = next(
+        (
+            b.get("data")
+            for b in model.get("buffers", [])
+            if b.get("path") == ["value"] and b.get("encoding") == "base64"
+        ),
+        None,
+    )
+    if not data:
+        return ""
+    values = model.get("state", {})
+    width = str(values.get("width", "")).removesuffix("px")
+    size = f' width="{width}"' if width.isdigit() else ""
+    return (
+        f'<img src="data:image/{html.escape(values.get("format", "png"))};base64,{data}"{size} '
+        f'alt="@ALT@" style="border:1px solid #bbb">'
+    )
+
+
+def _saved_control_html(name: str, values: dict) -> str:
+    """``<code>label = value</code>`` of a saved control (model ``name``, state ``values``), the value as its
+    readout shows it (a dropdown's label); "" when it has no value to show."""
+    label = values.get("description") or name[: -len("Model")]
+    if isinstance(values.get("index"), int) and "_options_labels" in values:  # dropdowns, toggle buttons
+        value = values["_options_labels"][values["index"]]
+    elif "value" in values and not isinstance(values["value"], (dict, list)):
+        value = values["value"]
+        if "readout_format" in values and isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                value = format(value, values["readout_format"])
+            except (TypeError, ValueError):
+                pass
+    else:
+        return ""
+    return f"<div><code>{html.escape(str(label))} = {html.escape(str(value))}</code></div>"
+
+
 def saved_widget_html(model_id: str, state: dict) -> str | None:
     """A static HTML picture of a widget from the notebook's saved widget state (what nbclient stores):
     its images, texts, progress bars and each control's value, laid out as its boxes were, with the caption
@@ -199,43 +238,18 @@ def saved_widget_html(model_id: str, state: dict) -> str | None:
                 f'align-items:flex-start">{inner}</div>'
             )
         if name == "ImageModel":
-            data = next(
-                (
-                    b.get("data")
-                    for b in model.get("buffers", [])
-                    if b.get("path") == ["value"] and b.get("encoding") == "base64"
-                ),
-                None,
-            )
-            if not data:
-                return ""
-            images.append(len(images))
-            width = str(values.get("width", "")).removesuffix("px")
-            size = f' width="{width}"' if width.isdigit() else ""
-            return (
-                f'<img src="data:image/{html.escape(values.get("format", "png"))};base64,{data}"{size} '
-                f'alt="@ALT@" style="border:1px solid #bbb">'
-            )
+            picture = _saved_image_html(model)
+            images.extend([picture] if picture else [])
+            return picture
         if name in _TEXT_MODELS:
             texts.append(values.get("value", ""))
             return f"<div>{values.get('value', '')}</div>"
         if name in ("FloatProgressModel", "IntProgressModel"):  # e.g. tqdm's bar in a notebook
             texts.append("progress")
             return f'<progress value="{values.get("value", 0)}" max="{values.get("max", 100)}"></progress>'
-        label = values.get("description") or name[: -len("Model")]
-        if isinstance(values.get("index"), int) and "_options_labels" in values:  # dropdowns, toggle buttons
-            value = values["_options_labels"][values["index"]]
-        elif "value" in values and not isinstance(values["value"], (dict, list)):
-            value = values["value"]
-            if "readout_format" in values and isinstance(value, (int, float)) and not isinstance(value, bool):
-                try:
-                    value = format(value, values["readout_format"])
-                except (TypeError, ValueError):
-                    pass
-        else:
-            return ""
-        controls.append(label)
-        return f"<div><code>{html.escape(str(label))} = {html.escape(str(value))}</code></div>"
+        control = _saved_control_html(name, values)
+        controls.extend([control] if control else [])
+        return control
 
     body = render(model_id)
     if not (images or texts or controls):
