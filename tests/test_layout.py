@@ -217,3 +217,15 @@ def test_the_length_checker_counts_from_def_to_the_last_line():
     assert long_functions(Path("f.py"), method(MAX_FUNCTION_LINES + 1)) == [
         f"f.py:2 m ({MAX_FUNCTION_LINES + 1} lines)"
     ]
+
+
+def test_each_subpackage_docstring_names_its_modules_and_the_package_names_each_subpackage():
+    top = ast.get_docstring(ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8")))
+    missing = []
+    for init in sorted(PACKAGE.glob("*/__init__.py")):
+        package = init.parent.name
+        missing += [] if f"``{package}``" in top else [f"course_utils/__init__.py: ``{package}``"]
+        docstring = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
+        modules = [p.stem for p in init.parent.glob("*.py") if not p.stem.startswith("__")]
+        missing += [f"{package}/__init__.py: :mod:`.{m}`" for m in modules if f":mod:`.{m}`" not in docstring]
+    assert not missing, "docstrings that leave out a module:\n" + "\n".join(missing)

@@ -2,4 +2,5 @@
 
 - :mod:`.corruption`: Vincent et al.'s noise types and the denoising explorer.
 - :mod:`.contractive`: the contractive penalty ||J_h(x)||_F^2 and code sensitivity.
+- :mod:`.stacked`: the stacked autoencoder, greedy layer-wise pretraining against end-to-end training.
 """

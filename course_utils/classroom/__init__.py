@@ -14,4 +14,5 @@ Files already in the output folder are kept unless ``--overwrite`` is given (the
 - :mod:`.launch`: the Open-in-Colab badge and the guarded setup cell, from one repository setting.
 - :mod:`.weights_archive`: the ``weights export`` command (students load it with ``COURSE_WEIGHTS``).
 - :mod:`.edition`: the Korean edition (한국어판) from the English notebooks and one translation file each.
+- :mod:`.mnist_sized`: MNIST-sized raw files made from the offline digits, to test the course at full size.
 """
