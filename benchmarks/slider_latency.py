@@ -18,8 +18,8 @@ from course_utils import config, data, recipes, widgets  # noqa: E402
 
 def main():
     print(f"machine: {machine()}")
-    x, _ = data.load_mnist(train=True)
-    xt, _ = data.load_mnist(train=False)
+    x, _ = data.load(train=True)
+    xt, _ = data.load(train=False)
     for dim in (2, 20):
         model, _ = recipes.vae(dim, x[: config.TRAIN_SIZE], xt)
         box = widgets.latent_explorer(model, dims=[0, 1])

@@ -16,8 +16,8 @@ from course_utils.ch6_conditional import aae, ch6_widgets, trained
 
 def main():
     print(f"machine: {machine()}; fast mode: {config.FAST}")
-    x_all, y_all = data.load_mnist(train=True)
-    x_test, y_test = data.load_mnist(train=False)
+    x_all, y_all = data.load(train=True)
+    x_test, y_test = data.load(train=False)
     pick = torch.randperm(len(x_all), generator=torch.Generator().manual_seed(0))[: config.TRAIN_SIZE]
     x, y = x_all[pick.to(x_all.device)], y_all[pick.to(x_all.device)]
     cvae2, _ = trained.cvae(2, x, y, x_test[: config.TEST_SIZE], y_test[: config.TEST_SIZE])

@@ -516,17 +516,3 @@ def _differences(old: dict, new: dict) -> list[str]:
 
 
 # ------------------------------------------------------------------ the old call (temporary)
-
-
-def load_or_train(name: str, build: Callable[[], torch.nn.Module], train: Callable, settings: dict):
-    """TEMPORARY, for notebook 3's and 5's cells until they call :func:`train_once`: ``(model, history)``.
-
-    ``train(model)`` and ``settings`` become arguments of :func:`train_once`'s key, so what ``train``
-    reads (its globals: the notebook's data and constants) is keyed too, not only ``settings``.
-    """
-    return train_once(name, build(), _train_by_calling, train, settings)
-
-
-def _train_by_calling(model: torch.nn.Module, train: Callable, settings: dict):
-    """``train(model)``; ``settings`` only describes the run (it is part of the key)."""
-    return train(model)

@@ -49,7 +49,7 @@ STRICT: bool = flag("COURSE_STRICT")
 #: True when the course computes on a CUDA GPU (then the default mode uses all of MNIST).
 ON_GPU: bool = get_device().type == "cuda"
 
-#: Training images the notebooks use (the first ``TRAIN_SIZE`` of ``load_mnist()``). Fast mode: 2,000.
+#: Training images the notebooks use (the first ``TRAIN_SIZE`` of ``data.load()``). Fast mode: 2,000.
 #: Default mode: all 60,000 on a GPU; 10,000 on a CPU, which keeps the whole course within minutes on
 #: a laptop. The offline fallback has only 4,000, so there every mode uses at most those.
 TRAIN_SIZE: int = 2_000 if FAST else (60_000 if ON_GPU else 10_000)

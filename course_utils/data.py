@@ -361,10 +361,6 @@ def load(train: bool = True, root: str | os.PathLike | None = None, device=None)
     return images, labels
 
 
-#: The old name of :func:`load`.
-load_mnist = load
-
-
 def describe_run() -> str:
     """One line for a notebook's setup cell: mode, device, the dataset and its source, how many images are
     used and why. Call it after :func:`load`."""

@@ -39,10 +39,14 @@ def colab_url(relative_path: str) -> str:
     return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/{relative_path}"
 
 
-def badge(relative_path: str) -> str:
+#: The badge's alt text in each edition.
+BADGE_TEXT = {"en": "Open In Colab", "ko": "Colab에서 열기 (Open In Colab)"}
+
+
+def badge(relative_path: str, lang: str = "en") -> str:
     """The badge's markdown: Colab's standard image, linking to the notebook in Colab."""
     image = "https://colab.research.google.com/assets/colab-badge.svg"
-    return f"[![Open In Colab]({image})]({colab_url(relative_path)})"
+    return f"[![{BADGE_TEXT[lang]}]({image})]({colab_url(relative_path)})"
 
 
 def setup_code() -> str:
@@ -80,7 +84,7 @@ def stamp_notebooks(notebooks: Path = edition.NOTEBOOKS) -> list[str]:
             korean_path = (edition.edition_dir(lang, notebooks) / path.name).relative_to(root).as_posix()
             entry = {
                 "sha": edition.source_hash(badge(path.relative_to(root).as_posix())),
-                "text": badge(korean_path),
+                "text": badge(korean_path, lang),
             }
             if cells.get(BADGE_ID) != entry:
                 cells[BADGE_ID] = entry

@@ -49,8 +49,8 @@ CELLS = [
     """import torch
 from course_utils import config, data, losses, recipes, widgets
 config.seed_everything(0)
-x_train, _ = data.load_mnist(train=True)
-x_test, _ = data.load_mnist(train=False)
+x_train, _ = data.load(train=True)
+x_test, _ = data.load(train=False)
 x_train = x_train[:config.TRAIN_SIZE]            # notebook 5's slice: its cached models are reused
 vae2, _ = recipes.vae(2, x_train, x_test)
 vae20, _ = recipes.vae(20, x_train, x_test)

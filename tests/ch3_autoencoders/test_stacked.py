@@ -10,8 +10,8 @@ from course_utils.ch3_autoencoders import stacked
 
 @pytest.fixture(scope="module")
 def digits():
-    x_train, _ = data.load_mnist(train=True, device="cpu")
-    x_test, _ = data.load_mnist(train=False, device="cpu")
+    x_train, _ = data.load(train=True, device="cpu")
+    x_test, _ = data.load(train=False, device="cpu")
     return x_train[:512], x_test[:256]
 
 

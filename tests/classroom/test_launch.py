@@ -59,7 +59,7 @@ def test_every_notebook_of_both_editions_has_the_badge_and_the_setup_cell(path):
         notebook = edition.edition_dir(lang, NOTEBOOKS) / path.name
         relative = notebook.relative_to(NOTEBOOKS.parent).as_posix()
         cells = nbformat.read(notebook, as_version=4).cells
-        assert cells[0].source == launch.badge(relative), (
+        assert cells[0].source == launch.badge(relative, lang), (
             f"{relative}: run python -m course_utils.classroom launch"
         )
         assert cells[1].cell_type == "code" and cells[1].source == launch.setup_code(), relative

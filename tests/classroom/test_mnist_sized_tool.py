@@ -77,7 +77,7 @@ def test_files_have_the_idx_headers_and_read_back(tmp_path, monkeypatch, digits,
         x, y = mnist_files.read_split(tmp_path, split)
         assert np.array_equal(x, expected[split][0]) and np.array_equal(y, expected[split][1])
     monkeypatch.setattr(data, "_CACHE", {})
-    images, labels = data.load_mnist(train=False, root=tmp_path, device="cpu")
+    images, labels = data.load(train=False, root=tmp_path, device="cpu")
     assert images.shape == (10000, 1, 28, 28) and data.data_source() == "torchvision-local"
     assert data.loaded_sizes() == (60000, 10000)
     assert "IDX files that are not the official MNIST" in capsys.readouterr().out

@@ -1,7 +1,6 @@
 """course_utils.checkpoints: train once, load after; the key is everything that made the model; a damaged,
 malformed or unwritable cache costs a retraining or the caching, never the model."""
 
-import json
 import os
 import shutil
 import subprocess
@@ -399,25 +398,6 @@ def test_cache_dir_and_data_folder_share_one_home(monkeypatch, tmp_path):
 
 
 X_A, X_B = digits(0), digits(1)
-
-
-def test_the_old_call_keys_what_its_trainer_reads(cache, capsys):
-    """load_or_train (until notebooks 3 and 5 move to train_once): no stale key there either."""
-
-    def train_on_a(model):
-        return toy_fit(model, toy_loss, X_A)
-
-    def train_on_b(model):
-        return toy_fit(model, toy_loss, X_B)
-
-    m1, h1 = checkpoints.load_or_train("toy", fresh, train_on_a, {"kind": "toy"})
-    m2, _ = checkpoints.load_or_train("toy", fresh, train_on_b, {"kind": "toy"})
-    m3, h3 = checkpoints.load_or_train("toy", fresh, train_on_a, {"kind": "toy"})
-    out = capsys.readouterr().out
-    assert out.count("TRAINED") == 2 and "Loaded the trained 'toy'" in out
-    assert not same_weights(m1, m2) and same_weights(m1, m3) and h1 == h3
-    keys = [json.loads(torch.load(path, weights_only=True)["key"]) for path in cache.glob("toy-*.pt")]
-    assert len(keys) == 2 and all(key["arguments"]["settings"] == {"kind": "toy"} for key in keys)
 
 
 def test_the_random_numbers_after_the_call_are_the_same_whether_it_trained_or_loaded(tmp_path, monkeypatch):

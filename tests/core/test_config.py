@@ -54,7 +54,7 @@ def test_before_loading_it_says_so(fresh):
 )
 def test_mnist_sized_data_in_each_mode(fresh, monkeypatch, tmp_path, fast, gpu, expected):
     modes(monkeypatch, fast, gpu)
-    data.load_mnist(root=mnist_sized(tmp_path, 60_000, 10_000), device="cpu")
+    data.load(root=mnist_sized(tmp_path, 60_000, 10_000), device="cpu")
     line = data.describe_run()
     assert "\n" not in line and expected in line, line
     assert line.startswith("fast mode" if fast else "default mode")
@@ -64,7 +64,7 @@ def test_mnist_sized_data_in_each_mode(fresh, monkeypatch, tmp_path, fast, gpu, 
 def test_offline_fallback_says_why_it_is_small(fresh, monkeypatch, tmp_path, fast):
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     modes(monkeypatch, fast, gpu=False)
-    data.load_mnist(root=tmp_path, device="cpu")
+    data.load(root=tmp_path, device="cpu")
     line = data.describe_run()
     used = "2,000" if fast else "4,000"
     assert f"training on {used} of 4,000 digits, testing on 1,000 of 1,000" in line, line

