@@ -1,4 +1,4 @@
-"""Opening a notebook where students are: an "Open in Colab" badge and a guarded setup cell in every notebook.
+"""Opening a notebook where students are: an "Open in Colab" link and a guarded setup cell in every notebook.
 
 Colab and Kaggle open one notebook alone, with their own torch installed. The setup cell installs the course's
 package when it is missing (never another torch: the torch already there is pinned for the install) and does
@@ -39,14 +39,14 @@ def colab_url(relative_path: str) -> str:
     return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/{relative_path}"
 
 
-#: The badge's alt text in each edition.
-BADGE_TEXT = {"en": "Open In Colab", "ko": "Colab에서 열기 (Open In Colab)"}
+#: The badge's text in each edition.
+BADGE_TEXT = {"en": "▶ Open in Colab", "ko": "▶ Colab에서 열기 (Open in Colab)"}
 
 
 def badge(relative_path: str, lang: str = "en") -> str:
-    """The badge's markdown: Colab's standard image, linking to the notebook in Colab."""
-    image = "https://colab.research.google.com/assets/colab-badge.svg"
-    return f"[![{BADGE_TEXT[lang]}]({image})]({colab_url(relative_path)})"
+    """The badge's markdown: a bold link to the notebook in Colab. A link and not Colab's badge image, so
+    that a notebook or its reading copy opened offline loads nothing from the web."""
+    return f"**[{BADGE_TEXT[lang]}]({colab_url(relative_path)})**"
 
 
 def setup_code() -> str:
