@@ -3,7 +3,7 @@
     python -m course_utils.classroom student --out student/   # notebooks with blank exercises + solutions.md
     python -m course_utils.classroom html --out site/         # execute every notebook, HTML readable offline
     python -m course_utils.classroom edition ko               # build notebooks/ko/ from the translations
-    python -m course_utils.classroom launch                   # Colab badge and setup cell in every notebook
+    python -m course_utils.classroom launch --overwrite       # Colab link and setup cell in every notebook
     python -m course_utils.classroom weights export w.tar     # cached checkpoints in one archive
 
 Files already in the output folder are kept unless ``--overwrite`` is given (they may hold someone's work).

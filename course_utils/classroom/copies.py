@@ -320,7 +320,7 @@ def _parser():
         metavar=("NOTEBOOK", "CELL_ID"),
         help="mark these cells' translations as up to date with the English, then build",
     )
-    sub.add_parser("launch", help="write the Open-in-Colab badge and the setup cell into every notebook")
+    launch_cells = sub.add_parser("launch", help="the Open-in-Colab link and setup cell in every notebook")
     archive = sub.add_parser("weights", help="the cached checkpoints of this mode and data in one archive")
     archive.add_argument("action", choices=["export"])
     archive.add_argument("file", type=Path, help="the archive to write (a .tar)")
@@ -329,6 +329,7 @@ def _parser():
         (html, "pages"),
         (build, "notebooks"),
         (archive, "the archive"),
+        (launch_cells, "the notebooks' launch cells"),
     ):
         command.add_argument(
             "--overwrite",
@@ -351,9 +352,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "launch":
         from course_utils.classroom import launch
 
-        changed = launch.stamp_notebooks()
-        print(f"launch cells written into {len(changed)} notebook(s); now run: edition ko")
-        return 0
+        changed = launch.stamp_notebooks(write=args.overwrite)
+        if args.overwrite or not changed:
+            print(f"launch cells written into {len(changed)} notebook(s); now run: edition ko")
+            return 0
+        names = ", ".join(changed)
+        print(f"{len(changed)} notebook(s) need new launch cells (--overwrite writes them): {names}")
+        return 1
     try:
         return _copies(args, parser)
     except Refused as err:

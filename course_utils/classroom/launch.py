@@ -5,7 +5,7 @@ package when it is missing (never another torch: the torch already there is pinn
 nothing where the course is installed, as in a checkout. The badge and the setup cell are written into every
 notebook of both editions from the one setting below, so a fork changes one line and runs
 
-    python -m course_utils.classroom launch        # then: python -m course_utils.classroom edition ko
+    python -m course_utils.classroom launch --overwrite   # then: python -m course_utils.classroom edition ko
 
 A test checks that every notebook carries exactly what this module writes.
 """
@@ -67,18 +67,22 @@ def with_launch_cells(nb, relative_path: str) -> bool:
     return True
 
 
-def stamp_notebooks(notebooks: Path = edition.NOTEBOOKS) -> list[str]:
+def stamp_notebooks(notebooks: Path = edition.NOTEBOOKS, write: bool = True) -> list[str]:
     """Write the launch cells into every English notebook, and the Korean badge into its translation file.
 
-    Returns the names of the notebooks changed. The Korean notebooks themselves come from ``edition ko``.
+    Returns the names of the notebooks whose launch cells differ (changed, or with ``write=False`` only
+    listed). The Korean notebooks themselves come from ``edition ko``.
     """
     changed = []
     root = notebooks.parent
     for path in sorted(notebooks.glob("[0-9]*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         if with_launch_cells(nb, path.relative_to(root).as_posix()):
-            nbformat.write(nb, path)
             changed.append(path.name)
+            if write:
+                nbformat.write(nb, path)
+        if not write:
+            continue
         for lang in edition.LANGUAGES:
             cells = edition.load_translations(path.name, lang, notebooks)
             korean_path = (edition.edition_dir(lang, notebooks) / path.name).relative_to(root).as_posix()

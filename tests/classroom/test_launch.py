@@ -60,6 +60,17 @@ def test_every_notebook_of_both_editions_has_the_badge_and_the_setup_cell(path):
         relative = notebook.relative_to(NOTEBOOKS.parent).as_posix()
         cells = nbformat.read(notebook, as_version=4).cells
         assert cells[0].source == launch.badge(relative, lang), (
-            f"{relative}: run python -m course_utils.classroom launch"
+            f"{relative}: run python -m course_utils.classroom launch --overwrite"
         )
         assert cells[1].cell_type == "code" and cells[1].source == launch.setup_code(), relative
+
+
+def test_the_launch_command_changes_no_notebook_unless_told_to(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    path = folder / "01_x.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T", id="t")]), path)
+    before = path.read_bytes()
+    assert launch.stamp_notebooks(folder, write=False) == ["01_x.ipynb"] and path.read_bytes() == before
+    assert launch.stamp_notebooks(folder, write=True) == ["01_x.ipynb"] and path.read_bytes() != before
+    assert launch.stamp_notebooks(folder, write=False) == []
