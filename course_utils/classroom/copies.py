@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -144,12 +143,9 @@ class OutputFolder:
             return None
         path = self.out / name
         if path.exists() or path.is_symlink():  # ours from this run, or --overwrite: replace the file itself
-            temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
-            try:
-                temporary.write_text(text, encoding="utf-8")
-                os.replace(temporary, path)
-            finally:
-                temporary.unlink(missing_ok=True)
+            from course_utils.classroom import edition
+
+            edition.replace_text(path, text)
         else:
             with open(path, "x", encoding="utf-8") as file:  # "x": fails rather than replace a newcomer
                 file.write(text)

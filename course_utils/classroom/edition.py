@@ -206,13 +206,19 @@ def _write_built(target: Path, text: str, overwrite: bool) -> bool:
             return True
         if not (overwrite or built_and_unedited(target, text)):
             return False
-    temporary = target.with_name(f".{target.name}.tmp{os.getpid()}")
+    replace_text(target, text)
+    return True
+
+
+def replace_text(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path`` (a link is replaced,
+    not written through; an interrupted write leaves ``path`` as it was)."""
+    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, target)
+        os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-    return True
 
 
 def add_stubs(lang: str = "ko", notebooks: Path = NOTEBOOKS) -> int:
