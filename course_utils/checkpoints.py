@@ -42,6 +42,7 @@ import numpy as np
 import torch
 
 from course_utils import config, data, weights
+from course_utils.files import replaced
 
 #: Bump when the file layout changes, or when a change that the code digest cannot see (a library's
 #: behaviour the course relies on) must retrain every cached model.
@@ -314,15 +315,8 @@ def save(path: Path, model: torch.nn.Module, history: dict | None, key: dict) ->
         "data": getattr(data.loaded(), "fingerprint", None),  # what was loaded: for the weights archive
         "format": FORMAT_VERSION,
     }
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        try:
-            tmp.unlink(missing_ok=True)  # ours, left only when the save failed
-        except OSError:
-            pass
+    with replaced(path) as temporary:
+        torch.save(payload, temporary)
 
 
 def load(path: Path, model: torch.nn.Module) -> dict[str, list[float]]:

