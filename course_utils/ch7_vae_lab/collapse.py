@@ -13,21 +13,11 @@ import math
 import torch
 
 from course_utils import losses
+from course_utils.ch5_vae import latent_use
 
-#: Burda et al. (2016): a latent dimension is *active* when Cov_x(E_q[z_k | x]) exceeds this.
-ACTIVE_THRESHOLD = 1e-2
-
-
-def active_units(mu: torch.Tensor, threshold: float = ACTIVE_THRESHOLD) -> tuple[int, torch.Tensor]:
-    """Count active units from the posterior means ``mu`` ``[N, D]`` of N data points (N >= 2).
-
-    Returns ``(count, variances)``: ``variances[k]`` = Var_x(mu_k), the diagonal of Cov_x(E_q[z|x]);
-    a unit is active when it exceeds ``threshold`` (Burda et al. 2016 use 1e-2).
-    """
-    if mu.dim() != 2 or mu.shape[0] < 2:
-        raise ValueError(f"active_units needs posterior means [N >= 2, D], got {list(mu.shape)}")
-    variances = mu.detach().cpu().double().var(dim=0, unbiased=True).float().to(mu.device)
-    return int((variances > threshold).sum()), variances
+#: The course's one definition of an active unit (notebook 5 meets it first): Var_x(mu_k(x)) > 1e-2.
+ACTIVE_THRESHOLD = latent_use.ACTIVE_THRESHOLD
+active_units = latent_use.active_units
 
 
 def _check_beta(beta: float) -> float:

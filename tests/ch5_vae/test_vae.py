@@ -265,3 +265,15 @@ def test_model_picker_redraws_the_chosen_models_reconstructions():
         vae_widgets.model_picker(ms, x, {2: {}}, name="d")
     with pytest.raises(ValueError):
         vae_widgets.mosaic([x, x[:2]])
+
+
+def test_active_units_is_one_definition_shared_with_the_lab():
+    from course_utils.ch5_vae import latent_use
+    from course_utils.ch7_vae_lab import collapse
+
+    assert collapse.active_units is latent_use.active_units and collapse.ACTIVE_THRESHOLD == 1e-2
+    mu = torch.zeros(50, 3)
+    mu[:, 0] = torch.linspace(-1, 1, 50)  # variance ~0.35: active
+    mu[:, 1] = torch.linspace(-0.05, 0.05, 50)  # variance ~9e-4: inactive
+    count, variances = latent_use.active_units(mu)
+    assert count == 1 and variances.shape == (3,)
