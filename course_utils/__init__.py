@@ -13,6 +13,7 @@ helpers live in its subpackage:
 - ``ch5_vae``: notebook 5, the variational autoencoder;
 - ``ch6_conditional``: notebook 6, the conditional VAE, M2 and the adversarial autoencoder;
 - ``ch7_vae_lab``: notebook 7, the VAE lab (β, posterior collapse, likelihoods, uses);
+- ``ch8_beyond_pixels``: notebook 8, structured output, the VAE/GAN and the autoencoder as a compressor;
 - ``classroom``: the teacher's tools (exercises, student and HTML copies, the Korean edition).
 
 Import what you need, e.g.

@@ -1,0 +1,12 @@
+"""Notebook 8, beyond pixels (the lecture's chapter 5 completed): structured output, a learned similarity,
+the autoencoder as a compressor.
+
+- :mod:`.completion`: regression as structured output (Sohn et al. 2015): a regressor and a conditional VAE
+  complete an image from its upper half; the masked bound and its importance-sampled likelihood.
+- :mod:`.vaegan`: the VAE/GAN (Larsen et al. 2016): reconstruction in a discriminator's features, GAN loss.
+- :mod:`.compression`: nats to bits, and what zlib, gzip and PNG spend on the same binary images.
+"""
+
+from course_utils.ch8_beyond_pixels import completion, compression, vaegan
+
+__all__ = ["completion", "compression", "vaegan"]
