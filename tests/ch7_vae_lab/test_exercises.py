@@ -1,12 +1,25 @@
-"""Notebook 7's exercise cases: right answers and typical mistakes with the phrase each hint must contain.
+"""Notebook 7's "Your turn" checkers: active units, free bits, the continuous Bernoulli's log-normaliser.
 
-tests/classroom/test_exercises.py runs them with the other notebooks' cases."""
+Right answers pass, typical mistakes get their hint, nothing raises (the shared checks:
+tests/exercise_harness.py)."""
 
 import math
 
+import pytest
 import torch
+from exercise_harness import (
+    assert_fails_naming,
+    assert_hint,
+    assert_passes,
+    assert_reports_not_implemented,
+    generic_cases,
+)
 
-from course_utils.ch7_vae_lab import collapse, likelihoods
+from course_utils.ch3_autoencoders import corruption
+from course_utils.ch3_autoencoders import exercises as autoencoders_exercises
+from course_utils.ch5_vae import exercises as vae_exercises
+from course_utils.ch7_vae_lab import collapse, exercises, likelihoods
+from course_utils.models import VAE
 
 
 def kl(mu, logvar):
@@ -20,20 +33,23 @@ def cb_by_lambda(lam):
     return torch.where(near, math.log(2) + u**2 / 3, torch.log(2 * torch.atanh(safe) / safe))
 
 
-CORRECT = [
-    ("check_active_units", lambda mu: collapse.active_units(mu)[0]),
-    ("check_active_units", lambda mu: (mu.var(0) > 1e-2).sum()),
-    (
-        "check_active_units",
+CORRECT = {
+    "check_active_units": [
+        lambda mu: collapse.active_units(mu)[0],
+        lambda mu: (mu.var(0) > 1e-2).sum(),
         lambda mu: (
             int((torch.cov(mu.T).diagonal() > 1e-2).sum()) if mu.shape[1] > 1 else int(mu.var() > 1e-2)
         ),
-    ),
-    ("check_free_bits", collapse.free_bits_kl),
-    ("check_free_bits", lambda mu, lv, f: torch.maximum(kl(mu, lv).mean(0), torch.tensor(f)).sum()),
-    ("check_cb_log_normalizer", cb_by_lambda),
-    ("check_cb_log_normalizer", lambda lam: likelihoods.cb_log_normalizer(torch.logit(lam))),
-]
+    ],
+    "check_free_bits": [
+        collapse.free_bits_kl,
+        lambda mu, lv, f: torch.maximum(kl(mu, lv).mean(0), torch.tensor(f)).sum(),
+    ],
+    "check_cb_log_normalizer": [
+        cb_by_lambda,
+        lambda lam: likelihoods.cb_log_normalizer(torch.logit(lam)),
+    ],
+}
 
 WRONG = [
     ("check_active_units", lambda mu: int((mu.std(0) > 1e-2).sum()), "standard deviation"),
@@ -70,3 +86,48 @@ WRONG = [
         "next to 1/2",
     ),
 ]
+
+
+FIRST_RIGHT = {name: fns[0] for name, fns in CORRECT.items()}
+GENERIC_CASES = generic_cases(
+    exercises.__all__, count_result=["check_active_units"], scalar_result=["check_free_bits"]
+)
+
+
+@pytest.mark.parametrize("name,fn", [(name, fn) for name, fns in CORRECT.items() for fn in fns])
+def test_correct_implementations_pass(name, fn, capsys):
+    assert_passes(getattr(exercises, name), fn, capsys)
+
+
+@pytest.mark.parametrize("name", sorted(CORRECT))
+def test_blank_exercise_reports_not_implemented(name, capsys):
+    assert_reports_not_implemented(getattr(exercises, name), capsys)
+
+
+@pytest.mark.parametrize("name,fn,phrase", WRONG, ids=[f"{n}-{p}" for n, _, p in WRONG])
+def test_typical_mistakes_get_their_hint(name, fn, phrase, capsys):
+    assert_hint(getattr(exercises, name), fn, phrase, capsys)
+
+
+@pytest.mark.parametrize(
+    "name,kind,make,phrase", GENERIC_CASES, ids=[f"{n}-{k}" for n, k, _, _ in GENERIC_CASES]
+)
+def test_generic_mistakes_fail_with_a_hint_that_names_them(name, kind, make, phrase, capsys):
+    """A float16 or integer result, a NaN, a changed input, a dim left over: each fails, and the hint
+    names that mistake (not sum versus mean, not the generator, not torch.rand)."""
+    assert_fails_naming(getattr(exercises, name), make(FIRST_RIGHT[name]), phrase, capsys)
+
+
+def test_every_checker_is_covered_by_the_tests():
+    assert set(exercises.__all__) == set(CORRECT) == {name for name, _, _ in WRONG}
+
+
+def test_checker_leaves_global_random_state_alone(capsys):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    vae_exercises.check_reparameterize(VAE.reparameterize)
+    autoencoders_exercises.check_masking_noise(corruption.masking_noise)
+    exercises.check_free_bits(collapse.free_bits_kl)
+    exercises.check_active_units(lambda mu: collapse.active_units(mu)[0])
+    assert torch.equal(torch.rand(3), expected)
