@@ -107,4 +107,49 @@ def check_bernoulli_nll(fn) -> str:
     return compare(fn, losses.bernoulli_nll, cases, mistakes, nan_hint=cases[-1].hint)
 
 
+def _shape_hint(got, expected, inp, over) -> str:
+    return f"wrong shape: expected {list(expected)} (one image, the shape of images[0]), got {list(got)}."
+
+
+@checker
+def check_mse_optimal_image(fn) -> str:
+    """``fn(images [K, ...], weights [K]) -> [...]``: the one image mu that minimises the expected squared
+    error sum_k weights[k] * ||images[k] - mu||^2 (the weights sum to 1): the weighted mean."""
+    g = seeded_generator(3)
+    w = lambda k: torch.softmax(torch.randn(k, generator=g), 0)  # noqa: E731
+    cases = [
+        Case(
+            "two images [2, 1, 28, 28], weights 0.7 and 0.3",
+            (torch.rand(2, *IMAGE_SHAPE, generator=g), torch.tensor([0.7, 0.3])),
+        ),
+        Case("five vectors of 12 pixels", (torch.randn(5, 12, generator=g), w(5))),
+        Case("three images, one weight 1", (torch.rand(3, 4, 4, generator=g), torch.tensor([0.0, 1.0, 0.0]))),
+    ]
+    spread = lambda x, weights: weights.reshape(-1, *[1] * (x.dim() - 1))  # noqa: E731
+    mistakes = [
+        (
+            "that is the most probable image (the mode). Squared error is minimised by the weighted "
+            "MEAN: set the "
+            "derivative of sum_k w_k ||x_k - mu||^2 to zero.",
+            lambda x, weights: x[weights.argmax()],
+        ),
+        ("that is the plain mean: weight each image by its probability.", lambda x, weights: x.mean(0)),
+        (
+            "the weights are not normalised by their number: sum_k w_k x_k is already the mean, since the "
+            "weights sum to 1.",
+            lambda x, weights: (spread(x, weights) * x).sum(0) / len(weights),
+        ),
+        (
+            "that is the pixel-wise median, which minimises the absolute error, not the squared error.",
+            lambda x, weights: x.median(0).values,
+        ),
+    ]
+    return compare(fn, _reference_blend, cases, mistakes, shape_hint=_shape_hint)
+
+
+def _reference_blend(images: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """sum_k weights[k] * images[k]: ``[K, ...]``, ``[K]`` -> ``[...]``."""
+    return (weights.reshape(-1, *[1] * (images.dim() - 1)) * images).sum(0)
+
+
 __all__ = [name for name in dir() if name.startswith("check_")]

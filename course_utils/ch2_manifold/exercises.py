@@ -68,4 +68,38 @@ def check_pairwise_distances(fn) -> str:
     )
 
 
+def _dims_shape_hint(got, expected, inp, over) -> str:
+    return f"wrong shape: expected one value per dimension d, {list(expected)}, got {list(got)}."
+
+
+@checker
+def check_mean_squared_distance(fn) -> str:
+    """``fn(d [M] float) -> [M]``: E||x - y||^2 for independent x, y uniform in the unit cube [0, 1]^d,
+    which is d / 6 (each coordinate: E(x_i - y_i)^2 = 1/3 - 2 * 1/4 + 1/3)."""
+    cases = [
+        Case("d = 1, 2, 10, 100", (torch.tensor([1.0, 2.0, 10.0, 100.0]),)),
+        Case("d = 784 (pixel space)", (torch.tensor([784.0]),)),
+    ]
+    mistakes = [
+        (
+            "d/12 is the variance of one coordinate of ONE point; the difference x_i - y_i of two "
+            "independent "
+            "coordinates has twice that variance.",
+            lambda d: d / 12,
+        ),
+        (
+            "2d/3 leaves out the cross term: E(x_i - y_i)^2 = E x_i^2 - 2 E x_i E y_i + E y_i^2, "
+            "and E x_i E y_i = 1/4.",
+            lambda d: 2 * d / 3,
+        ),
+        ("d/3 is E||x||^2, the squared distance of one point from the corner 0.", lambda d: d / 3),
+        (
+            "that is the root of the answer: the exercise asks for the mean SQUARED distance.",
+            lambda d: (d / 6).sqrt(),
+        ),
+        ("d/4 uses (E x_i)^2 for E x_i^2: for a uniform x_i, E x_i^2 = 1/3.", lambda d: d / 4),
+    ]
+    return compare(fn, lambda d: d / 6, cases, mistakes, shape_hint=_dims_shape_hint)
+
+
 __all__ = [name for name in dir() if name.startswith("check_")]

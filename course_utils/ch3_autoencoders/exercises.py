@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from course_utils.exercises import Hint, call, checker, dtype_hint, seeded_generator
+from course_utils.exercises import Case, Hint, call, checker, compare, dtype_hint, seeded_generator
 from course_utils.models import IMAGE_SHAPE
 
 
@@ -150,6 +150,61 @@ def check_gaussian_noise(fn) -> str:
         raise Hint(f"{inside:.3f} of the noise lies within one sigma, a Gaussian has 0.683: use torch.randn.")
     basics = _assert_noise_basics(fn, x, sigma, "sigma")
     return f"noise mean {mean:+.4f}, std {std:.4f} for sigma = {sigma}, Gaussian shape, no clipping, {basics}"
+
+
+def _denoiser_shape_hint(got, expected, inp, over) -> str:
+    return f"wrong shape: expected one value per noisy input, {list(expected)}, got {list(got)}."
+
+
+@checker
+def check_optimal_denoiser(fn) -> str:
+    """``fn(x_tilde [N], sigma) -> [N]``: E[x | x_tilde] for x = -1 or +1 with probability 1/2 each and
+    x_tilde = x + sigma * eps, eps ~ N(0, 1): tanh(x_tilde / sigma^2), the squared-error-optimal denoiser."""
+    g = seeded_generator(4)
+    cases = [
+        Case("sigma = 1", (2 * torch.randn(12, generator=g), 1.0)),
+        Case("sigma = 0.5", (2 * torch.randn(12, generator=g), 0.5)),
+        Case("sigma = 2", (3 * torch.randn(12, generator=g), 2.0)),
+        Case(
+            "large inputs (x_tilde = +-30, sigma = 0.5)",
+            (torch.tensor([-30.0, -3.0, 0.0, 3.0, 30.0]), 0.5),
+            "exp(2 x_tilde / sigma^2) overflows for large inputs: write the ratio as "
+            "torch.tanh or torch.sigmoid.",
+        ),
+    ]
+    mistakes = [
+        (
+            "the likelihood ratio is exp(2 x_tilde / sigma^2): divide by sigma SQUARED.",
+            lambda xt, s: torch.tanh(xt / s),
+        ),
+        (
+            "that is the most probable x (the sign of x_tilde). Squared error is minimised by the "
+            "posterior MEAN, "
+            "E[x | x_tilde] = P(+1 | x_tilde) - P(-1 | x_tilde).",
+            lambda xt, s: torch.sign(xt),
+        ),
+        (
+            "that is P(x = +1 | x_tilde). The expectation is "
+            "(+1) P(+1 | x_tilde) + (-1) P(-1 | x_tilde) = 2P - 1.",
+            lambda xt, s: torch.sigmoid(2 * xt / s**2),
+        ),
+        (
+            "twice the exponent: 2P - 1 with P = sigmoid(2a) is tanh(a), a = x_tilde / sigma^2.",
+            lambda xt, s: torch.tanh(2 * xt / s**2),
+        ),
+        (
+            "the identity keeps the noise: x is +-1, so the best guess lies in [-1, 1].",
+            lambda xt, s: xt.clone(),
+        ),
+    ]
+    return compare(
+        fn,
+        lambda xt, s: torch.tanh(xt / s**2),
+        cases,
+        mistakes,
+        shape_hint=_denoiser_shape_hint,
+        nan_hint=cases[-1].hint,
+    )
 
 
 __all__ = [name for name in dir() if name.startswith("check_")]

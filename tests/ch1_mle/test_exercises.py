@@ -42,6 +42,10 @@ CORRECT = {
         lambda lg, x: flat_sum(F.binary_cross_entropy_with_logits(lg, x, reduction="none")),
         lambda lg, x: -flat_sum(x * F.logsigmoid(lg) + (1 - x) * F.logsigmoid(-lg)),
     ],
+    "check_mse_optimal_image": [
+        lambda x, w: (w.reshape(-1, *[1] * (x.dim() - 1)) * x).sum(0),
+        lambda x, w: torch.tensordot(w, x, dims=1),
+    ],
 }
 
 WRONG = [
@@ -95,6 +99,10 @@ WRONG = [
         ),
         "F.logsigmoid",
     ),
+    ("check_mse_optimal_image", lambda x, w: x[w.argmax()], "the mode"),
+    ("check_mse_optimal_image", lambda x, w: x.mean(0), "plain mean"),
+    ("check_mse_optimal_image", lambda x, w: x.median(0).values, "median"),
+    ("check_mse_optimal_image", lambda x, w: torch.tensordot(w, x, dims=1)[None], "wrong shape"),
 ]
 
 

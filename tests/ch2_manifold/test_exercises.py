@@ -26,6 +26,7 @@ CORRECT = {
         lambda X: torch.cdist(X, X),
         lambda X: ((X**2).sum(1)[:, None] + (X**2).sum(1)[None] - 2 * X @ X.T).clamp(min=0).sqrt(),
     ],
+    "check_mean_squared_distance": [lambda d: d / 6, lambda d: d * (1 / 3 - 2 * 0.25 + 1 / 3)],
 }
 
 WRONG = [
@@ -42,6 +43,10 @@ WRONG = [
     ("check_pairwise_distances", lambda X: torch.triu(torch.cdist(X, X)), "wrong values"),
     ("check_pairwise_distances", lambda X: torch.cdist(X, X) + 1e-3, "off by a constant"),
     ("check_pairwise_distances", lambda X: distances(X.sub_(X.mean(0))), "in place"),
+    ("check_mean_squared_distance", lambda d: d / 12, "variance of one coordinate"),
+    ("check_mean_squared_distance", lambda d: 2 * d / 3, "cross term"),
+    ("check_mean_squared_distance", lambda d: (d / 6).sqrt(), "SQUARED"),
+    ("check_mean_squared_distance", lambda d: (d / 6).sum(), "wrong shape"),
 ]
 
 

@@ -54,6 +54,10 @@ CORRECT = {
         lambda x, f, generator=None: x * (torch.rand(x.shape, generator=generator) >= f),
     ],
     "check_gaussian_noise": [corruption.gaussian_noise, noise],
+    "check_optimal_denoiser": [
+        lambda xt, s: torch.tanh(xt / s**2),
+        lambda xt, s: 2 * torch.sigmoid(2 * xt / s**2) - 1,
+    ],
 }
 
 WRONG = [
@@ -144,6 +148,15 @@ WRONG = [
         "check_gaussian_noise",
         lambda x, s, generator=None: x + s * uniform_eps(x.shape, generator),
         "torch.randn",
+    ),
+    ("check_optimal_denoiser", lambda xt, s: torch.tanh(xt / s), "sigma SQUARED"),
+    ("check_optimal_denoiser", lambda xt, s: torch.sign(xt), "posterior MEAN"),
+    ("check_optimal_denoiser", lambda xt, s: torch.sigmoid(2 * xt / s**2), "2P - 1"),
+    ("check_optimal_denoiser", lambda xt, s: xt, "identity"),
+    (
+        "check_optimal_denoiser",
+        lambda xt, s: (1 - torch.exp(-2 * xt / s**2)) / (1 + torch.exp(-2 * xt / s**2)),
+        "overflows",
     ),
 ]
 
