@@ -11,7 +11,7 @@ import torch
 
 from course_utils import losses
 from course_utils.ch4_elbo.exercises import BATCH_MEAN, batch_mistakes, reference_elbo, vae_cases
-from course_utils.exercises import Hint, call, checker, compare, per_sample_size
+from course_utils.exercises import Case, Hint, call, checker, compare, per_sample_size
 
 
 @checker
@@ -150,6 +150,39 @@ def check_reparameterize(fn) -> str:
         f"sample means {_rounded(mean, 2)} ~ mu, stds {_rounded(std, 2)} ~ exp(0.5 logvar) for two settings, "
         "eps independent across samples and dims, and gradients reach mu and logvar."
     )
+
+
+@checker
+def check_pixel_mean_sigma(fn) -> str:
+    """``fn(n_pixels) -> sigma`` elementwise: the fixed sigma of the Gaussian decoder whose loss has the
+    minimiser of ``F.mse_loss(x_hat, x) + KL`` (the squared error averaged over n pixels): sqrt(n / 2)."""
+    reference = lambda n: (n / 2).sqrt()  # noqa: E731
+    cases = [
+        Case("784 pixels (a 28 x 28 image)", (torch.tensor([784.0]),)),
+        Case("several image sizes", (torch.tensor([1.0, 2.0, 784.0, 3072.0, 12288.0]),)),
+    ]
+    mistakes = [
+        (
+            "that is sigma squared, the beta of the equivalent beta-VAE: return sigma itself.",
+            lambda n: n / 2,
+        ),
+        (
+            "off by a factor sqrt(2): the Gaussian NLL is ||x - x_hat||^2 / (2 sigma^2), mind the 2.",
+            lambda n: n.sqrt(),
+        ),
+        ("off by a factor 2: match sum / n with sum / (2 sigma^2).", lambda n: (2 * n).sqrt()),
+        ("that is 1 / sigma: more pixels make each squared error cheaper, so sigma grows.", lambda n: 2 / n),
+    ]
+    summary = compare(
+        fn,
+        reference,
+        cases,
+        mistakes,
+        shape_hint=lambda got, exp, inp, over: (
+            f"return one sigma per pixel count, shape {list(exp)}, not {list(got)}."
+        ),
+    )
+    return summary + " The pixel mean is a Gaussian decoder with sigma near 20 on 784 pixels: a beta of 392."
 
 
 __all__ = [name for name in dir() if name.startswith("check_")]

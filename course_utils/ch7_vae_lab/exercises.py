@@ -182,4 +182,43 @@ def check_cb_log_normalizer(fn) -> str:
     return summary + " Stable at and next to lambda = 1/2."
 
 
+@checker
+def check_cb_integral(fn) -> str:
+    """``fn(lam) -> integral over x in [0, 1] of lam^x (1 - lam)^(1 - x)`` elementwise, for lam != 1/2:
+    (2 lam - 1) / (log lam - log(1 - lam)), i.e. 1 / C(lam)."""
+    reference = lambda lam: (2 * lam - 1) / (lam.log() - (1 - lam).log())  # noqa: E731
+    d = torch.float64
+    cases = [
+        Case("lambda = 0.9", (torch.tensor([0.9], dtype=d),)),
+        Case(
+            "lambda from 0.01 to 0.99, not 1/2", (torch.tensor([0.01, 0.1, 0.3, 0.45, 0.7, 0.99]).double(),)
+        ),
+        Case("a [2, 3] batch in float32", (torch.tensor([[0.05, 0.2, 0.4], [0.6, 0.8, 0.95]]),)),
+    ]
+    mistakes = [
+        ("that is C(lambda), the normaliser: the integral is 1 / C.", lambda lam: 1 / reference(lam)),
+        ("that is the LOG of the integral: return the integral itself.", lambda lam: reference(lam).log()),
+        (
+            "wrong sign: the integrand is positive, so is the integral; check (2 lambda - 1) against "
+            "log(lambda / (1 - lambda)).",
+            lambda lam: -reference(lam),
+        ),
+        (
+            "that is 1, what a density would give: lambda^x (1 - lambda)^(1 - x) is no density on [0, 1].",
+            lambda lam: torch.ones_like(lam),
+        ),
+    ]
+    summary = compare(
+        fn,
+        reference,
+        cases,
+        mistakes,
+        shape_hint=lambda got, exp, inp, over: (
+            f"return one value per lambda, shape {list(exp)}, not {list(got)}."
+        ),
+        tol=(1e-5, 1e-6),
+    )
+    return summary + " At most 1/2 (at lambda = 1/2), near 0 at the ends: C = 1 / integral fixes that."
+
+
 __all__ = [name for name in dir() if name.startswith("check_")]

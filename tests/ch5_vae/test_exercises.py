@@ -27,6 +27,7 @@ def elbo(logits, x, mu, logvar):
 
 
 CORRECT = {
+    "check_pixel_mean_sigma": [lambda n: (n / 2).sqrt(), lambda n: torch.sqrt(n * 0.5)],
     "check_vae_loss_from_parts": [lambda *a: -elbo(*a)],
     "check_reparameterize": [
         VAE.reparameterize,
@@ -35,6 +36,9 @@ CORRECT = {
 }
 
 WRONG = [
+    ("check_pixel_mean_sigma", lambda n: n / 2, "sigma squared"),
+    ("check_pixel_mean_sigma", lambda n: n.sqrt(), "mind the 2"),
+    ("check_pixel_mean_sigma", lambda n: 2 / n, "1 / sigma"),
     ("check_vae_loss_from_parts", lambda lg, x, m, lv: B(lg, x) - K(m, lv), "sign of the KL"),
     ("check_vae_loss_from_parts", lambda lg, x, m, lv: -B(lg, x) - K(m, lv), "returned the ELBO"),
     (

@@ -34,6 +34,10 @@ def cb_by_lambda(lam):
 
 
 CORRECT = {
+    "check_cb_integral": [
+        lambda lam: (2 * lam - 1) / torch.log(lam / (1 - lam)),
+        lambda lam: cb_by_lambda(lam).neg().exp(),
+    ],
     "check_active_units": [
         lambda mu: collapse.active_units(mu)[0],
         lambda mu: (mu.var(0) > 1e-2).sum(),
@@ -52,6 +56,9 @@ CORRECT = {
 }
 
 WRONG = [
+    ("check_cb_integral", lambda lam: torch.log(lam / (1 - lam)) / (2 * lam - 1), "1 / C"),
+    ("check_cb_integral", lambda lam: (1 - 2 * lam) / torch.log(lam / (1 - lam)), "wrong sign"),
+    ("check_cb_integral", lambda lam: torch.ones_like(lam), "no density"),
     ("check_active_units", lambda mu: int((mu.std(0) > 1e-2).sum()), "standard deviation"),
     ("check_active_units", lambda mu: int((mu.var(1) > 1e-2).sum()), "over the inputs"),
     ("check_active_units", lambda mu: int((mu.mean(0).abs() > 1e-2).sum()), "VARIES"),
