@@ -7,7 +7,10 @@ teacher's tools (``classroom``). The rules (CONTRIBUTING.md):
 - chapter K imports the core and chapters before K only (never a later one, never the classroom);
 - the classroom may import anything;
 - no two modules import each other, directly or round a circle, function-level imports included;
-- every live widget is built by ``widgets.live_widget``: no other function builds an ipywidgets box.
+- every live widget is built by ``widgets.live_widget``: no other function builds an ipywidgets box;
+- a chapter's widgets are in its ``widgets.py`` (the one module of the chapter that imports ipywidgets) and
+  its "Your turn" checkers (``check_*``) in its ``exercises.py``; the engine they use,
+  ``course_utils/exercises.py``, is core.
 """
 
 from __future__ import annotations
@@ -124,7 +127,7 @@ def test_the_tree_is_core_plus_chapters_plus_classroom():
 
 def test_imports_follow_the_layout_rules():
     imports = all_imports()
-    assert "course_utils.ch4_elbo.elbo_widgets" in imports and imports["course_utils.ch4_elbo.elbo_widgets"]
+    assert "course_utils.ch4_elbo.widgets" in imports and imports["course_utils.ch4_elbo.widgets"]
     problems = violations(imports)
     assert not problems, "layout rules broken:\n" + "\n".join(problems)
 
@@ -133,7 +136,10 @@ def test_imports_follow_the_layout_rules():
     "module, target, broken",
     [
         ("course_utils.losses", "course_utils.ch1_mle.neuron", True),  # the core imports a chapter
-        ("course_utils.widgets", "course_utils.classroom.exercises", True),  # the core imports the classroom
+        ("course_utils.widgets", "course_utils.classroom.reading", True),  # the core imports the classroom
+        ("course_utils.exercises", "course_utils.ch1_mle.exercises", True),  # the engine imports a checker
+        ("course_utils.ch5_vae.exercises", "course_utils.ch4_elbo.exercises", False),
+        ("course_utils.ch4_elbo.exercises", "course_utils.ch5_vae.exercises", True),
         ("course_utils.ch2_manifold.manifold", "course_utils.ch4_elbo", True),  # a later chapter
         ("course_utils.ch3_autoencoders.corruption", "course_utils.classroom", True),
         ("course_utils.ch4_elbo.quadrature", "course_utils.ch2_manifold.manifold", False),
@@ -161,7 +167,7 @@ def test_the_cycle_checker_sees_a_function_level_import():
 
 
 def test_relative_and_from_imports_are_resolved(tmp_path):
-    elbo_widgets = PACKAGE / "ch4_elbo" / "elbo_widgets.py"
+    elbo_widgets = PACKAGE / "ch4_elbo" / "widgets.py"
     found = imported_modules(elbo_widgets)
     assert {"course_utils.ch4_elbo.quadrature", "course_utils.widgets", "course_utils.losses"} <= found
 
@@ -229,3 +235,63 @@ def test_each_subpackage_docstring_names_its_modules_and_the_package_names_each_
         modules = [p.stem for p in init.parent.glob("*.py") if not p.stem.startswith("__")]
         missing += [f"{package}/__init__.py: :mod:`.{m}`" for m in modules if f":mod:`.{m}`" not in docstring]
     assert not missing, "docstrings that leave out a module:\n" + "\n".join(missing)
+
+
+def _imports_ipywidgets(tree: ast.Module) -> bool:
+    return any(
+        (isinstance(node, ast.Import) and any(a.name.split(".")[0] == "ipywidgets" for a in node.names))
+        or (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "ipywidgets")
+        for node in ast.walk(tree)
+    )
+
+
+def _checkers_defined(tree: ast.Module) -> list[str]:
+    return [
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("check_")
+    ]
+
+
+def chapter_parts_out_of_place(package: Path = PACKAGE) -> list[str]:
+    """``"path: why"`` for each chapter module other than ``widgets.py`` that imports ipywidgets, and each
+    chapter module other than ``exercises.py`` that defines a ``check_*`` function."""
+    found = []
+    for path in sorted(package.glob("ch*_*/*.py")):
+        if not CHAPTER.match(path.parent.name):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        where = path.relative_to(package.parent)
+        if path.name != "widgets.py" and _imports_ipywidgets(tree):
+            found.append(f"{where}: imports ipywidgets (a chapter's widgets live in its widgets.py)")
+        if path.name != "exercises.py" and _checkers_defined(tree):
+            names = ", ".join(_checkers_defined(tree))
+            found.append(f"{where}: defines {names} (checkers live in exercises.py)")
+    return found
+
+
+def test_each_chapter_keeps_its_widgets_and_its_checkers_in_one_module_each():
+    problems = chapter_parts_out_of_place()
+    assert not problems, "chapter parts out of place:\n" + "\n".join(problems)
+    checker_modules = sorted(p.parent.name for p in PACKAGE.glob("ch*_*/exercises.py"))
+    assert len(checker_modules) == 7, checker_modules  # every notebook has "Your turn" exercises
+    assert not (PACKAGE / "classroom" / "exercises.py").exists()
+
+
+def test_the_exercise_engine_is_core_and_imports_no_chapter():
+    found = imported_modules(PACKAGE / "exercises.py")
+    assert part_of("course_utils.exercises") == ("core", 0)
+    assert all(part_of(m)[0] == "core" for m in found), found
+    assert not _checkers_defined(ast.parse((PACKAGE / "exercises.py").read_text(encoding="utf-8")))
+
+
+def test_the_parts_checker_sees_a_misplaced_widget_and_checker(tmp_path):
+    chapter = tmp_path / "course_utils" / "ch9_demo"
+    chapter.mkdir(parents=True)
+    (chapter / "widgets.py").write_text("import ipywidgets as W\n")
+    (chapter / "exercises.py").write_text("def check_x(fn):\n    return fn\n")
+    assert chapter_parts_out_of_place(tmp_path / "course_utils") == []
+    misplaced = "from ipywidgets import IntSlider\n\n\ndef check_y(fn):\n    return fn\n"
+    (chapter / "model.py").write_text(misplaced)
+    found = chapter_parts_out_of_place(tmp_path / "course_utils")
+    assert len(found) == 2 and "imports ipywidgets" in found[0] and "defines check_y" in found[1], found

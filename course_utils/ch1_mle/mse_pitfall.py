@@ -1,8 +1,9 @@
 """Small image edits for the MSE pitfall (Doersch 2016, fig. 3): erase a box, shift by a sub-pixel.
 
 Images are tensors ``[..., H, W]`` (``[28, 28]``, ``[1, 28, 28]`` or ``[B, 1, 28, 28]``) with values in
-[0, 1]; every function returns a new tensor and leaves its input untouched. :func:`mse_pitfall_widget`
-shows (a) an image, (b) a copy with a box erased and (c) a shifted copy, with live squared distances.
+[0, 1]; every function returns a new tensor and leaves its input untouched.
+:func:`.widgets.mse_pitfall_widget` shows (a) an image, (b) a copy with a box erased and (c) a shifted
+copy, with live squared distances.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 import math
 import numbers
 
-import ipywidgets as W
 import torch
 
 
-def _check_image(image, name: str) -> torch.Tensor:
+def checked_image(image, name: str) -> torch.Tensor:
+    """``image`` itself once it is a tensor ``[..., H, W]``; otherwise a ValueError that names ``name``."""
     if not isinstance(image, torch.Tensor):
         raise ValueError(f"{name}: expected a torch.Tensor image [..., H, W], got {type(image).__name__}")
     if image.dim() < 2:
@@ -29,7 +30,7 @@ def erase_box(image: torch.Tensor, top: int, left: int, height: int, width: int)
 
     The box must lie inside the image (``ValueError`` otherwise); a box of height or width 0 erases nothing.
     """
-    image = _check_image(image, "erase_box")
+    image = checked_image(image, "erase_box")
     H, W_ = image.shape[-2:]
     for name, value in (("top", top), ("left", left), ("height", height), ("width", width)):
         if int(value) != value:
@@ -77,7 +78,7 @@ def shift(image: torch.Tensor, dx: float, dy: float) -> torch.Tensor:
     Whole-pixel shifts just move pixels (what ``torch.roll`` does, but the border is filled with 0 rather
     than wrapped); a half-pixel shift right makes each pixel the average of itself and its left neighbour.
     """
-    image = _check_image(image, "shift")
+    image = checked_image(image, "shift")
     for name, value in (("dx", dx), ("dy", dy)):
         if not (isinstance(value, numbers.Real) and math.isfinite(value)):
             raise ValueError(f"shift: {name} must be a finite number of pixels, got {value!r}")
@@ -86,7 +87,7 @@ def shift(image: torch.Tensor, dx: float, dy: float) -> torch.Tensor:
 
 def squared_distance(a: torch.Tensor, b: torch.Tensor) -> float:
     """``||a - b||^2``: the squared differences summed over all pixels (no mean), as a float."""
-    a, b = _check_image(a, "squared_distance"), _check_image(b, "squared_distance")
+    a, b = checked_image(a, "squared_distance"), checked_image(b, "squared_distance")
     if a.shape != b.shape:
         raise ValueError(f"squared_distance: shapes differ, {list(a.shape)} vs {list(b.shape)}")
     return float(((a.cpu().double() - b.cpu().double()) ** 2).sum())
@@ -98,7 +99,7 @@ def top_stroke_box(image: torch.Tensor, size: int = 4, threshold: float = 0.5) -
     The rule: start one row above the first row with a pixel brighter than ``threshold``, and centre
     the box horizontally on the ink in those ``size`` rows. For a "2" it cuts the top of the arc.
     """
-    image = _check_image(image, "top_stroke_box")
+    image = checked_image(image, "top_stroke_box")
     img = image.detach().float().cpu().reshape(image.shape[-2:])
     H, W_ = img.shape
     if not 0 < size <= min(H, W_):
@@ -141,61 +142,3 @@ def pitfall_figure(a, b, c, box, dx, dy, d_b, d_c):
         )
     fig.tight_layout()
     return fig
-
-
-def mse_pitfall_widget(
-    image: torch.Tensor,
-    box: tuple[int, int, int, int] | None = None,
-    dx: float = 0.5,
-    dy: float = 0.5,
-    max_shift: float = 2.0,
-) -> W.VBox:
-    """Sliders for the erased box (top, left, height, width) and the shift (dx, dy, in pixels).
-
-    Shows (a) ``image`` (one ``[28, 28]``-like image), (b) ``erase_box(image, *box)`` with the box outlined,
-    (c) ``shift(image, dx, dy)``, and the live distances ``||a-b||^2``, ``||a-c||^2`` (sums over pixels).
-    A :func:`~course_utils.widgets.live_widget`: controls ``"top"``, ``"left"``, ``"height"``, ``"width"``,
-    ``"dx"``, ``"dy"``; ``values()``: ``erased`` (``||a-b||^2``), ``shifted`` (``||a-c||^2``) and ``box``.
-    """
-    from course_utils.inputs import check_values, float_batch
-    from course_utils.widgets import live_widget, slider
-
-    check_values("image", float_batch(_check_image(image, "mse_pitfall_widget")[None], "image"), 0, 1)
-    a = _check_image(image, "mse_pitfall_widget").detach().float().cpu()
-    a = a.reshape(a.shape[-2:])
-    H, W_ = a.shape
-    top, left, height, width = box if box is not None else top_stroke_box(a)
-    erase_box(a, top, left, height, width)  # validates the starting box
-    sliders = {
-        "top": slider("box top", min=0, max=H - 1, step=1, value=top, integer=True),
-        "left": slider("box left", min=0, max=W_ - 1, step=1, value=left, integer=True),
-        "height": slider("box height", min=0, max=H - top, step=1, value=height, integer=True),
-        "width": slider("box width", min=0, max=W_ - left, step=1, value=width, integer=True),
-        "dx": slider("shift dx", min=-max_shift, max=max_shift, step=0.05, value=dx, fmt="+.2f"),
-        "dy": slider("shift dy", min=-max_shift, max=max_shift, step=0.05, value=dy, fmt="+.2f"),
-    }
-
-    def draw(top: int, left: int, height: int, width: int, dx: float, dy: float):
-        box_now = (top, left, min(height, H - top), min(width, W_ - left))
-        b, c = erase_box(a, *box_now), shift(a, dx, dy)
-        d_b, d_c = squared_distance(a, b), squared_distance(a, c)
-        closer = "(b) the broken digit" if d_b < d_c else "(c) the shifted digit"
-        readout = (
-            f"‖a−b‖² = {d_b:.4f} &nbsp; ‖a−c‖² = {d_c:.4f} &nbsp; "
-            f"(sums over {H * W_} pixels; means: {d_b / (H * W_):.5f} and {d_c / (H * W_):.5f})"
-            f"<br>pixel distance calls {closer} closer to (a)"
-        )
-        return (
-            pitfall_figure(a, b, c, box_now, dx, dy, d_b, d_c),
-            readout,
-            {"erased": d_b, "shifted": d_c, "box": box_now},
-        )
-
-    def limit_box(_change=None):
-        # keep the box inside the image; lowering max clamps the value, which triggers a redraw
-        sliders["height"].max = H - sliders["top"].value
-        sliders["width"].max = W_ - sliders["left"].value
-
-    sliders["top"].observe(limit_box, names="value")
-    sliders["left"].observe(limit_box, names="value")
-    return live_widget(sliders, draw, placement="above")

@@ -6,14 +6,14 @@ start at ``(w, b) = (2, 2)`` so the output is ``sigmoid(4) = 0.98``. The quadrat
 tiny; the cross-entropy ``C = -[y ln a + (1 - y) ln(1 - a)]`` has ``(a - y) x``, which does not.
 
 :func:`train_neuron` runs plain gradient descent with these two gradients (the notebook checks them
-against autograd) and records every epoch; :func:`neuron_widget` draws the runs live as sliders move.
+against autograd) and records every epoch; :func:`.widgets.neuron_widget` draws the runs live as
+sliders move.
 """
 
 from __future__ import annotations
 
 import math
 
-import ipywidgets as W
 import torch
 import torch.nn.functional as F
 
@@ -100,51 +100,3 @@ def plot_runs(runs: dict[str, dict[str, list[float]]]):
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
-
-
-def neuron_widget(
-    epochs: int = 300, w: float = 2.0, b: float = 2.0, lr: float = 0.15, loss: str = "both"
-) -> W.VBox:
-    """Sliders for the starting ``w``, ``b`` and the learning rate, and a toggle for the loss.
-
-    Each change reruns :func:`train_neuron` for ``epochs`` epochs and redraws output and cost
-    against epochs. A :func:`~course_utils.widgets.live_widget`: controls ``"w"``, ``"b"``, ``"lr"``
-    and ``"loss"`` (``ToggleButtons``: ``"mse"``, ``"ce"`` or ``"both"``); the readout gives the final
-    output and cost of each run, ``values()`` the same as ``{"mse": {"output", "cost"}, ...}``.
-    """
-    from course_utils.widgets import live_widget, slider
-
-    if loss not in (*LOSSES, "both"):
-        raise ValueError(f"loss must be 'mse', 'ce' or 'both', got {loss!r}")
-    controls = {
-        "w": slider("start w", min=-4.0, max=4.0, step=0.1, value=w, fmt=".1f"),
-        "b": slider("start b", min=-4.0, max=4.0, step=0.1, value=b, fmt=".1f"),
-        "lr": W.FloatLogSlider(
-            value=lr,
-            base=10,
-            min=-2,
-            max=1,
-            step=0.05,
-            description="η (rate)",
-            readout_format=".3f",
-            continuous_update=False,
-        ),
-        "loss": W.ToggleButtons(
-            options=[("MSE", "mse"), ("cross-entropy", "ce"), ("both", "both")],
-            value=loss,
-            description="loss",
-        ),
-    }
-
-    def draw(w: float, b: float, lr: float, loss: str):
-        chosen = list(LOSSES) if loss == "both" else [loss]
-        runs = {name: train_neuron(name, w=w, b=b, lr=lr, epochs=epochs) for name in chosen}
-        readout = "<br>".join(
-            f"{LOSSES[name]}: after {epochs} epochs output a = {run['output'][-1]:.4f}, "
-            f"cost = {run['loss'][-1]:.4f}"
-            for name, run in runs.items()
-        )
-        numbers = {name: {"output": run["output"][-1], "cost": run["loss"][-1]} for name, run in runs.items()}
-        return plot_runs(runs), readout, numbers
-
-    return live_widget(controls, draw, placement="above")

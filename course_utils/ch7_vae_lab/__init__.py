@@ -5,6 +5,7 @@
 - :mod:`.likelihoods`: the decoder's likelihood: Bernoulli, Gaussian (fixed or learned σ), the continuous
   Bernoulli.
 - :mod:`.uses`: what autoencoders are for: retrieval by nearest neighbours, anomaly scores, ROC AUC.
+- :mod:`.exercises`: the notebook's "Your turn" checkers.
 """
 
 from course_utils.ch7_vae_lab import collapse, likelihoods, uses

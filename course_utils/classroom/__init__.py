@@ -1,4 +1,4 @@
-"""The teacher's tools: self-checking exercises, student copies, the HTML reading copy, the Korean edition.
+"""The teacher's tools: student copies, the HTML reading copy, the Korean edition, weights for a class.
 
     python -m course_utils.classroom student --out student/   # notebooks with blank exercises + solutions.md
     python -m course_utils.classroom html --out site/         # execute every notebook, HTML readable offline
@@ -8,7 +8,9 @@
 
 Files already in the output folder are kept unless ``--overwrite`` is given (they may hold someone's work).
 
-- :mod:`.exercises`: the ``check_NAME(fn)`` checkers behind every "Your turn".
+The "Your turn" checkers are not here: each chapter's are in its ``exercises`` module
+(``course_utils.chK_name.exercises``), on the core engine :mod:`course_utils.exercises`.
+
 - :mod:`.copies`: student copies and the HTML copy (the commands above, ``--lang ko`` for the Korean edition).
 - :mod:`.reading`: what makes the HTML copy readable offline (local MathJax, widgets as pictures, alt text).
 - :mod:`.launch`: the Open-in-Colab badge and the guarded setup cell, from one repository setting.

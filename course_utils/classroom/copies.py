@@ -6,7 +6,7 @@
     python -m course_utils.classroom student --lang ko        # (html --lang ko too): the Korean edition
 
 An exercise is a code cell tagged ``exercise`` whose solution lines sit between ``# BEGIN SOLUTION``
-and ``# END SOLUTION`` (see :mod:`course_utils.classroom.exercises`). The student copy replaces those lines,
+and ``# END SOLUTION`` (see :mod:`course_utils.exercises`). The student copy replaces those lines,
 markers included, by ``raise NotImplementedError("Your turn: ...")`` at the marker's indentation
 and changes nothing else; the original cells go to ``solutions.md`` so a stuck student can go on.
 The HTML copy runs each notebook with nbclient in the environment's mode (``COURSE_FAST`` as set) and

@@ -13,6 +13,7 @@ import torch
 from PIL import Image
 
 from course_utils.ch1_mle import likelihood, mse_pitfall, neuron
+from course_utils.ch1_mle import widgets as mle_widgets
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "01_mle_and_mse.ipynb"
 
@@ -80,7 +81,7 @@ def test_neuron_rejects_bad_input(kwargs, message):
 
 
 def test_neuron_widget_each_control_redraws_and_reports_the_run():
-    box = neuron.neuron_widget(epochs=40)
+    box = mle_widgets.neuron_widget(epochs=40)
 
     def runs():
         c = {name: control.value for name, control in box.controls.items()}
@@ -204,7 +205,7 @@ def two():
 
 
 def test_pitfall_widget_each_slider_redraws_with_the_right_distances(two):
-    box = mse_pitfall.mse_pitfall_widget(two)
+    box = mle_widgets.mse_pitfall_widget(two)
 
     def check():
         s = {k: v.value for k, v in box.controls.items()}
@@ -230,7 +231,7 @@ def test_pitfall_widget_each_slider_redraws_with_the_right_distances(two):
 
 
 def test_pitfall_widget_default_box_and_shift(two):
-    box = mse_pitfall.mse_pitfall_widget(two)
+    box = mle_widgets.mse_pitfall_widget(two)
     assert (box.controls["dx"].value, box.controls["dy"].value) == (0.5, 0.5)
     assert tuple(
         box.controls[k].value for k in ("top", "left", "height", "width")
@@ -243,7 +244,7 @@ def test_pitfall_widget_default_box_and_shift(two):
 
 
 def test_gaussian_widget_shows_the_nll_of_the_target():
-    box = likelihood.gaussian_widget()
+    box = mle_widgets.gaussian_widget()
 
     def check():
         mu, y = box.controls["mu"].value, box.controls["y"].value
@@ -260,7 +261,7 @@ def test_gaussian_widget_shows_the_nll_of_the_target():
 
 
 def test_bernoulli_widget_shows_the_nll_of_the_target():
-    box = likelihood.bernoulli_widget()
+    box = mle_widgets.bernoulli_widget()
 
     def check():
         p, y = box.controls["p"].value, box.controls["y"].value
@@ -296,7 +297,7 @@ def test_notebook_exercise_solutions_pass_their_checkers():
         namespace = {}
         exec(
             "import math\nimport torch\nimport torch.nn.functional as F\n"
-            "from course_utils.classroom import exercises\n",
+            "from course_utils.ch1_mle import exercises\n",
             namespace,
         )
         output = io.StringIO()

@@ -8,6 +8,7 @@ from scipy.integrate import quad
 
 from course_utils import models
 from course_utils.ch2_manifold import manifold
+from course_utils.ch2_manifold import widgets as manifold_widgets
 
 # ---------------------------------------------------------------------------- measurements
 
@@ -116,7 +117,7 @@ def test_nearest_distance():
 
 
 def test_curse_widget_slider_redraws_with_matching_numbers():
-    box = manifold.curse_widget(n_points=200, bins=4, max_dim=20, dim=2)
+    box = manifold_widgets.curse_widget(n_points=200, bins=4, max_dim=20, dim=2)
     before = box.image.value
     assert box.values()["dim"] == 2
     box.controls["dim"].value = 12
@@ -132,7 +133,7 @@ def test_curse_widget_slider_redraws_with_matching_numbers():
 def test_random_images_button_draws_new_images():
     real = torch.rand(6, 1, 28, 28) * 0.1
     reference = torch.zeros(20, 1, 28, 28)
-    box = manifold.random_images_widget(real, reference, n=4, seed=0)
+    box = manifold_widgets.random_images_widget(real, reference, n=4, seed=0)
     generator = torch.Generator().manual_seed(0)  # the widget's draws, in order
     draws = [torch.rand((4, 1, 28, 28), generator=generator) for _ in range(2)]
     first_png = box.image.value
@@ -151,7 +152,7 @@ def test_random_images_button_draws_new_images():
 def test_swiss_roll_widget_sliders_report_both_distances():
     X, t = manifold.swiss_roll(300, seed=0)
     geo, pred = manifold.geodesic_distances(X, return_predecessors=True)
-    box = manifold.swiss_roll_widget(X, t, geo, pred, i=0, j=1)
+    box = manifold_widgets.swiss_roll_widget(X, t, geo, pred, i=0, j=1)
     for name, value in (("i", 100), ("j", 250)):
         before = box.image.value
         box.controls[name].value = value
@@ -168,7 +169,7 @@ def test_interpolation_distance_picker_boxes_and_alpha():
     model = models.Autoencoder(2, hidden=(16,)).eval()
     images = torch.rand(5, 1, 28, 28)
     reference = torch.rand(10, 1, 28, 28)
-    box = manifold.interpolation_distance_picker(model, images, reference, first=0, second=1)
+    box = manifold_widgets.interpolation_distance_picker(model, images, reference, first=0, second=1)
     alpha, first, second = (box.controls[k] for k in ("alpha", "index0", "index1"))
     assert alpha.value == pytest.approx(0.5)
     pixel_png, readout = box.images[0].value, box.readout.value

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from course_utils import models, plots, widgets
-from course_utils.ch3_autoencoders import contractive, corruption
-from course_utils.classroom import exercises
+from course_utils.ch3_autoencoders import contractive, corruption, exercises
+from course_utils.ch3_autoencoders import widgets as autoencoders_widgets
 
 
 def _images(n=16, seed=0, low=0.1):
@@ -124,7 +124,7 @@ def _small_models():
 def test_denoising_explorer_redraws_on_the_dropdown_and_slider_and_reports_true_errors():
     nets = _small_models()
     x = _images(n=5).cpu()
-    demo = corruption.denoising_explorer(nets, x, level=0.3, seed=4)
+    demo = autoencoders_widgets.denoising_explorer(nets, x, level=0.3, seed=4)
     assert demo.controls["kind"].value == "gaussian"
 
     def expected(kind, level):
@@ -157,9 +157,9 @@ def test_denoising_explorer_redraws_on_the_dropdown_and_slider_and_reports_true_
 
 def test_denoising_explorer_rejects_bad_inputs():
     with pytest.raises(ValueError):
-        corruption.denoising_explorer({}, _images(n=2))
+        autoencoders_widgets.denoising_explorer({}, _images(n=2))
     with pytest.raises(ValueError):
-        corruption.denoising_explorer(_small_models(), _images(n=2), kinds=("blur",))
+        autoencoders_widgets.denoising_explorer(_small_models(), _images(n=2), kinds=("blur",))
 
 
 # --------------------------------------------------------------------------- contractive penalty

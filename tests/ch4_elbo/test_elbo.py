@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from course_utils import data, losses, models
-from course_utils.ch4_elbo import elbo_widgets, prior_map, quadrature
+from course_utils.ch4_elbo import prior_map, quadrature
+from course_utils.ch4_elbo import widgets as elbo_widgets
 from course_utils.ch4_elbo.linear_gaussian import LinearGaussian, full_cov_log_density, kl_gaussians
 
 F64 = torch.float64

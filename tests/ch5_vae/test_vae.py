@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from course_utils import data, losses, models, widgets
-from course_utils.ch5_vae import gaussian_decoder, vae_widgets
+from course_utils.ch5_vae import gaussian_decoder
 from course_utils.ch5_vae import gradient_estimators as ge
+from course_utils.ch5_vae import widgets as vae_widgets
 
 N_REPEATS = 4000
 

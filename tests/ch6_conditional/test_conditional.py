@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from course_utils import losses, models, widgets
-from course_utils.ch6_conditional import aae, ch6_widgets, cvae, m2, trained
+from course_utils.ch6_conditional import aae, cvae, m2, trained
+from course_utils.ch6_conditional import widgets as conditional_widgets
 
 
 @pytest.fixture(autouse=True)
@@ -343,7 +344,7 @@ def test_a_training_default_the_old_keys_left_out_retrains(tmp_path, monkeypatch
 
 def test_cvae_explorer_redraws_what_the_model_decodes():
     model = cvae.CVAE(2, hidden=(32,), device="cpu")
-    box = ch6_widgets.cvae_explorer(model)
+    box = conditional_widgets.cvae_explorer(model)
     assert set(box.controls) == {"label", "z1", "z2"}
     assert box.controls["z1"].description == "style z1"
 
@@ -360,7 +361,7 @@ def test_cvae_explorer_redraws_what_the_model_decodes():
     assert box.image.value == expected(7, [1.5, 0.0]) != expected(7, [0.0, 0.0])
     assert "digit 7" in box.readout.value
     with pytest.raises(ValueError):
-        ch6_widgets.cvae_explorer(cvae.CVAE(3, hidden=(8,), device="cpu"))
+        conditional_widgets.cvae_explorer(cvae.CVAE(3, hidden=(8,), device="cpu"))
 
 
 def test_aae_explorer_switches_prior_and_moves_the_cross():
@@ -370,11 +371,11 @@ def test_aae_explorer_switches_prior_and_moves_the_cross():
     maps = {}
     for name in aaes:
         labels = torch.arange(10).repeat(20)
-        maps[name] = ch6_widgets.code_map(
+        maps[name] = conditional_widgets.code_map(
             torch.randn(200, 2), labels, aae.sample_prior(name, 200, labels), extent=6.0
         )
         assert maps[name].shape == (168, 168, 3)
-    box = ch6_widgets.aae_explorer(aaes, maps)
+    box = conditional_widgets.aae_explorer(aaes, maps)
     assert len(box.images) == 2
     first = [im.value for im in box.images]
     box.controls["z1"].value = 2.0
@@ -385,4 +386,4 @@ def test_aae_explorer_switches_prior_and_moves_the_cross():
     box.controls["prior"].value = "swiss roll"
     assert box.values()["prior"] == "swiss roll" and box.images[0].value != moved[0]
     with pytest.raises(ValueError):
-        ch6_widgets.aae_explorer(aaes, {"normal": maps["normal"]})
+        conditional_widgets.aae_explorer(aaes, {"normal": maps["normal"]})

@@ -36,7 +36,7 @@ def synthetic_notebook():
     nb.cells = [
         nbformat.v4.new_markdown_cell("# A tiny lesson\nThe KL in closed form."),
         nbformat.v4.new_code_cell(
-            "import torch\nfrom course_utils import losses\nfrom course_utils.classroom import exercises"
+            "import torch\nfrom course_utils import losses\nfrom course_utils.ch4_elbo import exercises"
         ),
         nbformat.v4.new_markdown_cell(
             "## Your turn\n\n### Your turn: the closed-form KL (쿨백-라이블러 발산)\nFill in `my_kl`."

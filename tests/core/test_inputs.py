@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from course_utils import losses, models, widgets
-from course_utils.ch1_mle import mse_pitfall
-from course_utils.ch2_manifold import manifold
-from course_utils.ch3_autoencoders import corruption
-from course_utils.ch5_vae import vae_widgets
+from course_utils.ch1_mle import widgets as mle_widgets
+from course_utils.ch2_manifold import widgets as manifold_widgets
+from course_utils.ch3_autoencoders import widgets as autoencoders_widgets
+from course_utils.ch5_vae import widgets as vae_widgets
 from course_utils.ch6_conditional import cvae
 
 
@@ -58,11 +58,11 @@ def test_interpolation_slider_and_latent_explorer_name_their_inputs(vae):
 def test_chapter_widgets_name_raw_0_255_images(vae):
     ae = models.Autoencoder(2, hidden=(16,), device="cpu")
     with pytest.raises(ValueError, match=r"x is uint8 .* pass x.float\(\) / 255"):
-        corruption.denoising_explorer({"ae": ae}, raw_mnist())
+        autoencoders_widgets.denoising_explorer({"ae": ae}, raw_mnist())
     with pytest.raises(ValueError, match="image " + RANGE_255):
-        mse_pitfall.mse_pitfall_widget(raw_mnist(1)[0].float())
+        mle_widgets.mse_pitfall_widget(raw_mnist(1)[0].float())
     with pytest.raises(ValueError, match=r"real is uint8 .* pass real.float\(\) / 255"):
-        manifold.random_images_widget(raw_mnist(), digits())
+        manifold_widgets.random_images_widget(raw_mnist(), digits())
     with pytest.raises(ValueError, match=UINT8):
         vae_widgets.model_picker({"a": vae}, raw_mnist(), {"a": {}})
 

@@ -18,7 +18,7 @@ from matplotlib.colors import to_rgb
 
 from course_utils import plots
 from course_utils.ch2_manifold import manifold
-from course_utils.ch6_conditional import ch6_widgets
+from course_utils.ch6_conditional import widgets as conditional_widgets
 
 matplotlib.use("Agg")
 
@@ -86,7 +86,8 @@ def test_markers_tell_classes_apart_and_overlays_use_their_own():
         tuple(rgb[k] / 255) == pytest.approx(to_rgb(c), abs=1 / 255)
         for k, c in enumerate(plots.CLASS_COLOURS)
     )
-    assert ch6_widgets.CLASS_RGB.tolist() == rgb.tolist()  # notebook 6's code map draws the same palette
+    # notebook 6's code map draws the same palette
+    assert conditional_widgets.CLASS_RGB.tolist() == rgb.tolist()
 
 
 def _digit_legend(ax):

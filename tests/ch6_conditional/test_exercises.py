@@ -1,13 +1,23 @@
-"""Notebook 6's exercise cases: right answers and typical mistakes with the phrase each hint must contain.
+"""Notebook 6's "Your turn" checkers: the CVAE decoder's input, M2's unlabelled bound, the AAE's generator
+loss.
 
-tests/classroom/test_exercises.py runs them with the other notebooks' cases."""
+Right answers pass, typical mistakes get their hint, nothing raises (the shared checks:
+tests/exercise_harness.py)."""
 
 import math
 
+import pytest
 import torch
 import torch.nn.functional as F
+from exercise_harness import (
+    assert_fails_naming,
+    assert_hint,
+    assert_passes,
+    assert_reports_not_implemented,
+    generic_cases,
+)
 
-from course_utils.ch6_conditional import aae, cvae, m2
+from course_utils.ch6_conditional import aae, cvae, exercises, m2
 
 
 def bound_naive(lg, e):
@@ -15,7 +25,7 @@ def bound_naive(lg, e):
     return (q * e).sum(1) - (q * q.log()).sum(1)
 
 
-_CORRECT = {
+CORRECT = {
     "check_decoder_input": [
         lambda z, y: torch.cat([z, F.one_hot(y, 10).float()], 1),
         lambda z, y: torch.cat([z, torch.eye(10)[y]], dim=-1),
@@ -36,10 +46,7 @@ _CORRECT = {
     ],
 }
 
-#: (checker, right answer) pairs
-CORRECT = [(name, fn) for name, fns in _CORRECT.items() for fn in fns]
 
-#: (checker, wrong answer, a phrase the hint must contain)
 WRONG = [
     ("check_decoder_input", lambda z, y: torch.cat([z, y.float()[:, None]], 1), "ONE number"),
     ("check_decoder_input", lambda z, y: torch.cat([z, F.one_hot(y).float()], 1), "num_classes"),
@@ -111,3 +118,37 @@ WRONG = [
         "single number",
     ),
 ]
+
+
+FIRST_RIGHT = {name: fns[0] for name, fns in CORRECT.items()}
+GENERIC_CASES = generic_cases(
+    exercises.__all__, per_sample=["check_m2_unlabelled_bound", "check_aae_generator_loss"]
+)
+
+
+@pytest.mark.parametrize("name,fn", [(name, fn) for name, fns in CORRECT.items() for fn in fns])
+def test_correct_implementations_pass(name, fn, capsys):
+    assert_passes(getattr(exercises, name), fn, capsys)
+
+
+@pytest.mark.parametrize("name", sorted(CORRECT))
+def test_blank_exercise_reports_not_implemented(name, capsys):
+    assert_reports_not_implemented(getattr(exercises, name), capsys)
+
+
+@pytest.mark.parametrize("name,fn,phrase", WRONG, ids=[f"{n}-{p}" for n, _, p in WRONG])
+def test_typical_mistakes_get_their_hint(name, fn, phrase, capsys):
+    assert_hint(getattr(exercises, name), fn, phrase, capsys)
+
+
+@pytest.mark.parametrize(
+    "name,kind,make,phrase", GENERIC_CASES, ids=[f"{n}-{k}" for n, k, _, _ in GENERIC_CASES]
+)
+def test_generic_mistakes_fail_with_a_hint_that_names_them(name, kind, make, phrase, capsys):
+    """A float16 or integer result, a NaN, a changed input, a dim left over: each fails, and the hint
+    names that mistake (not sum versus mean, not the generator, not torch.rand)."""
+    assert_fails_naming(getattr(exercises, name), make(FIRST_RIGHT[name]), phrase, capsys)
+
+
+def test_every_checker_is_covered_by_the_tests():
+    assert set(exercises.__all__) == set(CORRECT) == {name for name, _, _ in WRONG}
