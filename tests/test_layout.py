@@ -274,7 +274,7 @@ def test_each_chapter_keeps_its_widgets_and_its_checkers_in_one_module_each():
     problems = chapter_parts_out_of_place()
     assert not problems, "chapter parts out of place:\n" + "\n".join(problems)
     checker_modules = sorted(p.parent.name for p in PACKAGE.glob("ch*_*/exercises.py"))
-    assert len(checker_modules) == 7, checker_modules  # every notebook has "Your turn" exercises
+    assert len(checker_modules) == 8, checker_modules  # every notebook has "Your turn" exercises
     assert not (PACKAGE / "classroom" / "exercises.py").exists()
 
 
