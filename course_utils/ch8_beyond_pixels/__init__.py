@@ -5,6 +5,7 @@ the autoencoder as a compressor.
   complete an image from its upper half; the masked bound and its importance-sampled likelihood.
 - :mod:`.vaegan`: the VAE/GAN (Larsen et al. 2016): reconstruction in a discriminator's features, GAN loss.
 - :mod:`.compression`: nats to bits, and what zlib, gzip and PNG spend on the same binary images.
+- :mod:`.widgets`: the completion picker and the shared-z comparison of two decoders.
 - :mod:`.exercises`: the "Your turn" checkers: completion loss, feature-space loss, nats to bits.
 """
 
