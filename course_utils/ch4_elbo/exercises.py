@@ -144,4 +144,52 @@ def check_elbo_from_parts(fn) -> str:
     return compare(fn, reference_elbo, vae_cases(4), mistakes)
 
 
+def reference_kl_gaussians(mu_q, logvar_q, mu_p, logvar_p):
+    """KL(N(mu_q, exp(logvar_q)) || N(mu_p, exp(logvar_p))), diagonal, summed: ``[B, D]`` -> ``[B]``."""
+    ratio = (logvar_q - logvar_p).exp()
+    return 0.5 * (ratio + (mu_q - mu_p) ** 2 / logvar_p.exp() - 1 - (logvar_q - logvar_p)).sum(1)
+
+
+@checker
+def check_kl_gaussians(fn) -> str:
+    """``fn(mu_q, logvar_q, mu_p, logvar_p) -> [B]``: the KL between two diagonal Gaussians."""
+    g = seeded_generator(5)
+    r = lambda *s: torch.randn(*s, generator=g)  # noqa: E731
+    zeros = torch.zeros(4, 3)
+    cases = [
+        Case("a batch of 6 pairs with 4 latent dims", (r(6, 4), r(6, 4), r(6, 4), r(6, 4))),
+        Case(
+            "p = N(0, I): the KL of section 3",
+            (r(5, 3), r(5, 3), torch.zeros(5, 3), torch.zeros(5, 3)),
+        ),
+        Case("q equal to p (KL = 0)", (zeros + 1.5, zeros - 0.5, zeros + 1.5, zeros - 0.5)),
+        Case("one latent dim", (r(6, 1), r(6, 1), r(6, 1), r(6, 1))),
+    ]
+    ref = reference_kl_gaussians
+    mistakes = [
+        (
+            "the direction is swapped: you computed KL(p || q). The expectation is under q.",
+            lambda mq, lq, mp, lp: ref(mp, lp, mq, lq),
+        ),
+        (
+            "missing the -1 inside the sum (your result = reference + D/2); check: KL(q || q) = 0.",
+            lambda mq, lq, mp, lp: ref(mq, lq, mp, lp) + 0.5 * mq.shape[1],
+        ),
+        (
+            "the squared mean difference must be divided by p's variance: E_q[(z - mu_p)^2] / sigma_p^2.",
+            lambda mq, lq, mp, lp: ref(mq, lq, mp, lp) + 0.5 * ((mq - mp) ** 2 * (1 - 1 / lp.exp())).sum(1),
+        ),
+        (
+            "sign of the log-variance term: it is log sigma_p^2 - log sigma_q^2 = logvar_p - logvar_q.",
+            lambda mq, lq, mp, lp: ref(mq, lq, mp, lp) + (lq - lp).sum(1),
+        ),
+        (
+            "mean over latent dims instead of sum: independent dims add their KLs.",
+            lambda mq, lq, mp, lp: ref(mq, lq, mp, lp) / mq.shape[1],
+        ),
+        ("missing the factor 1/2.", lambda mq, lq, mp, lp: 2 * ref(mq, lq, mp, lp)),
+    ]
+    return compare(fn, ref, cases, mistakes, over="latent dims")
+
+
 __all__ = [name for name in dir() if name.startswith("check_")]

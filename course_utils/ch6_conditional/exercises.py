@@ -184,4 +184,38 @@ def check_aae_generator_loss(fn) -> str:
     )
 
 
+@checker
+def check_m2_best_bound(fn) -> str:
+    """``fn(elbo_per_label) -> [B]``: the largest unlabelled bound max_q sum_y q(y) L(x, y) + H(q) over every
+    distribution q on the ten labels, from the labelled bounds ``[B, 10]`` (it is logsumexp_y L(x, y))."""
+    g = seeded_generator(64)
+    elbos = lambda b, scale: -100 + scale * torch.randn(b, 10, generator=g)  # noqa: E731
+    cases = [
+        Case("a batch of 6, ten labels", (elbos(6, 3.0),)),
+        Case(
+            "equal bounds for every label (the best q is uniform: L + log 10)", (torch.full((4, 10), -90.0),)
+        ),
+        Case(
+            "bounds near -500 nats (exp underflows to 0)",
+            (elbos(5, 3.0) - 400,),
+            "exp(-500) is 0 in float32: take torch.logsumexp, which subtracts the largest bound first.",
+        ),
+    ]
+    mistakes = [
+        (
+            "that is the best label's bound, max_y L(x, y): the best q WITHOUT the entropy (all mass on one "
+            "label). With H(q), maximise over q with a Lagrange multiplier: q(y) is proportional to "
+            "exp L(x, y).",
+            lambda e: e.max(1).values,
+        ),
+        (
+            "that is the uniform q's bound (mean L + log 10); the best q weighs the labels by exp L(x, y).",
+            lambda e: e.mean(1) + torch.log(torch.tensor(10.0)),
+        ),
+    ]
+    return compare(
+        fn, lambda e: torch.logsumexp(e, 1), cases, mistakes, over="labels", nan_hint=cases[-1].hint
+    )
+
+
 __all__ = [name for name in dir() if name.startswith("check_")]

@@ -30,8 +30,6 @@ BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 EXERCISE_TAG = "exercise"
 # "### Your turn: <title>", in the Korean edition "### 직접 해 보기 (Your turn): <title>"
 TITLE = r"^#+[ \t]*(?:Your turn|직접 해 보기)[^:\n]*:[ \t]*(\S.*)$"
-ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = ROOT / "notebooks"
 
 
 def is_exercise(cell) -> bool:
@@ -98,13 +96,13 @@ class Refused(Exception):
 
 def _source_folders(notebooks: Path) -> set[Path]:
     """The folders whose notebooks a command must never replace: ``notebooks``, the course's English
-    notebooks, and every edition's folder (``notebooks/ko``), resolved."""
-    from course_utils.classroom.edition import LANGUAGES
+    notebooks under the current folder (if any), and every edition's folder (``notebooks/ko``), resolved."""
+    from course_utils.classroom.edition import DEFAULT_FOLDER, LANGUAGES
 
-    folders = {Path(notebooks), NOTEBOOKS, *(NOTEBOOKS / lang for lang in LANGUAGES)}
-    folders |= {Path(notebooks) / lang for lang in LANGUAGES}
+    english = {Path(notebooks), Path(DEFAULT_FOLDER)}
     if Path(notebooks).name in LANGUAGES:
-        folders.add(Path(notebooks).parent)  # the English next to an edition
+        english.add(Path(notebooks).parent)  # the English next to an edition
+    folders = english | {folder / lang for folder in english for lang in LANGUAGES}
     return {folder.resolve() for folder in folders}
 
 
@@ -169,12 +167,15 @@ def _notebook_text(nb) -> str:
 
 
 def make_student_copies(
-    out: Path, notebooks: Path = NOTEBOOKS, overwrite: bool = False
+    out: Path, notebooks: Path | None = None, overwrite: bool = False
 ) -> tuple[list[Path], OutputFolder]:
     """Write a student copy of every ``notebooks/*.ipynb`` into ``out``, plus ``out/solutions.md``.
 
     Existing files are kept unless ``overwrite`` (they may hold a student's work): returns the paths
     written and the :class:`OutputFolder`, whose ``kept`` lists the others."""
+    from course_utils.classroom.edition import course_notebooks
+
+    notebooks = course_notebooks(notebooks)
     folder = OutputFolder(out, notebooks, overwrite)
     lines = [
         '# Solutions to the "Your turn" exercises',
@@ -183,7 +184,7 @@ def make_student_copies(
         "its cell if you are stuck, so you can go on with the notebook.",
         "",
     ]
-    for path in sorted(Path(notebooks).glob("*.ipynb")):
+    for path in sorted(notebooks.glob("*.ipynb")):
         nb, solutions = student_notebook(nbformat.read(path, as_version=4))
         folder.write_text(path.name, _notebook_text(nb))
         if solutions:
@@ -235,7 +236,7 @@ def _copy_reading_files(folder: OutputFolder, lang: str) -> str:
 
 def make_html(
     out: Path,
-    notebooks: Path = NOTEBOOKS,
+    notebooks: Path | None = None,
     timeout: int = 1200,
     kernel: str = "python3",
     lang: str = "en",
@@ -252,12 +253,13 @@ def make_html(
     index.html, mathjax/, fonts/) already in ``out`` is kept, its notebook not run, unless ``overwrite``;
     the returned :class:`OutputFolder` lists what was kept.
     """
-    from course_utils.classroom import reading
+    from course_utils.classroom import edition, reading
 
+    notebooks = edition.course_notebooks(notebooks)
     folder = OutputFolder(out, notebooks, overwrite)
     head_extra = _copy_reading_files(folder, lang)
     exporter, failures = reading.exporter(language_code=lang), []
-    for path in sorted(Path(notebooks).glob("*.ipynb")):
+    for path in sorted(notebooks.glob("*.ipynb")):
         if not folder.wants(f"{path.stem}.html"):
             continue
         print(f"executing {path.name} ...", flush=True)
@@ -273,7 +275,7 @@ def make_html(
             failures.append(f"{path.name}: the page would load from the web: {', '.join(loads[:3])}")
             print(f"FAILED {failures[-1]}", flush=True)
         folder.write_text(f"{path.stem}.html", body.replace("</head>", head_extra + "</head>", 1))
-    pages = [folder.out / f"{p.stem}.html" for p in sorted(Path(notebooks).glob("*.ipynb"))]
+    pages = [folder.out / f"{p.stem}.html" for p in sorted(notebooks.glob("*.ipynb"))]
     links = "\n".join(f'<li><a href="{p.name}">{p.stem}</a></li>' for p in pages if p.exists())
     folder.write_text(
         "index.html",
@@ -307,7 +309,9 @@ def _parser():
         command.add_argument("--notebooks", type=Path, help="the notebooks' folder (default: the edition's)")
     build = sub.add_parser("edition", help="build notebooks/<lang>/ from the English and the translations")
     build.add_argument("lang", choices=sorted(edition.LANGUAGES))
-    build.add_argument("--notebooks", type=Path, default=NOTEBOOKS, help="the English notebooks")
+    launch_cells = sub.add_parser("launch", help="the Open-in-Colab link and setup cell in every notebook")
+    for command in (build, launch_cells):
+        command.add_argument("--notebooks", type=Path, help="the English notebooks (default: notebooks/)")
     build.add_argument("--check", action="store_true", help="exit 1 when a translation is missing or stale")
     build.add_argument("--stubs", action="store_true", help="add empty entries for missing translations")
     build.add_argument(
@@ -316,7 +320,6 @@ def _parser():
         metavar=("NOTEBOOK", "CELL_ID"),
         help="mark these cells' translations as up to date with the English, then build",
     )
-    launch_cells = sub.add_parser("launch", help="the Open-in-Colab link and setup cell in every notebook")
     archive = sub.add_parser("weights", help="the cached checkpoints of this mode and data in one archive")
     archive.add_argument("action", choices=["export"])
     archive.add_argument("file", type=Path, help="the archive to write (a .tar)")
@@ -337,26 +340,26 @@ def _parser():
 
 def main(argv: list[str] | None = None) -> int:
     """The command line; exit status 0 done, 1 a notebook failed or a file was kept, 2 refused."""
+    from course_utils.classroom import edition
+
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "edition":
-        return _edition(args)
     if args.command == "weights":
         from course_utils.classroom import weights_archive
 
         return weights_archive.main(args.file, args.overwrite)
-    if args.command == "launch":
-        from course_utils.classroom import launch
-
-        changed = launch.stamp_notebooks(write=args.overwrite)
-        if args.overwrite or not changed:
-            print(f"launch cells written into {len(changed)} notebook(s); now run: edition ko")
-            return 0
-        names = ", ".join(changed)
-        print(f"{len(changed)} notebook(s) need new launch cells (--overwrite writes them): {names}")
-        return 1
     try:
+        if args.command in ("edition", "launch"):
+            args.notebooks = edition.course_notebooks(args.notebooks)
+            if not args.notebooks.is_dir():
+                raise edition.NotebooksNotFound(f"no folder {args.notebooks} (--notebooks)")
+        if args.command == "edition":
+            return _edition(args)
+        if args.command == "launch":
+            return _launch(args)
         return _copies(args, parser)
+    except edition.NotebooksNotFound as err:
+        print(f"error: {err}", file=sys.stderr)
     except Refused as err:
         print(f"error: {err}", file=sys.stderr)
     except OSError as err:  # a read-only folder, a full disk, a path through a file
@@ -364,6 +367,22 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or "the output folder"
         print(f"error: cannot write the copies into {out}: {err.strerror or err}{where}", file=sys.stderr)
     return 2
+
+
+def _launch(args) -> int:
+    from course_utils.classroom import launch
+
+    try:
+        changed = launch.stamp_notebooks(args.notebooks, write=args.overwrite)
+    except OSError as err:
+        print(f"error: cannot write {err.filename or 'a notebook'}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    if args.overwrite or not changed:
+        print(f"launch cells written into {len(changed)} notebook(s); now run: edition ko")
+        return 0
+    names = ", ".join(changed)
+    print(f"{len(changed)} notebook(s) need new launch cells (--overwrite writes them): {names}")
+    return 1
 
 
 def _copies(args, parser) -> int:

@@ -7,6 +7,9 @@ as they are, so the editions cannot drift apart.
     python -m course_utils.classroom edition ko --stubs  # an empty entry (with the English) per missing cell
     python -m course_utils.classroom edition ko --stamp 04_elbo.ipynb ID ...  # re-translated: record it
 
+Each command takes the English notebooks from ``--notebooks FOLDER``, or else from ``notebooks/`` under the
+current folder (a checkout's root) or the current folder itself (:func:`course_notebooks`).
+
 One translation file per notebook, ``notebooks/ko/translations/<name>.json``::
 
     {"notebook": "04_elbo.ipynb",
@@ -38,9 +41,33 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = ROOT / "notebooks"
 LANGUAGES = {"ko": "한국어"}
+#: Where the classroom commands look for the English notebooks when no folder is given: this folder under
+#: the current one (a checkout's root), or else the current folder itself when it holds them.
+DEFAULT_FOLDER = "notebooks"
+
+
+class NotebooksNotFound(ValueError):
+    """No folder of course notebooks where a command looked; the message says where, in one line."""
+
+
+def course_notebooks(notebooks: Path | None = None) -> Path:
+    """The folder of the course's English notebooks: ``notebooks`` when given, else ``notebooks/`` under the
+    current folder, else the current folder when it holds numbered notebooks (``01_*.ipynb``). Nothing is
+    looked for beside the package, so the commands work the same from a checkout and an installed wheel.
+
+    Raises :class:`NotebooksNotFound` (one line) when no folder is given and none is found."""
+    if notebooks is not None:
+        return Path(notebooks)
+    here = Path.cwd()
+    if (here / DEFAULT_FOLDER).is_dir():
+        return Path(DEFAULT_FOLDER)
+    if any(here.glob("[0-9]*.ipynb")):
+        return Path(".")
+    raise NotebooksNotFound(
+        f"no {DEFAULT_FOLDER}/ folder and no course notebooks in {here}: run this from the course's folder "
+        f"(the one holding {DEFAULT_FOLDER}/) or pass --notebooks FOLDER"
+    )
 
 
 def source_hash(source: str) -> str:
@@ -48,20 +75,19 @@ def source_hash(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
 
 
-def edition_dir(lang: str, notebooks: Path = NOTEBOOKS) -> Path:
+def edition_dir(lang: str, notebooks: Path | None = None) -> Path:
     """Where the ``lang`` edition lives: ``notebooks/<lang>/`` (``notebooks/`` itself for English)."""
-    if lang == "en":
-        return Path(notebooks)
-    if lang not in LANGUAGES:
+    if lang != "en" and lang not in LANGUAGES:
         raise ValueError(f"unknown edition {lang!r}: choose 'en' or one of {sorted(LANGUAGES)}")
-    return Path(notebooks) / lang
+    notebooks = course_notebooks(notebooks)
+    return notebooks if lang == "en" else notebooks / lang
 
 
-def translation_path(name: str, lang: str, notebooks: Path = NOTEBOOKS) -> Path:
+def translation_path(name: str, lang: str, notebooks: Path | None = None) -> Path:
     return edition_dir(lang, notebooks) / "translations" / f"{Path(name).stem}.json"
 
 
-def load_translations(name: str, lang: str, notebooks: Path = NOTEBOOKS) -> dict:
+def load_translations(name: str, lang: str, notebooks: Path | None = None) -> dict:
     """The ``cells`` mapping of a notebook's translation file (empty when there is none)."""
     path = translation_path(name, lang, notebooks)
     if not path.exists():
@@ -76,7 +102,7 @@ def load_translations(name: str, lang: str, notebooks: Path = NOTEBOOKS) -> dict
     return cells
 
 
-def save_translations(name: str, lang: str, cells: dict, notebooks: Path = NOTEBOOKS) -> Path:
+def save_translations(name: str, lang: str, cells: dict, notebooks: Path | None = None) -> Path:
     path = translation_path(name, lang, notebooks)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"notebook": Path(name).name, "cells": cells}, ensure_ascii=False, indent=1) + "\n"
@@ -173,7 +199,7 @@ def built_and_unedited(path: Path, new_text: str) -> bool:
 
 
 def build_edition(
-    lang: str = "ko", notebooks: Path = NOTEBOOKS, write: bool = True, overwrite: bool = False
+    lang: str = "ko", notebooks: Path | None = None, write: bool = True, overwrite: bool = False
 ) -> list[EditionReport]:
     """Build (or refresh) ``notebooks/<lang>/<name>.ipynb`` for every English notebook; a file is
     rewritten only when its content changes. Returns one report per notebook.
@@ -181,9 +207,9 @@ def build_edition(
     A file is replaced only when an earlier build wrote it and nobody edited it since (its recorded
     content hash, :func:`built_and_unedited`), or with ``overwrite=True``; otherwise it is kept and its
     report says so (``report.kept``)."""
-    target_dir = edition_dir(lang, notebooks)
-    reports = []
-    for path in sorted(Path(notebooks).glob("*.ipynb")):
+    notebooks = course_notebooks(notebooks)
+    target_dir, reports = edition_dir(lang, notebooks), []
+    for path in sorted(notebooks.glob("*.ipynb")):
         english = nbformat.read(path, as_version=4)
         translations = load_translations(path.name, lang, notebooks)
         nb, report = translated_notebook(english, translations, path.name, lang)
@@ -221,11 +247,12 @@ def replace_text(path: Path, text: str) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def add_stubs(lang: str = "ko", notebooks: Path = NOTEBOOKS) -> int:
+def add_stubs(lang: str = "ko", notebooks: Path | None = None) -> int:
     """For every missing translation, add ``{"sha", "text": "", "en"}`` to the notebook's translation file
     (the translator fills ``text``). Returns how many entries were added."""
     added = 0
-    for path in sorted(Path(notebooks).glob("*.ipynb")):
+    notebooks = course_notebooks(notebooks)
+    for path in sorted(notebooks.glob("*.ipynb")):
         english = nbformat.read(path, as_version=4)
         cells = load_translations(path.name, lang, notebooks)
         new = 0
@@ -239,10 +266,10 @@ def add_stubs(lang: str = "ko", notebooks: Path = NOTEBOOKS) -> int:
     return added
 
 
-def stamp(name: str, ids: list[str], lang: str = "ko", notebooks: Path = NOTEBOOKS) -> None:
+def stamp(name: str, ids: list[str], lang: str = "ko", notebooks: Path | None = None) -> None:
     """Record that the translations of cells ``ids`` of notebook ``name`` match its English now (after
     updating stale translations): their ``sha`` (and ``en``, when kept) become the current English."""
-    english = nbformat.read(Path(notebooks) / Path(name).name, as_version=4)
+    english = nbformat.read(course_notebooks(notebooks) / Path(name).name, as_version=4)
     sources = {cell.id: cell.source for cell in english.cells if cell.cell_type == "markdown"}
     cells = load_translations(name, lang, notebooks)
     for cell_id in ids:
@@ -271,13 +298,13 @@ def code_differences(english, edition) -> list[str]:
     return problems
 
 
-def edition_problems(lang: str = "ko", notebooks: Path = NOTEBOOKS) -> list[str]:
+def edition_problems(lang: str = "ko", notebooks: Path | None = None) -> list[str]:
     """What is wrong with the ``lang`` notebooks present in ``notebooks/<lang>/``, one line each: a notebook
     with no English original, cells or code that differ from the English, missing or stale translations,
     a file that is not what :func:`build_edition` builds now. Empty when every present one is right."""
-    problems = []
+    notebooks, problems = course_notebooks(notebooks), []
     for path in sorted(edition_dir(lang, notebooks).glob("*.ipynb")):
-        source = Path(notebooks) / path.name
+        source = notebooks / path.name
         if not source.exists():
             problems.append(f"{lang}/{path.name}: no English notebook of that name")
             continue

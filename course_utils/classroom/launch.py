@@ -2,8 +2,10 @@
 
 Colab and Kaggle open one notebook alone, with their own torch installed. The setup cell installs the course's
 package when it is missing (never another torch: the torch already there is pinned for the install) and does
-nothing where the course is installed, as in a checkout. The badge and the setup cell are written into every
-notebook of both editions from the one setting below, so a fork changes one line and runs
+nothing where the course is installed, as in a checkout. Where the install fails (no network, no git), it
+stops with one line naming the address it could not reach and what to do, not pip's traceback. The badge and
+the setup cell are written into every notebook of both editions from the one setting below, so a fork
+changes one line and runs
 
     python -m course_utils.classroom launch --overwrite   # then: python -m course_utils.classroom edition ko
 
@@ -30,8 +32,27 @@ if importlib.util.find_spec("course_utils") is None:
     if importlib.util.find_spec("torch") is not None:
         import torch
         keep = [f"torch=={torch.__version__}"]
-    course = "all-about-autoencoders[download] @ git+https://github.com/{repository}@{branch}"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", *keep, course], check=True)"""
+    url = "{url}"
+    course = f"all-about-autoencoders[download] @ git+{url}"
+    command = [sys.executable, "-m", "pip", "install", "-q", "--no-color", *keep, course]
+    pip = subprocess.run(command, capture_output=True, text=True)
+    if pip.returncode != 0:
+        said = [line.strip() for line in (pip.stderr + pip.stdout).splitlines() if line.strip()]
+        why = next((line for line in said if line.startswith(("fatal:", "ERROR:"))), said[-1] if said else "")
+
+        class CourseNotInstalled(Exception):
+            def _render_traceback_(self):  # Jupyter shows this one line, not a traceback
+                return [f"CourseNotInstalled: {self}"]
+
+        raise CourseNotInstalled(
+            f"could not install the course from {url}: no network? ({why}) Turn the runtime's internet "
+            f"on (Kaggle: Settings > Internet) and run this cell again, or install it: pip install '{course}'"
+        )"""
+
+
+def repository_url() -> str:
+    """Where the setup cell installs the course from: the repository's branch, as pip's git URL takes it."""
+    return f"https://github.com/{REPOSITORY}@{BRANCH}"
 
 
 def colab_url(relative_path: str) -> str:
@@ -49,8 +70,10 @@ def badge(relative_path: str, lang: str = "en") -> str:
     return f"**[{BADGE_TEXT[lang]}]({colab_url(relative_path)})**"
 
 
-def setup_code() -> str:
-    return SETUP_CODE.replace("{repository}", REPOSITORY).replace("{branch}", BRANCH)
+def setup_code(url: str | None = None) -> str:
+    """The setup cell's code, installing from ``url`` (default :func:`repository_url`; a test passes an
+    unreachable one)."""
+    return SETUP_CODE.replace("{url}", url or repository_url(), 1)
 
 
 def with_launch_cells(nb, relative_path: str) -> bool:
@@ -67,17 +90,19 @@ def with_launch_cells(nb, relative_path: str) -> bool:
     return True
 
 
-def stamp_notebooks(notebooks: Path = edition.NOTEBOOKS, write: bool = True) -> list[str]:
-    """Write the launch cells into every English notebook, and the Korean badge into its translation file.
+def stamp_notebooks(notebooks: Path | None = None, write: bool = True) -> list[str]:
+    """Write the launch cells into every English notebook in ``notebooks`` (default: see
+    :func:`edition.course_notebooks`), and the Korean badge into its translation file.
 
-    Returns the names of the notebooks whose launch cells differ (changed, or with ``write=False`` only
-    listed). The Korean notebooks themselves come from ``edition ko``.
+    The badges link the notebooks where they are in the repository, ``notebooks/<name>`` and
+    ``notebooks/ko/<name>``, whatever the local folder is called. Returns the names of the notebooks whose
+    launch cells differ (changed, or with ``write=False`` only listed). The Korean notebooks themselves
+    come from ``edition ko``.
     """
-    changed = []
-    root = notebooks.parent
+    notebooks, changed = edition.course_notebooks(notebooks), []
     for path in sorted(notebooks.glob("[0-9]*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        if with_launch_cells(nb, path.relative_to(root).as_posix()):
+        if with_launch_cells(nb, f"{edition.DEFAULT_FOLDER}/{path.name}"):
             changed.append(path.name)
             if write:
                 nbformat.write(nb, path)
@@ -85,10 +110,9 @@ def stamp_notebooks(notebooks: Path = edition.NOTEBOOKS, write: bool = True) -> 
             continue
         for lang in edition.LANGUAGES:
             cells = edition.load_translations(path.name, lang, notebooks)
-            korean_path = (edition.edition_dir(lang, notebooks) / path.name).relative_to(root).as_posix()
             entry = {
-                "sha": edition.source_hash(badge(path.relative_to(root).as_posix())),
-                "text": badge(korean_path, lang),
+                "sha": edition.source_hash(badge(f"{edition.DEFAULT_FOLDER}/{path.name}")),
+                "text": badge(f"{edition.DEFAULT_FOLDER}/{lang}/{path.name}", lang),
             }
             if cells.get(BADGE_ID) != entry:
                 cells[BADGE_ID] = entry

@@ -13,6 +13,7 @@ from exercise_harness import (
     assert_reports_not_implemented,
     generic_cases,
 )
+from torch.distributions import Normal, kl_divergence
 
 from course_utils import losses
 from course_utils.ch4_elbo import exercises
@@ -31,9 +32,22 @@ def elbo(logits, x, mu, logvar):
 CORRECT = {
     "check_kl_std_normal": [losses.kl_std_normal, kl],
     "check_elbo_from_parts": [elbo],
+    "check_kl_gaussians": [
+        lambda mq, lq, mp, lp: kl_divergence(Normal(mq, (0.5 * lq).exp()), Normal(mp, (0.5 * lp).exp())).sum(
+            1
+        )
+    ],
 }
 
+GK = exercises.reference_kl_gaussians
 WRONG = [
+    ("check_kl_gaussians", lambda mq, lq, mp, lp: GK(mp, lp, mq, lq), "direction is swapped"),
+    ("check_kl_gaussians", lambda mq, lq, mp, lp: GK(mq, lq, mp, lp) / mq.shape[1], "mean over latent dims"),
+    (
+        "check_kl_gaussians",
+        lambda mq, lq, mp, lp: 0.5 * ((lq - lp).exp() + (mq - mp) ** 2 - 1 - (lq - lp)).sum(1),
+        "divided by p's variance",
+    ),
     ("check_kl_std_normal", lambda m, lv: -kl(m, lv), "wrong sign"),
     ("check_kl_std_normal", lambda m, lv: 0.5 * (m**2 + lv.exp() - lv).sum(1), "missing the -1"),
     (
@@ -80,7 +94,9 @@ WRONG = [
 
 
 FIRST_RIGHT = {name: fns[0] for name, fns in CORRECT.items()}
-GENERIC_CASES = generic_cases(exercises.__all__, per_sample=["check_kl_std_normal", "check_elbo_from_parts"])
+GENERIC_CASES = generic_cases(
+    exercises.__all__, per_sample=["check_kl_std_normal", "check_elbo_from_parts", "check_kl_gaussians"]
+)
 
 
 @pytest.mark.parametrize("name,fn", [(name, fn) for name, fns in CORRECT.items() for fn in fns])

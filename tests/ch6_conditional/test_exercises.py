@@ -39,6 +39,10 @@ CORRECT = {
             + torch.distributions.Categorical(logits=lg).entropy()
         ),
     ],
+    "check_m2_best_bound": [
+        lambda e: torch.logsumexp(e, 1),
+        lambda e: e.max(1).values + torch.log(torch.exp(e - e.max(1, keepdim=True).values).sum(1)),
+    ],
     "check_aae_generator_loss": [
         aae.generator_loss,
         lambda d: -F.logsigmoid(d),
@@ -108,6 +112,9 @@ WRONG = [
     ),
     ("check_aae_generator_loss", lambda d: torch.log1p(torch.exp(-d)), "never gives NaN or inf"),
     ("check_aae_generator_loss", lambda d: F.softplus(d), "AWAY from the prior"),
+    ("check_m2_best_bound", lambda e: e.max(1).values, "WITHOUT the entropy"),
+    ("check_m2_best_bound", lambda e: e.mean(1) + math.log(10), "uniform"),
+    ("check_m2_best_bound", lambda e: torch.log(torch.exp(e).sum(1)), "NaN or inf"),
     ("check_aae_generator_loss", lambda d: F.logsigmoid(d), "wrong sign"),
     ("check_aae_generator_loss", lambda d: -F.softplus(d), "saturating"),
     ("check_aae_generator_loss", lambda d: -torch.log(torch.sigmoid(d)), "softplus"),

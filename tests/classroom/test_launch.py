@@ -1,5 +1,6 @@
 """Every notebook opens anywhere: an "Open in Colab" badge and a guarded setup cell, from one setting."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,10 @@ WITHOUT_THE_COURSE = """import importlib.util
 _find = importlib.util.find_spec
 importlib.util.find_spec = lambda name, *a: None if name == "course_utils" else _find(name, *a)
 """
-PRINT_PIP = "import subprocess\nsubprocess.run = lambda args, check: print('PIP', args)\n"
+PRINT_PIP = (
+    "import subprocess\n"
+    "subprocess.run = lambda args, **kw: print('PIP', args) or subprocess.CompletedProcess(args, 0, '', '')\n"
+)
 
 
 def _run_setup(before: str = "") -> str:
@@ -38,6 +42,30 @@ def test_without_the_course_the_setup_cell_installs_it_and_keeps_the_torch_alrea
     out = _run_setup(WITHOUT_THE_COURSE)
     assert out.startswith("PIP ") and f"torch=={torch.__version__}" in out
     assert f"git+https://github.com/{launch.REPOSITORY}@{launch.BRANCH}" in out and "'-q'" in out
+
+
+def test_offline_the_setup_cell_stops_with_one_line_naming_the_address_and_what_to_do(monkeypatch, tmp_path):
+    """The cell as Jupyter runs it, in a kernel where the course is missing, pip pointed at a closed port."""
+    nbclient = pytest.importorskip("nbclient")
+    unreachable = "http://127.0.0.1:9/all-about-autoencoders.git@main"  # port 9: connection refused
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    monkeypatch.setenv("PIP_FIND_LINKS", "")
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    cell = nbformat.v4.new_code_cell(WITHOUT_THE_COURSE + launch.setup_code(unreachable))
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    client = nbclient.NotebookClient(nb, timeout=300, resources={"metadata": {"path": str(tmp_path)}})
+    with pytest.raises(nbclient.exceptions.CellExecutionError):
+        client.execute()
+    (error,) = [o for o in nb.cells[0].outputs if o.output_type == "error"]
+    assert error.ename == "CourseNotInstalled" and len(error.traceback) == 1, error.traceback
+    line = error.traceback[0]
+    expected = f"CourseNotInstalled: could not install the course from {unreachable}: no network?"
+    assert line.startswith(expected), line
+    assert "127.0.0.1" in line.split("no network?")[1] and "run this cell again" in line
+    assert "fatal: unable to access" in line  # pip's own reason, without its colours
+    assert "\n" not in line and "\x1b" not in line and "CalledProcessError" not in line
+    assert f"git+{unreachable}" in line  # the install command to run by hand
 
 
 def test_the_launch_cells_go_first_and_a_second_stamp_changes_nothing():
