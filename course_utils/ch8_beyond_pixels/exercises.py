@@ -1,5 +1,6 @@
-"""Notebook 8's "Your turn" checkers: the completion loss on the hidden half, the feature-space
-reconstruction loss, nats to bits (the engine: :mod:`course_utils.exercises`)."""
+"""Notebook 8's "Your turn" checkers: the best single answer under the pixel loss (a derivation), the
+completion loss on the hidden half, the feature-space reconstruction loss, nats to bits
+(the engine: :mod:`course_utils.exercises`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,12 @@ from course_utils.ch8_beyond_pixels import completion, compression, vaegan
 from course_utils.exercises import Case, checker, compare, seeded_generator
 from course_utils.models import IMAGE_SHAPE, N_PIXELS
 
-__all__ = ["check_completion_loss", "check_feature_reconstruction_loss", "check_nats_to_bits"]
+__all__ = [
+    "check_best_single_answer",
+    "check_completion_loss",
+    "check_feature_reconstruction_loss",
+    "check_nats_to_bits",
+]
 
 
 def _completion_reference(logits, x):
@@ -123,4 +129,35 @@ def check_nats_to_bits(fn) -> str:
         mistakes,
         over="nothing",
         shape_hint=lambda got, exp, inp, over: f"return one value per input, shape {list(exp)}.",
+    )
+
+
+@checker
+def check_best_single_answer(fn) -> str:
+    """``fn(p) -> a``: the one prediction a in [0, 1] that minimises the expected pixel loss
+    -p log a - (1 - p) log(1 - a) of a pixel that is on with probability p (elementwise): a = p."""
+    g = seeded_generator(11)
+    cases = [
+        Case("probabilities of a pixel being on", (torch.rand(9, generator=g),)),
+        Case("a sure pixel and an undecided one", (torch.tensor([0.999, 0.5]),)),
+    ]
+    mistakes = [
+        (
+            "you predicted the likelier value (0 or 1): a confident wrong pixel costs a lot, so the expected "
+            "loss is smallest at a grey value. Set the derivative p/a - (1 - p)/(1 - a) to zero.",
+            lambda p: (p > 0.5).float(),
+        ),
+        ("you swapped on and off: the answer grows with p.", lambda p: 1 - p),
+        (
+            "one grey value for every p ignores what the top says about the pixel.",
+            lambda p: torch.full_like(p, 0.5),
+        ),
+    ]
+    return compare(
+        fn,
+        lambda p: p.clone(),
+        cases,
+        mistakes,
+        over="nothing",
+        shape_hint=lambda got, exp, inp, over: f"return one value per probability, shape {list(exp)}.",
     )

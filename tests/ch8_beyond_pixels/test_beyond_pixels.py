@@ -173,3 +173,27 @@ def test_nats_to_bits_and_codec_sizes_against_the_standard_library():
     )
     with pytest.raises(ValueError, match="binary images"):
         compression.codec_bits(torch.full((1, *IMAGE_SHAPE), 0.5))
+
+
+def test_kl_weight_scales_only_the_optimised_kl():
+    torch.manual_seed(0)
+    model = completion.CompletionCVAE(latent_dim=3, hidden=(8,), device="cpu")
+    x = torch.rand(4, 1, 28, 28)
+    torch.manual_seed(1)
+    full = completion.completion_loss(model, x)
+    torch.manual_seed(1)
+    cheap = completion.completion_loss(model, x, kl_weight=0.3)
+    assert torch.allclose(cheap["recon"], full["recon"]) and torch.allclose(cheap["kl"], full["kl"])
+    assert torch.allclose(cheap["loss"], full["recon"] + 0.3 * full["kl"])
+
+
+def test_conv_discriminator_features_and_training_step():
+    torch.manual_seed(0)
+    model = vaegan.VAEGAN(2, hidden=(16,), conv_channels=4, device="cpu")
+    x = torch.rand(5, 1, 28, 28)
+    assert model.discriminator.features(x).shape == (5, 2 * 4 * 49)
+    assert model.discriminator(x.flatten(1)).shape == (5,)
+    before = [p.clone() for p in model.discriminator.parameters()]
+    history = vaegan.train_vaegan(model, torch.rand(16, 1, 28, 28), epochs=1, batch_size=8)
+    assert all(len(v) == 1 for v in history.values())
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.discriminator.parameters()))

@@ -49,3 +49,11 @@ def test_nats_to_bits(capsys):
     assert_reports_not_implemented(check, capsys)
     assert_fails_naming(check, lambda n: n * math.log(2), "divide", capsys)
     assert_fails_naming(check, lambda n: n / 784 / math.log(2), "bits per image", capsys)
+
+
+def test_best_single_answer(capsys):
+    check = exercises.check_best_single_answer
+    assert_passes(check, lambda p: p * 1.0, capsys)
+    assert_reports_not_implemented(check, capsys)
+    assert_fails_naming(check, lambda p: (p > 0.5).float(), "likelier value", capsys)
+    assert_fails_naming(check, lambda p: 1 - p, "swapped", capsys)
