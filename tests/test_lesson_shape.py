@@ -14,7 +14,7 @@ import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9]*.ipynb"))
 PROMPT, ANSWER = re.compile(r"\*\*Predict\b"), "What you should see"
-NEAR = 3  # cells between a prompt and its answer (the widget's cell, perhaps a readout)
+NEAR = 4  # cells between a prompt and its answer (the widget, a readout, an exercise and its grade cell)
 #: Words about how the lesson is checked or where its data came from: none belongs in a lesson's text.
 NARRATION = re.compile(
     r"\bassert(ed|s|ion)?\b|fast mode|COURSE_FAST|MNIST-sized|offline (digits|fallback)|data source|"
