@@ -7,7 +7,8 @@
 
 An exercise is a code cell tagged ``exercise`` whose solution lines sit between ``# BEGIN SOLUTION``
 and ``# END SOLUTION`` (see :mod:`course_utils.exercises`). The student copy replaces those lines,
-markers included, by ``raise NotImplementedError("Your turn: ...")`` at the marker's indentation
+markers included, by ``raise NotImplementedError("Your turn: ...")`` at the marker's indentation,
+drops the hidden tests of the grade cell that follows each exercise (nbgrader's, :mod:`.grading`)
 and changes nothing else; the original cells go to ``solutions.md`` so a stuck student can go on.
 The HTML copy runs each notebook with nbclient in the environment's mode (``COURSE_FAST`` as set) and
 writes pages that need no network (:mod:`course_utils.classroom.reading`).
@@ -27,6 +28,8 @@ from pathlib import Path
 import nbformat
 
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
+# nbgrader's hidden tests: the grade cell after each exercise asserts its checker there (see .grading)
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 EXERCISE_TAG = "exercise"
 # "### Your turn: <title>", in the Korean edition "### 직접 해 보기 (Your turn): <title>"
 TITLE = r"^#+[ \t]*(?:Your turn|직접 해 보기)[^:\n]*:[ \t]*(\S.*)$"
@@ -67,6 +70,18 @@ def blank_solution(source: str, task: str) -> str:
     return "\n".join(out) + ("\n" if source.endswith("\n") else "")
 
 
+def without_hidden_tests(source: str) -> str:
+    """``source`` without its ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` lines, markers
+    included, as nbgrader's release removes them: a grade cell's assert never stops a student's run."""
+    out, hidden = [], False
+    for line in source.splitlines():
+        if line.strip() in (HIDDEN_BEGIN, HIDDEN_END):
+            hidden = line.strip() == HIDDEN_BEGIN
+        elif not hidden:
+            out.append(line)
+    return "\n".join(out) + ("\n" if source.endswith("\n") else "")
+
+
 def _task_title(cells, index: int) -> str:
     """The exercise's title: the nearest markdown "### Your turn: <title>" above cell ``index``."""
     for cell in reversed(cells[:index]):
@@ -87,6 +102,8 @@ def student_notebook(nb) -> tuple[object, list[tuple[str, str]]]:
             title = _task_title(nb.cells, i)
             solutions.append((title, cell.source))
             cell.source = blank_solution(cell.source, title)
+        elif cell.cell_type == "code" and HIDDEN_BEGIN in cell.source:
+            cell.source = without_hidden_tests(cell.source)
     return nb, solutions
 
 
