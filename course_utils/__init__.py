@@ -2,7 +2,7 @@
 
 The notebooks teach; this package serves them. The core, at the top, is what several chapters use:
 data loading, models, reference losses, the training loop, checkpoints, recipes, plots, widgets (every
-live widget is a ``widgets.LiveWidget``), measured claims (``claims``), the randomness convention
+live widget is a ``widgets.LiveWidget``), measured claims (``claims``), the course's two languages (``i18n``: English and Korean), the randomness convention
 (``randomness``: a ``seed`` for a whole experiment, a ``generator`` for one step) and the engine of the
 "Your turn" checkers (``exercises``). Each notebook's own helpers live in its subpackage, its live
 widgets in ``chK_name.widgets`` and its checkers in ``chK_name.exercises``:
