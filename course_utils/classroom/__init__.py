@@ -18,4 +18,6 @@ The "Your turn" checkers are not here: each chapter's are in its ``exercises`` m
 - :mod:`.weights_archive`: the ``weights export`` command (students load it with ``COURSE_WEIGHTS``).
 - :mod:`.edition`: the Korean edition (한국어판) from the English notebooks and one translation file each.
 - :mod:`.mnist_sized`: MNIST-sized raw files made from the offline digits, to test the course at full size.
+- :mod:`.hangul_font`: JupyterLab draws Hangul with the shipped NanumGothic on a machine without a Korean
+  font (``python -m course_utils.classroom.hangul_font``, once).
 """
