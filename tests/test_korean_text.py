@@ -178,6 +178,7 @@ def korean_semicolons(text: str) -> list[str]:
 
 
 def slips_in(text: str) -> list[str]:
+    text = re.sub(r"\s+", " ", text)  # a slip may break across a line
     found = [f"{slip!r} (write {better})" for slip, better in SLIPS.items() if slip in text]
     if re.search(r"(?<!이진 )교차 엔트로피\(BCE\)", text):
         found.append("'교차 엔트로피(BCE)' (BCE is 이진 교차 엔트로피)")
@@ -232,3 +233,4 @@ def test_the_copy_edit_checks_can_fail():
         "'교차 엔트로피(BCE)' (BCE is 이진 교차 엔트로피)",
     ]
     assert slips_in("이진 교차 엔트로피(BCE)는 정상적인 실행의 수치입니다") == []
+    assert slips_in("VAE가 존재하는\n이유") == ["'존재하는 이유' (write 등장한 이유)"]
