@@ -352,7 +352,7 @@ def load(train: bool = True, root: str | os.PathLike | None = None, device=None)
     labels = labels.to(device)
     where = " (cached in memory)" if cached else source.where
     info = source.loaded
-    print(f"{info.dataset_title} {split}: {len(labels):,} images from {info.source}{where}.")
+    print(i18n.translate(f"{info.dataset_title} {split}: {len(labels):,} images from {info.source}{where}."))
     return images, labels
 
 

@@ -33,6 +33,7 @@ LANGUAGES = ("en", "ko")
 #: The variable that picks the language, and the marker file that a folder of Korean notebooks holds.
 VARIABLE, MARKER = "COURSE_LANG", "course_lang.txt"
 CATALOGUE = Path(__file__).with_name("messages.ko.json")
+_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 _FIELD = re.compile(r"\{(\w+)(?:[:!][^{}]*)?\}")
 
 
@@ -124,6 +125,11 @@ def _filled(template: str, parts: dict[str, str]) -> str:
     """``template`` with each placeholder replaced by the text in ``parts`` (its format spec ignored)."""
     escaped = template.replace("{{", "\0").replace("}}", "\1")
     return _FIELD.sub(lambda m: parts[m[1]], escaped).replace("\0", "{").replace("\1", "}")
+
+
+def has_hangul(text: str) -> bool:
+    """Whether ``text`` holds a Hangul syllable or jamo."""
+    return bool(_HANGUL.search(text))
 
 
 def translate(text: str) -> str:

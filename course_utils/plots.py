@@ -52,7 +52,9 @@ def translate_figure(fig) -> None:
         korean = i18n.translate(text.get_text())
         if korean != text.get_text():
             text.set_text(korean)
-        text.set_fontfamily(HANGUL_FAMILY)
+        if i18n.has_hangul(korean):
+            # A text with maths draws its words in the text's first font (mathtext takes only that one).
+            text.set_fontfamily(HANGUL_FAMILY[::-1] if "$" in korean else HANGUL_FAMILY)
 
 
 def _translated_before_drawing(fig) -> None:

@@ -20,12 +20,16 @@ files in one line (exit status 1); a read-only or file ``--out`` is one line (ex
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import re
 import sys
 from pathlib import Path
 
 import nbformat
+
+from course_utils import i18n
 
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 # nbgrader's hidden tests: the grade cell after each exercise asserts its checker there (see .grading)
@@ -209,11 +213,15 @@ def make_student_copies(
             for title, source in solutions:
                 lines += [f"### Your turn: {title}\n", "```python", source.rstrip(), "```", ""]
     folder.write_text("solutions.md", "\n".join(lines))
+    marker = notebooks / i18n.MARKER  # the Korean edition's copies speak Korean when they run, too
+    if marker.is_file():
+        folder.write_text(i18n.MARKER, marker.read_text(encoding="utf-8"))
     return [p for p in folder.written if p.suffix == ".ipynb"], folder
 
 
-def _execute(path: Path, timeout: int, kernel: str):
-    """Run notebook ``path`` in its own folder; returns ``(notebook with outputs, error line or None)``."""
+def _execute(path: Path, timeout: int, kernel: str, lang: str = "en"):
+    """Run notebook ``path`` in its own folder, the course speaking ``lang`` (``COURSE_LANG``); returns
+    ``(notebook with outputs, error line or None)``."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
@@ -221,7 +229,7 @@ def _execute(path: Path, timeout: int, kernel: str):
 
     nb = nbformat.read(path, as_version=4)
     try:
-        with reading.reading_copy_environment():
+        with reading.reading_copy_environment(), _course_language(lang):
             NotebookClient(
                 nb,
                 timeout=timeout,
@@ -235,6 +243,20 @@ def _execute(path: Path, timeout: int, kernel: str):
         errors = [line for line in lines if re.match(r"[\w.]*(Error|Exception)\b", line)]
         return nb, (errors or lines or ["?"])[-1].strip()
     return nb, None
+
+
+@contextlib.contextmanager
+def _course_language(lang: str):
+    """Set ``COURSE_LANG`` for the kernels started inside the block; restore it afterwards."""
+    old = os.environ.get(i18n.VARIABLE)
+    os.environ[i18n.VARIABLE] = lang
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(i18n.VARIABLE, None)
+        else:
+            os.environ[i18n.VARIABLE] = old
 
 
 def _copy_reading_files(folder: OutputFolder, lang: str) -> str:
@@ -280,7 +302,7 @@ def make_html(
         if not folder.wants(f"{path.stem}.html"):
             continue
         print(f"executing {path.name} ...", flush=True)
-        nb, error = _execute(path, timeout, kernel)
+        nb, error = _execute(path, timeout, kernel, lang)
         if error:
             failures.append(f"{path.name}: {error}")
             print(f"FAILED {failures[-1]}", flush=True)

@@ -23,7 +23,9 @@ translation until it is updated and stamped). ``en`` is for the translator only 
 the build ignores it. Write as a teacher would, with the lecture's and the glossary's terms
 (docs/teaching.md) and the English term in parentheses at first use; keep ``### Your turn: <title>``
 headings as ``### 직접 해 보기 (Your turn): <title>`` so the student copy finds the exercise's title.
-Figure text stays English in both editions: the install guarantees no font with Korean glyphs.
+The code cells stay English; what they print and draw speaks Korean when the notebooks run from
+``notebooks/ko/``, whose ``course_lang.txt`` selects Korean (:mod:`course_utils.i18n`, catalogue
+``course_utils/messages.ko.json``; figures in the NanumGothic of ``koreanize-matplotlib``).
 
 Each built notebook records the hash of its content (``metadata.course_edition.content_sha``): a rebuild
 replaces a notebook only while that hash still matches, i.e. nobody edited the built file; an edited one
