@@ -25,12 +25,24 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
+CHAPTERS = (
+    "ch1_mle",
+    "ch2_manifold",
+    "ch3_autoencoders",
+    "ch4_elbo",
+    "ch5_vae",
+    "ch6_conditional",
+    "ch7_vae_lab",
+)
 #: What already speaks Korean everywhere: every course string of these files is in the catalogue.
 COVERED = [
     "course_utils/exercises.py",
-    "course_utils/ch4_elbo/exercises.py",
-    "course_utils/ch5_vae/exercises.py",
-    "notebooks/05_vae.ipynb",
+    *[f"course_utils/{chapter}/exercises.py" for chapter in CHAPTERS],
+    *[
+        f"course_utils/{chapter}/widgets.py"
+        for chapter in ("ch1_mle", "ch2_manifold", "ch4_elbo", "ch6_conditional")
+    ],
+    *sorted(f"notebooks/{path.name}" for path in (ROOT / "notebooks").glob("0*.ipynb")),
 ]
 
 
