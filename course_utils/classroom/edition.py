@@ -37,11 +37,12 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+
+from course_utils.files import replaced
 
 LANGUAGES = {"ko": "한국어"}
 #: Where the classroom commands look for the English notebooks when no folder is given: this folder under
@@ -241,12 +242,8 @@ def _write_built(target: Path, text: str, overwrite: bool) -> bool:
 def replace_text(path: Path, text: str) -> None:
     """Write ``text`` to a temporary file beside ``path``, then rename it over ``path`` (a link is replaced,
     not written through; an interrupted write leaves ``path`` as it was)."""
-    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
+    with replaced(path) as temporary:
         temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def add_stubs(lang: str = "ko", notebooks: Path | None = None) -> int:
