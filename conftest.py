@@ -14,6 +14,8 @@ os.environ.setdefault("COURSE_FAST", "1")
 os.environ.setdefault("COURSE_OFFLINE", "1")
 os.environ["COURSE_STRICT"] = "1"  # a notebook's measured claim that fails, fails its cell
 os.environ.setdefault("COURSE_CACHE_DIR", tempfile.mkdtemp(prefix="course-cache-"))
+if os.environ.get("PYTEST_XDIST_WORKER"):  # a worker of `-n N` shares the cores: one thread each, kernels too
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 # Notebook kernels (nbval's, the browser test's JupyterLab) must import THIS checkout's course_utils, not
 # the pip-installed one (an editable install points at one checkout, e.g. another git worktree).

@@ -4,8 +4,10 @@ checkout, with the course installed from its wheel into an environment whose tor
     python .ci/notebooks_alone.py NOTEBOOK_DIR [NAME ...]
 
 Run it with that environment's python. Each notebook runs offline, in fast mode and strict, from a fresh
-temporary folder (its data and checkpoint cache inside it); the import of course_utils must come from the
-installed wheel, never from the checkout. Prints one line per notebook and exits 1 if any fails.
+empty folder of its own; like one student's machine, the run has one data folder and one checkpoint cache,
+made empty at its start, so a later notebook loads the models an earlier one trained. The import of
+course_utils must come from the installed wheel, never from the checkout. Prints one line per notebook and
+exits 1 if any fails.
 """
 
 import os
@@ -22,8 +24,10 @@ from nbclient.exceptions import CellExecutionError
 CHECKOUT = Path(__file__).resolve().parents[1]
 
 
-def run_alone(source: Path) -> str | None:
-    """Execute a copy of ``source`` in an empty folder; the first error in one line, or None."""
+def run_alone(source: Path, machine: str) -> str | None:
+    """Execute a copy of ``source`` in an empty folder; the first error in one line, or None.
+
+    ``machine``: the run's folder for the data and the checkpoint cache."""
     with tempfile.TemporaryDirectory(prefix="student-") as folder:
         copy = Path(folder) / source.name
         shutil.copy(source, copy)
@@ -31,8 +35,8 @@ def run_alone(source: Path) -> str | None:
             "COURSE_FAST": "1",
             "COURSE_OFFLINE": "1",
             "COURSE_STRICT": "1",
-            "COURSE_DATA_DIR": f"{folder}/data",
-            "COURSE_CACHE_DIR": f"{folder}/cache",
+            "COURSE_DATA_DIR": f"{machine}/data",
+            "COURSE_CACHE_DIR": f"{machine}/cache",
         }
         os.environ.update(env)
         nb = nbformat.read(copy, as_version=4)
@@ -59,12 +63,14 @@ def main(folder: str, *names: str) -> int:
     notebooks = sorted(Path(folder).glob("[0-9]*.ipynb"))
     notebooks = [p for p in notebooks if not names or p.stem in names or p.name in names]
     failed = 0
+    machine = tempfile.mkdtemp(prefix="student-machine-")
     for path in notebooks:
         start = time.perf_counter()
-        error = run_alone(path)
+        error = run_alone(path, machine)
         failed += error is not None
         outcome = "ok" if error is None else f"FAILED: {error}"
         print(f"{path.name}: {outcome} ({time.perf_counter() - start:.0f} s)")
+    shutil.rmtree(machine, ignore_errors=True)
     print(f"{len(notebooks) - failed} passed, {failed} failed")
     return 1 if failed or not notebooks else 0
 

@@ -1,11 +1,12 @@
 """course_utils: the tested helper package behind the "All about Autoencoders" course.
 
-The notebooks teach; this package serves them. The core, at the top, is what several chapters use:
-data loading, models, reference losses, the training loop, checkpoints, recipes, plots, widgets (every
-live widget is a ``widgets.LiveWidget``), measured claims (``claims``), the randomness convention
-(``randomness``: a ``seed`` for a whole experiment, a ``generator`` for one step) and the engine of the
-"Your turn" checkers (``exercises``). Each notebook's own helpers live in its subpackage, its live
-widgets in ``chK_name.widgets`` and its checkers in ``chK_name.exercises``:
+The notebooks teach; this package serves them. The core, at the top, is what several chapters use: data
+loading, models, reference losses, the training loop, checkpoints, recipes, plots, widgets (every live
+widget is a ``widgets.LiveWidget``), measured claims (``claims``), the course's two languages (``i18n``:
+English and Korean), the randomness convention (``randomness``: a ``seed`` for a whole experiment, a
+``generator`` for one step) and the engine of the "Your turn" checkers (``exercises``). Each notebook's own
+helpers live in its subpackage, its live widgets in ``chK_name.widgets`` and its checkers in
+``chK_name.exercises``:
 
 - ``ch1_mle``: notebook 1, deep networks as maximum likelihood and the MSE pitfall;
 - ``ch2_manifold``: notebook 2, the curse of dimensionality and manifold learning;

@@ -43,6 +43,7 @@ import torch
 
 from course_utils import config, data, weights
 from course_utils.files import replaced
+from course_utils.i18n import translate
 
 #: Bump when the file layout changes, or when a change that the code digest cannot see (a library's
 #: behaviour the course relies on) must retrain every cached model.
@@ -451,15 +452,15 @@ def train_once(name: str, model: torch.nn.Module, train_fn: Callable, /, *args, 
         try:
             history = load(path, model)
             model.eval()
-            print(f"Loaded the trained {name!r} from the cache ({path.name}).")
+            print(translate(f"Loaded the trained {name!r} from the cache ({path.name})."))
             return model, history
         except ValueError as err:
-            print(f"Retraining {name!r}: {err}")
+            print(translate(f"Retraining {name!r}: {err}"))
             model.load_state_dict(initial)
     else:
         why = _why_retrained(name, key, path.parent)
         if why:
-            print(f"Training {name!r}: {why}")
+            print(translate(f"Training {name!r}: {why}"))
     # Training seeds and draws from the global generators; fork them, so that the cells after this one see
     # the same random numbers whether the model was trained now or loaded (a warm run repeats a cold one).
     devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
@@ -471,7 +472,11 @@ def train_once(name: str, model: torch.nn.Module, train_fn: Callable, /, *args, 
     except Exception as err:  # any failure to write costs the caching only, never the model
         size = sum(t.numel() * t.element_size() for t in model.state_dict().values())
         why = why_not_saved(path.parent, err, needed=size + 65536)  # + the file's own records
-        print(f"Warning: {name!r} is trained but not cached: {why} (COURSE_CACHE_DIR picks another folder).")
+        print(
+            translate(
+                f"Warning: {name!r} is trained but not cached: {why} (COURSE_CACHE_DIR picks another folder)."
+            )
+        )
     return model, history
 
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import html
 
-from course_utils import config, data
+from course_utils import config, data, i18n
+from course_utils.i18n import tr
 
 #: The mark before a claim that held, one that was skipped, and one that did not hold.
 HELD, SKIPPED, NOT_HELD = "✓", "·", "⚠"
@@ -52,16 +53,29 @@ def claim(holds, statement: str, *, measured: str, why: str, digits_only: bool =
     """
     if not statement.strip() or not measured.strip() or not why.strip():
         raise ValueError("claim() needs a statement, the measured numbers and a sentence on why runs differ")
+    statement, why = i18n.translate(statement), i18n.translate(why)  # written in English in the notebook
     if digits_only:
         is_digits, dataset = _dataset_is_digits()
         if not is_digits:
-            print(f"{SKIPPED} Not checked on {dataset}: {statement} is a claim about handwritten digits.")
+            print(
+                tr(
+                    "{mark} Not checked on {dataset}: {statement} is a claim about handwritten digits.",
+                    mark=SKIPPED,
+                    dataset=dataset,
+                    statement=statement,
+                )
+            )
             return False
     held = bool(holds)
     if held:
-        print(f"{HELD} {statement} ({measured}).")
+        print(tr("{mark} {statement} ({measured}).", mark=HELD, statement=statement, measured=measured))
         return True
-    message = f"Expected: {statement}. Measured: {measured}. Why a run can differ: {why}"
+    message = tr(
+        "Expected: {statement}. Measured: {measured}. Why a run can differ: {why}",
+        statement=statement,
+        measured=measured,
+        why=why,
+    )
     if config.STRICT:
         raise ClaimFailed(message)
     _show_note(statement, measured, why)
@@ -70,11 +84,13 @@ def claim(holds, statement: str, *, measured: str, why: str, digits_only: bool =
 
 def _show_note(statement: str, measured: str, why: str) -> None:
     """A note that stands out in a notebook (HTML), and the same text as plain lines elsewhere."""
-    text = (
-        f"{NOT_HELD} Not so in this run: {statement}.\n"
-        f"   Measured: {measured}.\n"
-        f"   Why a run can differ: {why} The lesson goes on."
-    )
+    heads = [
+        tr("Not so in this run:"),
+        tr("Measured:"),
+        tr("Why a run can differ:"),
+        tr("The lesson goes on."),
+    ]
+    text = f"{NOT_HELD} {heads[0]} {statement}.\n   {heads[1]} {measured}.\n   {heads[2]} {why} {heads[3]}"
     try:
         from IPython import get_ipython
         from IPython.display import display
@@ -85,8 +101,8 @@ def _show_note(statement: str, measured: str, why: str) -> None:
         return
     note = (
         '<div style="border-left:4px solid #E69F00;padding:4px 10px;margin:4px 0">'
-        f"<b>{NOT_HELD} Not so in this run:</b> {html.escape(statement)}.<br>"
-        f"<b>Measured:</b> {html.escape(measured)}.<br>"
-        f"<b>Why a run can differ:</b> {html.escape(why)} The lesson goes on.</div>"
+        f"<b>{NOT_HELD} {heads[0]}</b> {html.escape(statement)}.<br>"
+        f"<b>{heads[1]}</b> {html.escape(measured)}.<br>"
+        f"<b>{heads[2]}</b> {html.escape(why)} {heads[3]}</div>"
     )
     display({"text/html": note, "text/plain": text}, raw=True)

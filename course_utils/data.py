@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from course_utils import config, datasets, mnist_files
+from course_utils import config, datasets, i18n, mnist_files
 from course_utils.device import get_device
 from course_utils.files import replaced
 from course_utils.models import IMAGE_SIZE, N_PIXELS
@@ -352,7 +352,7 @@ def load(train: bool = True, root: str | os.PathLike | None = None, device=None)
     labels = labels.to(device)
     where = " (cached in memory)" if cached else source.where
     info = source.loaded
-    print(f"{info.dataset_title} {split}: {len(labels):,} images from {info.source}{where}.")
+    print(i18n.translate(f"{info.dataset_title} {split}: {len(labels):,} images from {info.source}{where}."))
     return images, labels
 
 
@@ -362,7 +362,7 @@ def describe_run() -> str:
     mode = "fast mode (COURSE_FAST=1)" if config.FAST else "default mode"
     info = loaded()
     if info is None:
-        return (
+        return i18n.translate(
             f"{mode} on {get_device()}: no data loaded yet; the notebook trains on up to "
             f"{config.TRAIN_SIZE:,} images and tests on up to {config.TEST_SIZE:,}."
         )
@@ -382,7 +382,7 @@ def describe_run() -> str:
             f"on a CPU the course keeps {config.TRAIN_SIZE:,} so that it runs within minutes; "
             f"a GPU would use all {n_train:,}"
         )
-    return (
+    return i18n.translate(
         f"{mode} on {get_device()}: {info.dataset_title} from {info.source}, training on {used_train:,} of "
         f"{n_train:,} {noun}, testing on {used_test:,} of {n_test:,} ({why})."
     )

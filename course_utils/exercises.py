@@ -35,6 +35,8 @@ from typing import NamedTuple
 
 import torch
 
+from course_utils.i18n import tr, translate
+
 STUCK = "Stuck? The reference solution is in solutions.md next to the student notebooks."
 
 
@@ -58,8 +60,12 @@ def checker(check: Callable) -> Callable:
     def run(fn) -> bool:
         if not callable(fn):
             print(
-                f"❌ {name}: pass your function itself, e.g. {name}(my_fn), not the result of calling it "
-                f"(got a {type(fn).__name__})."
+                tr(
+                    "❌ {name}: pass your function itself, e.g. {name}(my_fn), not the result of calling it "
+                    "(got a {kind}).",
+                    name=name,
+                    kind=type(fn).__name__,
+                )
             )
             return False
         with torch.random.fork_rng(devices=[]):
@@ -69,15 +75,20 @@ def checker(check: Callable) -> Callable:
             try:
                 summary = check(fn)
             except Hint as hint:
-                print(f"❌ {name}: {hint}\n   {STUCK}")
+                print(f"❌ {name}: {translate(str(hint))}\n   {tr(STUCK)}")
                 return False
             except Exception as err:  # noqa: BLE001 - e.g. an output of an unexpected dtype
                 print(
-                    f"❌ {name}: could not test your function ({type(err).__name__}: {err}); check what it "
-                    f"returns (a float tensor of the shape asked for).\n   {STUCK}"
+                    tr(
+                        "❌ {name}: could not test your function ({error}); check what it returns (a float "
+                        "tensor of the shape asked for).",
+                        name=name,
+                        error=f"{type(err).__name__}: {err}",
+                    )
+                    + f"\n   {tr(STUCK)}"
                 )
                 return False
-        print(f"✅ {name}: passed - {summary}")
+        print(tr("✅ {name}: passed - {summary}", name=name, summary=summary))
         return True
 
     return run
@@ -98,19 +109,22 @@ def call(fn, *args, **kwargs) -> torch.Tensor:
         out = fn(*args, **kwargs)
     except NotImplementedError:
         raise Hint(
-            "not implemented yet: replace the `raise NotImplementedError(...)` line with your code "
-            "and run the cell again."
+            tr(
+                "not implemented yet: replace the `raise NotImplementedError(...)` line with your code "
+                "and run the cell again."
+            )
         ) from None
     except Exception as err:  # noqa: BLE001 - any student error becomes a hint, never a traceback
-        advice = " ".join(a for key, a in _EXCEPTION_ADVICE.items() if key in str(err))
-        raise Hint(f"your function raised {type(err).__name__}: {err}. {advice}".rstrip()) from None
+        advice = " ".join(tr(a) for key, a in _EXCEPTION_ADVICE.items() if key in str(err))
+        said = tr("your function raised {error}.", error=f"{type(err).__name__}: {err}")
+        raise Hint(f"{said} {advice}".rstrip()) from None
     if out is None:
-        raise Hint("your function returned None: did you forget the `return`?")
+        raise Hint(tr("your function returned None: did you forget the `return`?"))
     if not isinstance(out, torch.Tensor):
         try:
             out = torch.as_tensor(out)
         except Exception:  # noqa: BLE001
-            raise Hint(f"expected a torch tensor, got a {type(out).__name__}.") from None
+            raise Hint(tr("expected a torch tensor, got a {kind}.", kind=type(out).__name__)) from None
     return out
 
 
@@ -193,7 +207,8 @@ def compare(
                 raise Hint(f"{where}: {hint}")
         lost = _PRECISION_LOST if (got_dtype, expected_dtype) == (torch.float32, torch.float64) else ""
         raise Hint(f"{where}: {_generic_difference(got, expected)} {lost or case.hint}".rstrip())
-    return f"matches the reference on {len(cases)} cases ({'; '.join(c.label for c in cases)})."
+    labels = "; ".join(translate(c.label) for c in cases)
+    return tr("matches the reference on {n} cases ({labels}).", n=len(cases), labels=labels)
 
 
 _PRECISION_LOST = (

@@ -1,19 +1,75 @@
 """Matplotlib figures the notebooks share. Every function returns the figure it drew on.
 
 In a notebook, end the cell with ``plt.show()`` so the figure is shown once.
+
+In Korean (:func:`course_utils.i18n.language`), every figure that pyplot makes speaks Korean: just before
+it is drawn, :func:`translate_figure` puts each text of it (titles, axis labels, legends, whether set
+here or in a notebook's code cell) through the course's catalogue, in the NanumGothic font that
+``koreanize-matplotlib`` installs (:func:`hangul_font`). Without that font the figures stay English.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 from collections.abc import Sequence
+from pathlib import Path
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from course_utils import data
+from course_utils import data, i18n
 from course_utils.models import IMAGE_SHAPE, N_PIXELS, decode_images
+
+#: The fonts of a Korean figure: Latin letters, digits and maths as in English, Hangul from NanumGothic.
+HANGUL_FAMILY = ["DejaVu Sans", "NanumGothic"]
+
+
+@functools.cache
+def hangul_font() -> Path | None:
+    """The NanumGothic TTF of the installed ``koreanize-matplotlib``, registered with matplotlib (its bold
+    too); None, after one line saying so, when it is not installed."""
+    spec = importlib.util.find_spec("koreanize_matplotlib")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "fonts" if spec else None
+    if folder is None or not (folder / "NanumGothic.ttf").is_file():
+        print(i18n.tr("No Hangul font (pip install koreanize-matplotlib): the figures stay English."))
+        return None
+    for name in ("NanumGothic.ttf", "NanumGothicBold.ttf"):
+        if (folder / name).is_file():
+            mpl.font_manager.fontManager.addfont(str(folder / name))
+    return folder / "NanumGothic.ttf"
+
+
+def translate_figure(fig) -> None:
+    """Put every text of ``fig`` into the course's language (nothing to do in English), in a font with
+    Hangul; without a Hangul font the figure stays English."""
+    if i18n.language() == "en" or hangul_font() is None:
+        return
+    for text in fig.findobj(mpl.text.Text):
+        korean = i18n.translate(text.get_text())
+        if korean != text.get_text():
+            text.set_text(korean)
+        if i18n.has_hangul(korean):
+            # A text with maths draws its words in the text's first font (mathtext takes only that one).
+            text.set_fontfamily(HANGUL_FAMILY[::-1] if "$" in korean else HANGUL_FAMILY)
+
+
+def _translated_before_drawing(fig) -> None:
+    """A ``figure.hooks`` hook: ``fig`` runs :func:`translate_figure` each time before it draws."""
+    draw = fig.draw
+
+    def translated_draw(renderer):
+        translate_figure(fig)
+        draw(renderer)
+
+    fig.draw = translated_draw
+
+
+if f"{__name__}:_translated_before_drawing" not in mpl.rcParams["figure.hooks"]:
+    mpl.rcParams["figure.hooks"] = [*mpl.rcParams["figure.hooks"], f"{__name__}:_translated_before_drawing"]
 
 
 def _axes(ax, figsize):

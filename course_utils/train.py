@@ -16,6 +16,7 @@ import torch
 from tqdm.auto import tqdm
 
 from course_utils.data import batches
+from course_utils.i18n import tr
 from course_utils.inputs import as_tensor
 from course_utils.models import N_PIXELS
 
@@ -179,7 +180,9 @@ def fit(
     order = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     history: dict[str, list[float]] = defaultdict(list)
-    bar = tqdm(range(1, epochs + 1), desc=f"training {type(model).__name__}", disable=not progress)
+    bar = tqdm(
+        range(1, epochs + 1), desc=tr("training {model}", model=type(model).__name__), disable=not progress
+    )
     model.train()
     for epoch in bar:
         sums: dict[str, torch.Tensor] = {}  # each part's sum over the epoch, kept on the device

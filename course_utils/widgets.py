@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from PIL import Image as PILImage
 
+from course_utils import i18n, plots
 from course_utils.inputs import as_tensor, check_values
 from course_utils.models import IMAGE_SHAPE, decode_images, latent_codes, pixel_images
 
@@ -42,6 +43,7 @@ def figure_png(fig) -> bytes:
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
+    plots.translate_figure(fig)  # also a figure that pyplot did not make
     fig.savefig(buffer, format="png", bbox_inches="tight", dpi=fig.dpi)
     plt.close(fig)
     return buffer.getvalue()
@@ -124,10 +126,14 @@ class LiveWidget(W.VBox):
         placement = placement or ("below" if controls_below else "left")
         if placement not in PLACEMENTS:
             raise ValueError(f"placement must be 'left', 'above' or 'below', got {placement!r}")
-        self.title, self.images, self.readout = title, [], W.HTML()
-        self._draw, self._size, self._captions = draw, size, captions
+        for control in self.controls.values():  # the names stay: code addresses controls by them
+            if isinstance(getattr(control, "description", None), str):
+                control.description = i18n.translate(control.description)
+        self.title, self.images, self.readout = i18n.translate(title), [], W.HTML()
+        self._draw, self._size = draw, size
+        self._captions = None if captions is None else [i18n.translate(c) for c in captions]
         self._image_row, self._numbers = W.HBox([]), {}
-        self.buttons = {label: W.Button(description=label) for label in actions}
+        self.buttons = {label: W.Button(description=i18n.translate(label)) for label in actions}
         for label, button in self.buttons.items():
             button.on_click(lambda _button, action=actions[label]: self._run_then_redraw(action))
         for control in self.controls.values():
@@ -164,7 +170,7 @@ class LiveWidget(W.VBox):
             self._image_row.children = [self._image_cell(i) for i in range(len(pictures))]
         for widget, pic in zip(self.images, pictures):
             widget.value = as_png(pic, self._size)
-        self.readout.value = str(text)
+        self.readout.value = i18n.translate(str(text))
         self._numbers = dict(result[2]) if len(result) == 3 and result[2] is not None else {}
 
     def _run_then_redraw(self, action: Callable[[], None] | None) -> None:

@@ -14,7 +14,10 @@ The "Your turn" checkers are not here: each chapter's are in its ``exercises`` m
 - :mod:`.copies`: student copies and the HTML copy (the commands above, ``--lang ko`` for the Korean edition).
 - :mod:`.reading`: what makes the HTML copy readable offline (local MathJax, widgets as pictures, alt text).
 - :mod:`.launch`: the Open-in-Colab badge and the guarded setup cell, from one repository setting.
+- :mod:`.grading`: nbgrader's metadata and a grade cell for every exercise (generate_assignment, autograde).
 - :mod:`.weights_archive`: the ``weights export`` command (students load it with ``COURSE_WEIGHTS``).
 - :mod:`.edition`: the Korean edition (한국어판) from the English notebooks and one translation file each.
 - :mod:`.mnist_sized`: MNIST-sized raw files made from the offline digits, to test the course at full size.
+- :mod:`.hangul_font`: JupyterLab draws Hangul with the shipped NanumGothic on a machine without a Korean
+  font (``python -m course_utils.classroom.hangul_font``, once).
 """

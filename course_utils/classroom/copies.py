@@ -7,7 +7,8 @@
 
 An exercise is a code cell tagged ``exercise`` whose solution lines sit between ``# BEGIN SOLUTION``
 and ``# END SOLUTION`` (see :mod:`course_utils.exercises`). The student copy replaces those lines,
-markers included, by ``raise NotImplementedError("Your turn: ...")`` at the marker's indentation
+markers included, by ``raise NotImplementedError("Your turn: ...")`` at the marker's indentation,
+drops the hidden tests of the grade cell that follows each exercise (nbgrader's, :mod:`.grading`)
 and changes nothing else; the original cells go to ``solutions.md`` so a stuck student can go on.
 The HTML copy runs each notebook with nbclient in the environment's mode (``COURSE_FAST`` as set) and
 writes pages that need no network (:mod:`course_utils.classroom.reading`).
@@ -19,14 +20,20 @@ files in one line (exit status 1); a read-only or file ``--out`` is one line (ex
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import re
 import sys
 from pathlib import Path
 
 import nbformat
 
+from course_utils import i18n
+
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
+# nbgrader's hidden tests: the grade cell after each exercise asserts its checker there (see .grading)
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 EXERCISE_TAG = "exercise"
 # "### Your turn: <title>", in the Korean edition "### 직접 해 보기 (Your turn): <title>"
 TITLE = r"^#+[ \t]*(?:Your turn|직접 해 보기)[^:\n]*:[ \t]*(\S.*)$"
@@ -67,6 +74,18 @@ def blank_solution(source: str, task: str) -> str:
     return "\n".join(out) + ("\n" if source.endswith("\n") else "")
 
 
+def without_hidden_tests(source: str) -> str:
+    """``source`` without its ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` lines, markers
+    included, as nbgrader's release removes them: a grade cell's assert never stops a student's run."""
+    out, hidden = [], False
+    for line in source.splitlines():
+        if line.strip() in (HIDDEN_BEGIN, HIDDEN_END):
+            hidden = line.strip() == HIDDEN_BEGIN
+        elif not hidden:
+            out.append(line)
+    return "\n".join(out) + ("\n" if source.endswith("\n") else "")
+
+
 def _task_title(cells, index: int) -> str:
     """The exercise's title: the nearest markdown "### Your turn: <title>" above cell ``index``."""
     for cell in reversed(cells[:index]):
@@ -87,6 +106,8 @@ def student_notebook(nb) -> tuple[object, list[tuple[str, str]]]:
             title = _task_title(nb.cells, i)
             solutions.append((title, cell.source))
             cell.source = blank_solution(cell.source, title)
+        elif cell.cell_type == "code" and HIDDEN_BEGIN in cell.source:
+            cell.source = without_hidden_tests(cell.source)
     return nb, solutions
 
 
@@ -192,11 +213,15 @@ def make_student_copies(
             for title, source in solutions:
                 lines += [f"### Your turn: {title}\n", "```python", source.rstrip(), "```", ""]
     folder.write_text("solutions.md", "\n".join(lines))
+    marker = notebooks / i18n.MARKER  # the Korean edition's copies speak Korean when they run, too
+    if marker.is_file():
+        folder.write_text(i18n.MARKER, marker.read_text(encoding="utf-8"))
     return [p for p in folder.written if p.suffix == ".ipynb"], folder
 
 
-def _execute(path: Path, timeout: int, kernel: str):
-    """Run notebook ``path`` in its own folder; returns ``(notebook with outputs, error line or None)``."""
+def _execute(path: Path, timeout: int, kernel: str, lang: str = "en"):
+    """Run notebook ``path`` in its own folder, the course speaking ``lang`` (``COURSE_LANG``); returns
+    ``(notebook with outputs, error line or None)``."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
@@ -204,7 +229,7 @@ def _execute(path: Path, timeout: int, kernel: str):
 
     nb = nbformat.read(path, as_version=4)
     try:
-        with reading.reading_copy_environment():
+        with reading.reading_copy_environment(), _course_language(lang):
             NotebookClient(
                 nb,
                 timeout=timeout,
@@ -218,6 +243,20 @@ def _execute(path: Path, timeout: int, kernel: str):
         errors = [line for line in lines if re.match(r"[\w.]*(Error|Exception)\b", line)]
         return nb, (errors or lines or ["?"])[-1].strip()
     return nb, None
+
+
+@contextlib.contextmanager
+def _course_language(lang: str):
+    """Set ``COURSE_LANG`` for the kernels started inside the block; restore it afterwards."""
+    old = os.environ.get(i18n.VARIABLE)
+    os.environ[i18n.VARIABLE] = lang
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(i18n.VARIABLE, None)
+        else:
+            os.environ[i18n.VARIABLE] = old
 
 
 def _copy_reading_files(folder: OutputFolder, lang: str) -> str:
@@ -263,7 +302,7 @@ def make_html(
         if not folder.wants(f"{path.stem}.html"):
             continue
         print(f"executing {path.name} ...", flush=True)
-        nb, error = _execute(path, timeout, kernel)
+        nb, error = _execute(path, timeout, kernel, lang)
         if error:
             failures.append(f"{path.name}: {error}")
             print(f"FAILED {failures[-1]}", flush=True)

@@ -23,7 +23,9 @@ translation until it is updated and stamped). ``en`` is for the translator only 
 the build ignores it. Write as a teacher would, with the lecture's and the glossary's terms
 (docs/teaching.md) and the English term in parentheses at first use; keep ``### Your turn: <title>``
 headings as ``### 직접 해 보기 (Your turn): <title>`` so the student copy finds the exercise's title.
-Figure text stays English in both editions: the install guarantees no font with Korean glyphs.
+The code cells stay English; what they print and draw speaks Korean when the notebooks run from
+``notebooks/ko/``, whose ``course_lang.txt`` selects Korean (:mod:`course_utils.i18n`, catalogue
+``course_utils/messages.ko.json``; figures in the NanumGothic of ``koreanize-matplotlib``).
 
 Each built notebook records the hash of its content (``metadata.course_edition.content_sha``): a rebuild
 replaces a notebook only while that hash still matches, i.e. nobody edited the built file; an edited one
@@ -35,11 +37,12 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+
+from course_utils.files import replaced
 
 LANGUAGES = {"ko": "한국어"}
 #: Where the classroom commands look for the English notebooks when no folder is given: this folder under
@@ -239,12 +242,8 @@ def _write_built(target: Path, text: str, overwrite: bool) -> bool:
 def replace_text(path: Path, text: str) -> None:
     """Write ``text`` to a temporary file beside ``path``, then rename it over ``path`` (a link is replaced,
     not written through; an interrupted write leaves ``path`` as it was)."""
-    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
+    with replaced(path) as temporary:
         temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def add_stubs(lang: str = "ko", notebooks: Path | None = None) -> int:

@@ -290,7 +290,7 @@ def test_bernoulli_widget_shows_the_nll_of_the_target():
 def test_notebook_exercise_solutions_pass_their_checkers():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     cells = [c for c in nb.cells if c.cell_type == "code" and "exercise" in c.metadata.get("tags", [])]
-    assert len(cells) == 2
+    assert len(cells) == 3
     for cell in cells:
         assert "# BEGIN SOLUTION" in cell.source and "# END SOLUTION" in cell.source
         assert not cell.get("outputs")

@@ -60,15 +60,14 @@ def _fashion_root(tmp_path_factory) -> tuple[Path, dict]:
     return root, {"COURSE_DATASET": "fashion-mnist"}
 
 
-@pytest.fixture(scope="session", params=sorted(LOAD_LINE))
-def real_size_env(request, tmp_path_factory):
-    """(source, environment for the kernels): the source's files, a fresh cache, fast, strict, offline."""
-    make = _fashion_root if request.param == "fashion-mnist" else _mnist_sized_root
+def _real_size_env(source: str, tmp_path_factory) -> dict:
+    """The environment for the kernels: the source's files, a fresh cache, fast, strict, offline."""
+    make = _fashion_root if source == "fashion-mnist" else _mnist_sized_root
     root, env = make(tmp_path_factory)
-    folder = "FashionMNIST" if request.param == "fashion-mnist" else "MNIST"
+    folder = "FashionMNIST" if source == "fashion-mnist" else "MNIST"
     assert mnist_files.check_split(root, "train", folder) == 60_000
     assert mnist_files.check_split(root, "test", folder) == 10_000
-    cache = tmp_path_factory.mktemp(f"cache-{request.param}")
+    cache = tmp_path_factory.mktemp(f"cache-{source}")
     env.update(
         COURSE_DATA_DIR=str(root),
         COURSE_CACHE_DIR=str(cache),
@@ -76,7 +75,17 @@ def real_size_env(request, tmp_path_factory):
         COURSE_OFFLINE="1",
         COURSE_STRICT="1",
     )
-    return request.param, env
+    return env
+
+
+@pytest.fixture(scope="session")
+def mnist_sized_env(tmp_path_factory):
+    return _real_size_env("mnist-sized", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def fashion_env(tmp_path_factory):
+    return _real_size_env("fashion-mnist", tmp_path_factory)
 
 
 def test_the_notebooks_are_found():
@@ -119,11 +128,23 @@ def run_notebook(path: Path, source: str) -> str:
     return printed if uses_data else ""
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_at_real_size(path, real_size_env, monkeypatch):
-    source, env = real_size_env
+def check_at_real_size(path: Path, source: str, env: dict, monkeypatch):
     for name, value in env.items():  # the kernel inherits this process's environment
         monkeypatch.setenv(name, value)
     printed = run_notebook(path, source)
     if printed:  # it loaded the data: the real-size files, named for what they are
         assert LOAD_LINE[source] in printed and "offline fallback" not in printed, printed[:500]
+
+
+# One class per source: under pytest-xdist's --dist loadscope (pyproject.toml) a class is one unit of work,
+# so the two sources run on two workers, each source's notebooks in order on one shared cache.
+class TestMnistSized:
+    @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+    def test_notebook_runs_at_real_size(self, path, mnist_sized_env, monkeypatch):
+        check_at_real_size(path, "mnist-sized", mnist_sized_env, monkeypatch)
+
+
+class TestFashionMnist:
+    @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+    def test_notebook_runs_at_real_size(self, path, fashion_env, monkeypatch):
+        check_at_real_size(path, "fashion-mnist", fashion_env, monkeypatch)
