@@ -15,7 +15,7 @@ from course_utils.checkpoints import train_once
 from course_utils.train import fit
 
 #: Epochs per model: (fast mode, the classroom lesson).
-EPOCHS = {"regressor": (12, 40), "cvae": (12, 40), "pixel vae": (8, 30), "vaegan": (10, 30)}
+EPOCHS = {"regressor": (12, 40), "cvae": (12, 40), "pixel vae": (8, 30), "vaegan": (6, 30)}
 LATENT_DIM = 16
 #: The completion CVAE's KL weight: below 1 its code carries more of the hidden half (diverse completions).
 CVAE_KL_WEIGHT = 0.3
