@@ -154,10 +154,13 @@ def executed_notebook(path: Path, timeout: int, kernel: str, english=None):
 
 
 def book_page(nb) -> object:
-    """A copy of the executed ``nb`` for the book: figures with alt text, citations linked."""
+    """A copy of the executed ``nb`` for the book: figures with alt text, citations linked, and without the
+    notebook's Colab badge and setup cell (the page has its own launch button; Jupyter Book's remove-cell)."""
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
     with_alt_images(nb)
     for cell in nb.cells:
+        if cell.get("id") in (launch.BADGE_ID, launch.SETUP_ID):
+            cell.metadata.setdefault("tags", []).append("remove-cell")
         if cell.cell_type == "markdown":
             cell.source = cite(cell.source)
     return nb

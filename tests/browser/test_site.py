@@ -78,6 +78,7 @@ def write_notebook(path, lang: str) -> None:
         nbformat.v4.new_code_cell(FIGURE, id="figure"),
         nbformat.v4.new_code_cell(WIDGET, id="widget"),
     ]
+    launch.with_launch_cells(nb, f"notebooks/{NAME}")  # the badge and setup cell every notebook has
     nbformat.write(nb, path)
 
 
@@ -134,6 +135,9 @@ def test_site_reads_offline_with_search_citations_and_languages(website, browser
         assert citation.inner_text() == "2014"
         colab = page.locator(f'a[href="{launch.colab_url("notebooks/" + NAME)}"]')
         assert colab.count() == 1
+        assert (
+            "CourseNotInstalled" not in article.inner_text()
+        )  # the notebook's own launch cells are left out
         assert page.locator("nav.bd-links a", has_text="References").count() == 1  # the sidebar
         assert page.locator(".prev-next-area a", has_text="References").count() == 1  # next
 

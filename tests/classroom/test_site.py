@@ -80,3 +80,10 @@ def test_the_colab_button_opens_each_edition_where_launch_points(lang, folder):
     assert config["repository"]["url"] == f"https://github.com/{site.launch.REPOSITORY}"
     assert config["execute"]["execute_notebooks"] == "off"
     assert "sphinx_thebe" not in config["sphinx"]["config"]["extensions"]  # it would load thebe from a CDN
+
+
+def test_the_page_drops_the_notebooks_own_launch_cells():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title", id="title")])
+    assert site.launch.with_launch_cells(nb, "notebooks/01_x.ipynb")
+    tags = [cell.metadata.get("tags", []) for cell in site.book_page(nb).cells]
+    assert tags == [["remove-cell"], ["remove-cell"], []] and "tags" not in nb.cells[0].metadata
