@@ -48,15 +48,24 @@ def language() -> str:
     """``"en"`` or ``"ko"``: ``COURSE_LANG``, else a marker file, else Colab's notebook, else English."""
     if os.environ.get(VARIABLE, "").strip():
         return _checked(os.environ[VARIABLE], VARIABLE)
-    folders = [Path.cwd()]
+    try:
+        folders = [Path.cwd()]
+    except OSError:  # a working folder that was removed
+        folders = []
     session = os.environ.get("JPY_SESSION_NAME", "")
     if session.endswith(".ipynb"):
         folders.append(Path(session).parent)
     for folder in folders:
         marker = folder / MARKER
         if marker.is_file():
-            return _checked(marker.read_text(encoding="utf-8"), str(marker))
+            return _marker_language(str(marker))
     return _colab_language()
+
+
+@functools.cache
+def _marker_language(marker: str) -> str:
+    """The language a marker file names (read once per session)."""
+    return _checked(Path(marker).read_text(encoding="utf-8"), marker)
 
 
 @functools.cache

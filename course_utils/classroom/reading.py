@@ -31,7 +31,8 @@ import re
 import shutil
 from pathlib import Path
 
-from course_utils import widgets
+from course_utils import plots, widgets
+from course_utils.i18n import tr
 
 READING_COPY_VARIABLE = "COURSE_READING_COPY"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -295,7 +296,8 @@ UNTITLED = "A figure (it has no title)"
 
 def figure_alt(fig) -> str:
     """Alt text for a matplotlib figure: its suptitle, else its axes' titles joined by "; ", else
-    :data:`UNTITLED`."""
+    :data:`UNTITLED`; in the course's language (a Korean figure's titles are translated when it draws)."""
+    plots.translate_figure(fig)
     suptitle = getattr(fig, "_suptitle", None)
     if suptitle is not None and suptitle.get_text().strip():
         return suptitle.get_text().strip()
@@ -379,14 +381,14 @@ def widget_frames(box) -> tuple[list[tuple[str, list[bytes], str]], str | None]:
     snapshot = lambda label: (label, [image.value for image in _images_shown(box)], box.readout.value)  # noqa: E731
     slider = _first_slider(box.controls)
     if slider is None:
-        return [snapshot("as it starts")], None
+        return [snapshot(tr("as it starts"))], None
     name, control, positions = slider
     start = control.value
     frames = []
     try:
         for value in positions:
             control.value = value
-            label = _label(name, control, control.value) + (" (start)" if value == start else "")
+            label = _label(name, control, control.value) + (tr(" (start)") if value == start else "")
             frames.append(snapshot(label))
     finally:
         control.value = start
@@ -417,13 +419,17 @@ def static_picture(box, bundle: dict) -> tuple[dict, dict]:
     frames, slider_name = widget_frames(box)
     title = _plain(box.title or "")
     if slider_name:
-        caption = f"{CAPTION}: move “{slider_name}”. Shown at its minimum, start and maximum."
+        caption = tr(
+            "{caption}: move “{slider}”. Shown at its minimum, start and maximum.",
+            caption=CAPTION,
+            slider=slider_name,
+        )
     else:
-        caption = f"{CAPTION}."
+        caption = f"{tr(CAPTION)}."
     figures = []
     for label, pngs, readout in frames:
         prefix = f"{title}: " if title else ""
-        alt = html.escape(f"{prefix}widget picture, {label}. {_plain(readout)}".strip())
+        alt = html.escape(f"{prefix}{tr('widget picture, {label}.', label=label)} {_plain(readout)}".strip())
         images = "".join(
             f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}" alt="{alt}" '
             f'style="margin:0 4px 0 0;border:1px solid #bbb">'
@@ -442,7 +448,8 @@ def static_picture(box, bundle: dict) -> tuple[dict, dict]:
     data = dict(bundle)
     data["text/html"] = page
     data["image/png"] = base64.b64encode(_strip_png(frames)).decode()
-    alt_all = f"{title + ': ' if title else ''}widget pictures ({', '.join(f[0] for f in frames)}). {caption}"
+    pictures = tr("widget pictures ({labels}).", labels=", ".join(f[0] for f in frames))
+    alt_all = f"{title + ': ' if title else ''}{pictures} {caption}"
     return data, {"image/png": {"alt": alt_all}}
 
 

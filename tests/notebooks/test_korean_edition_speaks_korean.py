@@ -66,3 +66,23 @@ def test_figure_titles_in_hangul(korean_run):
 def test_the_korean_student_copies_speak_korean_too(tmp_path):
     copies.make_student_copies(tmp_path, KOREAN)
     assert (tmp_path / i18n.MARKER).read_text(encoding="utf-8").strip() == "ko"
+
+
+def test_the_korean_reading_copy_shows_a_widget_in_korean(monkeypatch):
+    import ipywidgets as W
+    import torch
+
+    from course_utils import widgets
+    from course_utils.classroom import reading
+
+    monkeypatch.setenv(i18n.VARIABLE, "ko")
+    box = widgets.live_widget(
+        {"a": W.FloatSlider(value=0.0, min=0.0, max=1.0, description="alpha")},
+        lambda a: (torch.full((28, 28), a), f"d = {a:g}: reconstruction 1.0 + KL 2.0 nats per test image"),
+    )
+    data, metadata = reading.static_picture(box, {})
+    assert "JupyterLab에서는 직접 조작할 수 있습니다: “alpha”을(를) 움직여 보세요." in data["text/html"]
+    assert "테스트 이미지당 재구성 1.0 + KL 2.0 nats" in data["text/html"]
+    assert metadata["image/png"]["alt"].startswith(
+        "위젯 그림들 (alpha = 0.00 (시작값), alpha = 0.50, alpha = 1.00)."
+    )
