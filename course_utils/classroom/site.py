@@ -77,6 +77,10 @@ CITATIONS = [
     (r"Locatello et al\. \((2019)\)", ["locatello2019"]),
     (r"Loaiza-Ganem & Cunningham (2019)", ["loaizaganem2019"]),
     (r"Nalisnick et al\. (2019)", ["nalisnick2019"]),
+    (r"Larsen, Sønderby, Larochelle & Winther (2016)", ["larsen2016"]),
+    (r"Larsen et al\. (2016)", ["larsen2016"]),
+    (r"Hinton & van Camp (1993)", ["hinton1993"]),
+    (r"Townsend, Bird & Barber (2019)", ["townsend2019"]),
 ]
 _CITATIONS = [(re.compile(pattern.replace(" ", r"\s+")), keys) for pattern, keys in CITATIONS]
 _CODE_SPAN = re.compile(r"`[^`\n]*`|\$\$.*?\$\$|\$[^$\n]*\$", re.S)
