@@ -170,7 +170,7 @@ class LiveWidget(W.VBox):
             self._image_row.children = [self._image_cell(i) for i in range(len(pictures))]
         for widget, pic in zip(self.images, pictures):
             widget.value = as_png(pic, self._size)
-        self.readout.value = i18n.translate(str(text))
+        self.readout.value = "<br>".join(i18n.translate(line) for line in str(text).split("<br>"))
         self._numbers = dict(result[2]) if len(result) == 3 and result[2] is not None else {}
 
     def _run_then_redraw(self, action: Callable[[], None] | None) -> None:

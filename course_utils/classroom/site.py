@@ -3,12 +3,11 @@ offline.
 
     python -m course_utils.classroom site --out website/      # website/index.html, website/en/, website/ko/
 
-Each English notebook runs once, as for the HTML reading copy (:func:`copies._execute` with the reading
-copy's kernel extension, then :func:`reading.prepare_for_reading`): figures carry alt text, every live
-widget is a strip of pictures. The Korean edition has the same code cells (``edition ko`` copies them), so
-each Korean notebook takes the English outputs cell by cell and runs only where a code cell differs. The
-executed notebooks are written into a book source folder and built by ``jupyter-book build`` with
-execution off.
+Each notebook of each edition runs once, as for the HTML reading copy (:func:`copies._execute` with the
+reading copy's kernel extension, then :func:`reading.prepare_for_reading`): figures carry alt text, every
+live widget is a strip of pictures, and the Korean notebooks, run in their folder, print and draw in Korean
+(:mod:`course_utils.i18n`), so their outputs are their own. The executed notebooks are written into a book
+source folder and built by ``jupyter-book build`` with execution off.
 
 What the book adds to the single-folder reading copy (``classroom html``, still there for a lab): a sidebar
 of chapters, full-text search, previous/next links, the bibliography as real references (each citation in
@@ -130,31 +129,11 @@ def with_alt_images(nb) -> None:
             )
 
 
-def with_english_outputs(nb, english) -> bool:
-    """Give the Korean ``nb`` the outputs of the executed ``english`` notebook, code cell by code cell (same
-    id, same source), in place. False (``nb`` unchanged) when a code cell has no such English twin."""
-    twins = {cell.get("id"): cell for cell in english.cells if cell.cell_type == "code"}
-    code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    if any(twins.get(c.get("id")) is None or twins[c.get("id")].source != c.source for c in code):
-        return False
-    for cell in code:
-        twin = twins[cell.get("id")]
-        cell.outputs = json.loads(json.dumps(twin.outputs))
-        cell.execution_count = twin.execution_count
-    return True
-
-
-def executed_notebook(path: Path, timeout: int, kernel: str, english=None):
-    """The notebook at ``path`` with its outputs, as the book shows it: ``(nb, error or None, warnings)``.
-    With ``english`` (the executed English twin) its outputs are reused where the code is the same."""
-    nb = nbformat.read(path, as_version=4)
-    if english is not None and with_english_outputs(nb, english):
-        error, warnings = None, []
-    else:
-        print(f"executing {path.name} ...", flush=True)
-        nb, error = copies._execute(path, timeout, kernel)
-        warnings = reading.prepare_for_reading(nb)
-    return nb, error, warnings
+def executed_notebook(path: Path, timeout: int, kernel: str):
+    """The notebook at ``path`` run as for the reading copy: ``(nb, error or None, warnings)``."""
+    print(f"executing {path.name} ...", flush=True)
+    nb, error = copies._execute(path, timeout, kernel)
+    return nb, error, reading.prepare_for_reading(nb)
 
 
 def book_page(nb) -> object:
@@ -288,15 +267,12 @@ def build_book(source: Path) -> tuple[Path | None, str]:
 # ---- the command ----------------------------------------------------------------------------------
 
 
-def _edition_pages(lang, notebooks, english, timeout, kernel, failures):
-    """``[(name, executed nb)]`` of one edition; ``english`` (name -> executed English nb) is filled when
-    ``lang`` is "en" and read for the others. Failures go on ``failures`` as ``"lang/name: error"``."""
+def _edition_pages(lang, notebooks, timeout, kernel, failures):
+    """``[(name, executed nb)]`` of one edition; failures go on ``failures`` as ``"lang/name: error"``."""
     folder = notebooks if lang == "en" else edition.edition_dir(lang, notebooks)
     pages = []
     for path in sorted(folder.glob("*.ipynb")):
-        nb, error, warnings = executed_notebook(path, timeout, kernel, english.get(path.name))
-        if lang == "en":
-            english[path.name] = nb
+        nb, error, warnings = executed_notebook(path, timeout, kernel)
         if error:
             failures.append(f"{lang}/{path.name}: {error}")
             print(f"FAILED {failures[-1]}", flush=True)
@@ -341,13 +317,9 @@ def make_site(
     notebooks = edition.course_notebooks(notebooks)
     folder = copies.OutputFolder(out, notebooks, overwrite)
     wanted = [lang for lang in langs if folder.wants(lang)]
-    english, failures, built, fonts = {}, [], [], None
-    for lang in (
-        ["en", *wanted] if wanted and "en" not in wanted else wanted
-    ):  # English first: Korean reuses it
-        pages = _edition_pages(lang, notebooks, english, timeout, kernel, failures)
-        if lang not in wanted:
-            continue
+    failures, built, fonts = [], [], None
+    for lang in wanted:
+        pages = _edition_pages(lang, notebooks, timeout, kernel, failures)
         with tempfile.TemporaryDirectory(prefix=f"course-book-{lang}-") as scratch:
             write_book_source(Path(scratch) / "book", lang, pages)
             html_folder, why = build_book(Path(scratch) / "book")

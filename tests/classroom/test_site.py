@@ -1,6 +1,6 @@
 """The website's pieces that need no build: every citation the notebooks make links an entry of the
-bibliography, every entry is cited, code and formulas are left as written, and the Korean edition reuses
-the English outputs only where the code is the same. (tests/browser/test_site.py builds and reads it.)"""
+bibliography, every entry is cited, code and formulas are left as written, figures keep their alt text,
+and the Colab button points where launch does. (tests/browser/test_website.py builds and reads it.)"""
 
 from __future__ import annotations
 
@@ -46,18 +46,6 @@ def test_cite_keeps_the_words_code_and_formulas():
         "Kingma & Welling ({cite:year}`kingma2014`) derived it; `Burda et al. 2016` in code, $x_{2016}$ and "
         "Vincent et al. {cite:year}`vincent2008`, {cite:year}`vincent2010`."
     )
-
-
-def test_korean_takes_english_outputs_only_where_the_code_is_the_same():
-    english = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)", id="a")])
-    english.cells[0].outputs = [nbformat.v4.new_output("stream", text="1\n")]
-    korean = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_markdown_cell("# 제목", id="t"), nbformat.v4.new_code_cell("print(1)", id="a")]
-    )
-    assert site.with_english_outputs(korean, english)
-    assert korean.cells[1].outputs[0]["text"] == "1\n"
-    changed = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(2)", id="a")])
-    assert not site.with_english_outputs(changed, english) and changed.cells[0].outputs == []
 
 
 def test_figures_get_their_alt_text_as_html():
