@@ -172,6 +172,22 @@ def test_a_notebook_function_is_keyed_by_its_code_and_closure():
         checkpoints.cache_key(fresh(), toy_fit, toy_loss, slice(3))
 
 
+def test_a_course_object_is_keyed_when_the_course_is_installed_among_the_packages(monkeypatch):
+    """A student's machine: the wheel puts course_utils among the installed packages; its objects (a KL
+    warm-up schedule) are still keyed by their state, not refused (found by .ci/student_machine)."""
+    from course_utils.ch7_vae_lab.collapse import KLWarmup
+
+    monkeypatch.setattr(
+        checkpoints, "_LIBRARY_PATHS", (*checkpoints._LIBRARY_PATHS, str(checkpoints._PACKAGE_ROOT))
+    )
+    assert checkpoints._in_library(checkpoints.__file__)  # the course now looks installed
+
+    def key(schedule):
+        return checkpoints.cache_key(fresh(), toy_fit, schedule, digits(0))["arguments"]["loss_fn"]
+
+    assert key(KLWarmup(1.0, 3)) == key(KLWarmup(1.0, 3)) != key(KLWarmup(1.0, 4))
+
+
 # ------------------------------------------------------------------ saving never costs the model
 
 FULL_DISK = RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 576 vs 534")
