@@ -131,7 +131,7 @@ def _library_class(c: type) -> bool:
     its wheel, the course sits among the packages, yet its classes are keyed by their files and state."""
     module = sys.modules.get(c.__module__)
     return (
-        c.__module__ not in ("__main__",)
+        c.__module__ != "__main__"
         and c.__module__.partition(".")[0] != "course_utils"
         and (c.__module__ in sys.builtin_module_names or _in_library(getattr(module, "__file__", None)))
     )
