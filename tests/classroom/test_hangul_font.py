@@ -1,7 +1,7 @@
 """The Hangul-font setup for JupyterLab (issue 26.5) keeps the user's files and can be run again.
 
-The browser test (tests/browser/test_hangul_in_jupyterlab.py) shows JupyterLab drawing Hangul with it; here, what
-the command writes into a Jupyter config folder.
+The browser test (tests/browser/test_hangul_in_jupyterlab.py) shows JupyterLab drawing Hangul with it;
+here, what the command writes into a Jupyter config folder.
 """
 
 from __future__ import annotations
