@@ -71,6 +71,9 @@ def test_latent_codes_is_deterministic_mean_for_vae():
     vae = models.VAE(3, hidden=(16,), device="cpu")
     x = torch.rand(10, 1, 28, 28)
     codes = models.latent_codes(vae, x, batch_size=4)
-    assert torch.allclose(codes, vae.encode(x)[0])
+    # Batches of 4 and of 10 take different BLAS paths, which round differently (~1e-7);
+    # a sampled z would be off by about the posterior's spread, far beyond this tolerance.
+    assert torch.allclose(codes, vae.encode(x)[0], atol=1e-5)
+    assert torch.equal(codes, models.latent_codes(vae, x, batch_size=4))
     imgs = models.decode_images(vae, codes)
     assert imgs.shape == (10, 1, 28, 28) and imgs.min() >= 0 and imgs.max() <= 1
