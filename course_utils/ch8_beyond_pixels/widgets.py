@@ -6,6 +6,7 @@ import ipywidgets as W
 import torch
 
 from course_utils import plots
+from course_utils.i18n import tr, translate
 from course_utils.ch8_beyond_pixels import completion
 from course_utils.models import decode_images
 from course_utils.widgets import LiveWidget, slider
@@ -25,9 +26,13 @@ def completion_picker(regressor, cvae, images: torch.Tensor, n_completions: int 
             drawn = completion.complete(cvae, x, n_completions, generator=g)[:, 0]
         errors = completion.hidden_squared_error(drawn, x.expand(n_completions, -1, -1, -1))
         row = torch.cat([x, mean, drawn])
-        readout = (
-            f"truth | regressor's mean (error {completion.hidden_squared_error(mean, x).item():.1f}) | "
-            f"{n_completions} CVAE completions (best error {errors.min().item():.1f}), draw {state['draw']}"
+        readout = tr(
+            "truth | regressor's mean (error {error:.1f}) | {n} CVAE completions (best error {best:.1f}), "
+            "draw {draw}",
+            error=completion.hidden_squared_error(mean, x).item(),
+            n=n_completions,
+            best=errors.min().item(),
+            draw=state["draw"],
         )
         return (
             plots.tile(row, nrow=len(row)),
@@ -57,6 +62,6 @@ def shared_z_samples(models: dict, latent_dim: int, n_sliders: int = 4, size: in
         pictures = []
         for model in models.values():
             pictures.append(decode_images(model, z.to(next(model.parameters()).device))[0])
-        return pictures, " | ".join(names), {"z": z[0].tolist()}
+        return pictures, " | ".join(map(translate, names)), {"z": z[0].tolist()}
 
     return LiveWidget(controls, draw, size=size, captions=names)

@@ -33,6 +33,7 @@ CHAPTERS = (
     "ch5_vae",
     "ch6_conditional",
     "ch7_vae_lab",
+    "ch8_beyond_pixels",
 )
 #: What already speaks Korean everywhere: every course string of these files is in the catalogue.
 COVERED = [
@@ -40,8 +41,8 @@ COVERED = [
     *[f"course_utils/{chapter}/exercises.py" for chapter in CHAPTERS],
     *[
         f"course_utils/{chapter}/widgets.py"
-        for chapter in ("ch1_mle", "ch2_manifold", "ch4_elbo", "ch6_conditional")
-    ],
+        for chapter in ("ch1_mle", "ch2_manifold", "ch4_elbo", "ch6_conditional", "ch8_beyond_pixels")
+    ],  # the other chapters' widgets show only the readouts their notebooks pass
     *sorted(f"notebooks/{path.name}" for path in (ROOT / "notebooks").glob("0*.ipynb")),
 ]
 
@@ -229,6 +230,8 @@ def _module_strings(tree) -> list[str]:
             found += [node.args[0]] + ([node.args[2]] if len(node.args) > 2 else [])
         elif isinstance(node, ast.Tuple) and len(node.elts) == 2 and isinstance(node.elts[1], ast.Lambda):
             found.append(node.elts[0])
+        elif isinstance(node, ast.keyword) and node.arg == "buttons" and isinstance(node.value, ast.Dict):
+            found += node.value.keys  # a button's label
         elif isinstance(node, (ast.Return, ast.keyword)) and _shown(node):
             found.append(node.value)
     return [t for t in map(_template, found) if t and _is_words(t)] + templates
@@ -238,7 +241,7 @@ def _shown(node) -> bool:
     """A returned value (a checker's summary), or a keyword argument that the reader sees."""
     if isinstance(node, ast.Return):
         return node.value is not None
-    return node.arg in FIGURE_KEYWORDS | {"nan_hint", "hint"}
+    return node.arg in FIGURE_KEYWORDS | {"nan_hint", "hint", "description"}
 
 
 def _notebook_strings(path: Path) -> list[str]:
