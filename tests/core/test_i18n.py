@@ -111,10 +111,12 @@ def test_colab_reads_the_open_notebooks_edition(tmp_path, monkeypatch):
         i18n._colab_language.cache_clear()
 
 
-def test_the_korean_edition_has_its_marker():
-    marker = ROOT / "notebooks" / "ko" / i18n.MARKER
+@pytest.mark.parametrize("folder", ["notebooks", "demos"])
+def test_the_korean_edition_has_its_marker(folder):
+    """The Korean lessons and the Korean projector demos (Voila runs a demo in its folder) speak Korean."""
+    marker = ROOT / folder / "ko" / i18n.MARKER
     assert marker.read_text(encoding="utf-8").strip() == "ko"
-    assert not (ROOT / "notebooks" / i18n.MARKER).exists()
+    assert not (ROOT / folder / i18n.MARKER).exists()
 
 
 def test_translate_fills_placeholders_with_translated_text(korean):
