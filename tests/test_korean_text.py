@@ -153,6 +153,9 @@ SLIPS = {
     "**기댓값**": "**예상값**",
     "적대자": "적대적 학습",
     "존재하는 이유": "등장한 이유",
+    "예측한 다음 움직여": "먼저 예측하고, 움직여 보세요 (one prompt before every widget)",
+    "예측한 다음, 움직여": "먼저 예측하고, 움직여 보세요 (one prompt before every widget)",
+    "예측한 뒤 움직여": "먼저 예측하고, 움직여 보세요 (one prompt before every widget)",
 }
 
 
