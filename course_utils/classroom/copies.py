@@ -330,7 +330,10 @@ def _parser():
     from course_utils.classroom import edition
 
     parser = argparse.ArgumentParser(
-        prog="python -m course_utils.classroom", description=__doc__.splitlines()[0]
+        prog="python -m course_utils.classroom",
+        description=__doc__.splitlines()[0],
+        epilog="site: the course website (Jupyter Book) from the executed notebooks of both editions; "
+        "python -m course_utils.classroom site --help",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     student = sub.add_parser("student", help="student copies with the solutions blanked, and solutions.md")

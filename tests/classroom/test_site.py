@@ -75,3 +75,14 @@ def test_the_page_drops_the_notebooks_own_launch_cells():
     assert site.launch.with_launch_cells(nb, "notebooks/01_x.ipynb")
     tags = [cell.metadata.get("tags", []) for cell in site.book_page(nb).cells]
     assert tags == [["remove-cell"], ["remove-cell"], []] and "tags" not in nb.cells[0].metadata
+
+
+def test_the_classroom_help_names_the_site_command():
+    """``site`` has its own parser (it builds on the copies), so the main --help must still name it."""
+    import subprocess
+    import sys
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "course_utils.classroom", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "site --help" in shown and "student" in shown
