@@ -6,8 +6,8 @@ import ipywidgets as W
 import torch
 
 from course_utils import plots
-from course_utils.i18n import tr, translate
 from course_utils.ch8_beyond_pixels import completion
+from course_utils.i18n import tr, translate
 from course_utils.models import decode_images
 from course_utils.widgets import LiveWidget, slider
 
