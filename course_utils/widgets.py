@@ -133,7 +133,10 @@ class LiveWidget(W.VBox):
         self._draw, self._size = draw, size
         self._captions = None if captions is None else [i18n.translate(c) for c in captions]
         self._image_row, self._numbers = W.HBox([]), {}
-        self.buttons = {label: W.Button(description=i18n.translate(label)) for label in actions}
+        self.buttons = {  # as wide as its label, so a long one ("draw another completion") is not cut off
+            label: W.Button(description=i18n.translate(label), layout=W.Layout(width="auto"))
+            for label in actions
+        }
         for label, button in self.buttons.items():
             button.on_click(lambda _button, action=actions[label]: self._run_then_redraw(action))
         for control in self.controls.values():

@@ -12,12 +12,16 @@ Cells, then move sliders with the keyboard and check that the pictures the kerne
    moving back restores the first picture; screenshots go to test-artifacts/;
 3. notebooks/01_mle_and_mse.ipynb: its first slider renders and its plot responds;
 4. notebooks/06_cvae_and_aae.ipynb: the CVAE explorer's style slider and digit buttons, the AAE explorer;
-5. notebooks/07_vae_lab.ipynb: the β dropdown and the retrieval picker (space dropdown, query box).
+5. notebooks/07_vae_lab.ipynb: the β dropdown and the retrieval picker (space dropdown, query box);
+6. notebooks/08_beyond_pixels.ipynb: the completion picker (another draw, another test image) and the
+   shared-z comparison of the pixel VAE and the VAE/GAN.
 
 Skips (with the reason) only where Chromium or the playwright package is not installed.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pytest
@@ -203,4 +207,36 @@ def test_vae_lab_dropdowns_redraw(page, lab):
     )
     sync_api.expect(retrieval).to_contain_text("query: a ")
     retrieval.screenshot(path=str(ARTIFACTS / "07_retrieval.png"))
+    check_widgets_rendered(page)
+
+
+def test_beyond_pixels_widgets_redraw(page, lab):
+    """Notebook 8: "draw another completion" redraws the completions, another test image redraws the row, and
+    the shared z1 slider redraws both decoders' samples (moving back restores them)."""
+    run_course_notebook(page, lab, "notebooks/08_beyond_pixels.ipynb")
+
+    button = page.locator("button", has_text="draw another completion").first
+    button.wait_for(state="visible")
+    picker = widget_with_images(button)
+    first = wait_for_images(
+        picker, lambda imgs: all(imgs), REDRAW_TIMEOUT_S, "completion picker: picture shown"
+    )
+    drawn = int(re.search(r"draw\s+(\d+)", picker.text_content()).group(1))  # the notebook drew once already
+    button.click()
+    sync_api.expect(picker).to_contain_text(f"draw {drawn + 1}")
+    again = wait_for_images(
+        picker, lambda imgs: imgs != first, REDRAW_TIMEOUT_S, "completion picker: another draw did not redraw"
+    )
+    index = picker.locator(".widget-text input").first
+    index.fill("1")
+    index.press("Enter")
+    wait_for_images(
+        picker,
+        lambda imgs: imgs != again,
+        REDRAW_TIMEOUT_S,
+        "completion picker: another test image did not redraw",
+    )
+    picker.screenshot(path=str(ARTIFACTS / "08_completion_picker.png"))
+
+    check_named_slider(page, "z1", "08_shared_z.png")
     check_widgets_rendered(page)
