@@ -15,7 +15,7 @@ from course_utils.checkpoints import train_once
 from course_utils.train import fit
 
 #: Epochs per model: (fast mode, the classroom lesson).
-EPOCHS = {"regressor": (12, 40), "cvae": (12, 40), "pixel vae": (8, 30), "vaegan": (6, 30)}
+EPOCHS = {"regressor": (12, 40), "cvae": (12, 40), "pixel vae": (20, 30), "vaegan": (20, 20)}
 LATENT_DIM = 16
 #: The completion CVAE's KL weight: below 1 its code carries more of the hidden half (diverse completions).
 CVAE_KL_WEIGHT = 0.3
@@ -58,10 +58,12 @@ def pixel_vae(train_x: torch.Tensor, seed: int = 0):
     )  # fmt: skip
 
 
-def vae_gan(train_x: torch.Tensor, seed: int = 0):
-    """The VAE/GAN: the same VAE, its reconstruction measured in a convolutional discriminator's features."""
+def vae_gan(train_x: torch.Tensor, start: models.VAE, seed: int = 0):
+    """The VAE/GAN: its VAE starts from ``start``'s weights (:func:`pixel_vae`'s model) and goes on with its
+    reconstruction measured in a convolutional discriminator's features."""
     torch.manual_seed(seed)
     model = vaegan.VAEGAN(LATENT_DIM, hidden=(256,), conv_channels=CHANNELS)
+    model.vae.load_state_dict(start.state_dict())  # part of the cache key, with the discriminator's seed
     return train_once(
         "ch8-vaegan", model, vaegan.train_vaegan, train_x,
         epochs=epochs_for("vaegan"), batch_size=BATCH_SIZE, gamma=GAMMA, seed=seed,

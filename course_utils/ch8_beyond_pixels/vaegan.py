@@ -4,9 +4,12 @@ A VAE whose reconstruction term is measured in the features of a discriminator t
 with the GAN loss beside it. Per image ``x`` with code z ~ q(z|x), reconstruction x~ = Dec(z) and prior
 sample x_p = Dec(z_p), z_p ~ N(0, I):
 
-- encoder:       KL(q(z|x) || N(0, I)) + L_feature,   L_feature = 1/2 ||Dis_l(x) - Dis_l(x~)||^2;
-- decoder:       gamma * L_feature + GAN loss of x~ and x_p as "real" (non-saturating);
+- encoder:       KL(q(z|x) || N(0, I)) + L_rec,   L_rec = L_feature + pixel_weight * BCE(x~, x),
+                 L_feature = 1/2 ||Dis_l(x) - Dis_l(x~)||^2;
+- decoder:       gamma * L_rec + GAN loss of x~ and x_p as "real" (non-saturating);
 - discriminator: -log D(x) - log(1 - D(x~)) - log(1 - D(x_p)).
+
+With ``pixel_weight = 0`` (the default) this is Larsen et al.'s loss.
 
 The stabilising tricks of :func:`train_vaegan` are named in :data:`TRICKS`.
 """
@@ -25,13 +28,16 @@ from course_utils.device import get_device
 from course_utils.models import N_PIXELS, VAE, flatten_images, mlp
 
 TRICKS = (
-    "the reconstruction is measured in a discriminator layer (feature matching), not by the GAN loss alone",
+    "the reconstruction is measured in the discriminator's features (feature matching), not by the GAN loss",
     "the decoder fools the discriminator with the non-saturating loss -log D(x~), not log(1 - D(x~))",
     "the feature loss trains the encoder and decoder only, never the discriminator",
     "gamma weighs reconstructing against fooling in the decoder's loss",
     "Adam with beta1 = 0.5 and a small learning rate, one discriminator step per generator step",
     "leaky ReLUs in the discriminator, so that its gradients do not vanish on fakes",
     "a small convolutional discriminator: its features see strokes, so matching them does not reward speckle",
+    "the reconstruction matches both of its layers: the first sees fine texture, so dithering grey costs",
+    "the VAE starts from the pixel VAE's weights: the GAN sharpens images that are already digits or clothes "
+    "instead of searching from noise, where a young discriminator lets the decoder settle on one image",
 )
 
 
@@ -56,30 +62,33 @@ class Discriminator(nn.Module):
 
 
 class ConvDiscriminator(nn.Module):
-    """Images -> two strided convolutions (``channels``, then twice as many, 7x7 maps) whose flattened
-    output is the feature layer ``[B, 2 * channels * 49]`` -> a logit ``[B]``. Convolutions see strokes,
-    not single pixels, so their features change little under a small shift (Larsen et al.'s choice)."""
+    """Images -> two strided convolutions (``channels`` maps of 14x14, then twice as many of 7x7) -> a logit
+    ``[B]``. The feature layer is both convolutions' outputs, flattened and joined, ``[B, 294 * channels]``.
+    Convolutions see strokes, not single pixels, so their features change little under a small shift
+    (Larsen et al.'s choice); matching the first layer too keeps fine texture and grey levels (the
+    discriminator features of pix2pixHD, Wang et al. 2018)."""
 
     def __init__(self, channels: int = 16, device=None):
         super().__init__()
         self.channels = channels
-        self.body = nn.Sequential(
-            nn.Conv2d(1, channels, 4, stride=2, padding=1),
-            nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, stride=2, padding=1),
-            nn.LeakyReLU(0.2),
-            nn.Flatten(),
+        self.first = nn.Sequential(nn.Conv2d(1, channels, 4, stride=2, padding=1), nn.LeakyReLU(0.2))
+        self.second = nn.Sequential(
+            nn.Conv2d(channels, 2 * channels, 4, stride=2, padding=1), nn.LeakyReLU(0.2)
         )
         self.head = nn.Linear(2 * channels * 7 * 7, 1)
         self.to(get_device() if device is None else device)
 
+    def _layers(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        first = self.first(x.reshape(-1, 1, 28, 28).to(self.head.weight.dtype))
+        return first, self.second(first)
+
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Dis_l(x): ``[B, 1, 28, 28]`` (or ``[B, 784]``) -> ``[B, 2 * channels * 49]``."""
-        return self.body(x.reshape(-1, 1, 28, 28).to(self.head.weight.dtype))
+        """Dis_l(x): ``[B, 1, 28, 28]`` (or ``[B, 784]``) -> ``[B, 294 * channels]``."""
+        return torch.cat([layer.flatten(1) for layer in self._layers(x)], dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The logit of "x is a real image", ``[B]``."""
-        return self.head(self.features(x)).squeeze(1)
+        return self.head(self._layers(x)[1].flatten(1)).squeeze(1)
 
 
 class VAEGAN(nn.Module):
@@ -133,11 +142,10 @@ def _step_losses(
     x_tilde = torch.sigmoid(logits)
     x_prior = torch.sigmoid(model.decode(randomness.normal(mu.shape, mu)))
     feature = feature_reconstruction_loss(dis.features, x, x_tilde)
-    if pixel_weight:
-        feature = feature + pixel_weight * losses.bernoulli_nll(logits, x)
+    reconstruction = feature + pixel_weight * losses.bernoulli_nll(logits, x) if pixel_weight else feature
     kl = losses.kl_std_normal(mu, logvar)
-    encoder = (kl + feature).mean()
-    decoder = (gamma * feature + generator_loss(dis(x_tilde), dis(x_prior))).mean()
+    encoder = (kl + reconstruction).mean()
+    decoder = (gamma * reconstruction + generator_loss(dis(x_tilde), dis(x_prior))).mean()
     discriminator = discriminator_loss(dis(x), dis(x_tilde.detach()), dis(x_prior.detach())).mean()
     return encoder, decoder, discriminator, feature.mean(), kl.mean()
 

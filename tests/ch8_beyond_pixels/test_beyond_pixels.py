@@ -191,9 +191,27 @@ def test_conv_discriminator_features_and_training_step():
     torch.manual_seed(0)
     model = vaegan.VAEGAN(2, hidden=(16,), conv_channels=4, device="cpu")
     x = torch.rand(5, 1, 28, 28)
-    assert model.discriminator.features(x).shape == (5, 2 * 4 * 49)
+    assert model.discriminator.features(x).shape == (5, 4 * 196 + 2 * 4 * 49)  # both layers
     assert model.discriminator(x.flatten(1)).shape == (5,)
     before = [p.clone() for p in model.discriminator.parameters()]
     history = vaegan.train_vaegan(model, torch.rand(16, 1, 28, 28), epochs=1, batch_size=8)
     assert all(len(v) == 1 for v in history.values())
     assert any(not torch.equal(a, b) for a, b in zip(before, model.discriminator.parameters()))
+
+
+def test_pixel_weight_adds_the_bce_to_the_reconstruction_only():
+    torch.manual_seed(0)
+    model = vaegan.VAEGAN(2, hidden=(8,), conv_channels=4, device="cpu")
+    x = torch.rand(6, 1, 28, 28)
+    parts = {}
+    for weight in (0.0, 0.5):
+        torch.manual_seed(1)  # the same reparameterisation and prior draws for both
+        parts[weight] = vaegan._step_losses(model, x, gamma=0.3, pixel_weight=weight)
+    torch.manual_seed(1)
+    mu, logvar = model.encode(x)
+    logits = model.decode(model.reparameterize(mu, logvar))
+    bce = F.binary_cross_entropy_with_logits(logits.flatten(1), x.flatten(1), reduction="none").sum(1).mean()
+    (enc0, dec0, dis0, feat0, kl0), (enc1, dec1, dis1, feat1, kl1) = parts[0.0], parts[0.5]
+    assert torch.allclose(enc1, enc0 + 0.5 * bce) and torch.allclose(dec1, dec0 + 0.3 * 0.5 * bce)
+    # the discriminator, the reported feature loss and the KL do not see the pixel term
+    assert torch.equal(dis1, dis0) and torch.equal(feat1, feat0) and torch.equal(kl1, kl0)
